@@ -1,0 +1,14 @@
+namespace Hotline.Messaging;
+
+/// <summary>
+/// Every Storage queue the hotline writes to or reads from. A queue-triggered function's binding may only name a
+/// queue listed here, and every queue listed here must have a function that reads it (tests enforce both), so no
+/// message is written where nobody listens.
+/// </summary>
+public static class QueueNames
+{
+    public static IReadOnlyList<string> All { get; } = [];
+
+    /// <summary>The queue where the Functions host moves a message that failed <c>maxDequeueCount</c> times.</summary>
+    public static string PoisonQueueFor(string queueName) => queueName + "-poison";
+}

@@ -1,0 +1,56 @@
+using Hotline.Functions.Demo;
+using Hotline.Roster;
+using Hotline.Storage;
+
+namespace Hotline.Functions.Configuration;
+
+/// <summary>
+/// After the server is up (never delaying the host's readiness probe), creates missing tables and queues and,
+/// when asked, seeds the demo roster. Retries with back-off while storage is not reachable yet.
+/// </summary>
+public sealed partial class StorageStartup(
+    StorageProvisioner provisioner,
+    IRosterStore roster,
+    HotlineSettings settings,
+    IHostApplicationLifetime lifetime,
+    ILogger<StorageStartup> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once storage is provisioned (and seeded, when seeding is on).</summary>
+    public Task Ready => _ready.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        using var _ = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(stoppingToken);
+
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await provisioner.EnsureCreatedAsync(stoppingToken);
+                if (settings.SeedDemoRoster)
+                {
+                    await DemoRoster.SeedAsync(roster, stoppingToken);
+                    LogSeeded(DemoRoster.Counsellors.Count);
+                }
+
+                _ready.TrySetResult();
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogNotReady(e, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt * 2)), stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo roster seeded ({Count} counsellors)")]
+    private partial void LogSeeded(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage not ready yet (attempt {Attempt}); retrying")]
+    private partial void LogNotReady(Exception e, int attempt);
+}

@@ -1,0 +1,34 @@
+using Hotline.Roster;
+
+namespace Hotline.Functions.Demo;
+
+/// <summary>
+/// A demo roster for trying the hotline locally: counsellors covering the shipped languages, some on call.
+/// Seeded only when <c>Demo__SeedRoster</c> is true (<c>./hotline up</c> sets it).
+/// </summary>
+public static class DemoRoster
+{
+    public static IReadOnlyList<Counsellor> Counsellors { get; } =
+    [
+        new("ana", "Ana (RO, EN)", ["ro", "en"], OnCall: true, Capacity: 3),
+        new("oksana", "Oksana (UK, RU, PL)", ["uk", "ru", "pl"], OnCall: true, Capacity: 3),
+        new("dimitar", "Dimitar (BG, SR, RU)", ["bg", "sr", "ru"], OnCall: true, Capacity: 2),
+        new("elira", "Elira (SQ, EN)", ["sq", "en"], OnCall: false, Capacity: 2),
+        new("lucia", "Lucía (ES, FR, EN)", ["es", "fr", "en"], OnCall: true, Capacity: 3),
+        new("wei", "Wei (ZH, EN)", ["zh", "en"], OnCall: false, Capacity: 2),
+        new("karim", "Karim (AR, FR)", ["ar", "fr"], OnCall: true, Capacity: 2),
+        new("sam", "Sam (supervisor, EN)", ["en"], OnCall: true, Capacity: 1),
+    ];
+
+    public static async Task SeedAsync(IRosterStore roster, CancellationToken cancellationToken)
+    {
+        foreach (var counsellor in Counsellors)
+        {
+            // Keep what a person changed while trying the demo; only add who is missing.
+            if (await roster.FindAsync(counsellor.Id, cancellationToken) is null)
+            {
+                await roster.SaveAsync(counsellor, cancellationToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+
+namespace Hotline.Secrets;
+
+/// <summary>
+/// Secrets for local development: a JSON file (git-ignored) created on first run with random values for every
+/// generated secret, so keys stay stable across restarts. A configuration value (usually an environment variable)
+/// named by the secret's <see cref="SecretDefinition.OverrideSetting"/> wins over the file.
+/// Never used in Azure: startup refuses the local provider outside Development.
+/// </summary>
+public sealed class LocalFileSecretStore : ISecretStore
+{
+    private readonly string _path;
+    private readonly IConfiguration _configuration;
+    private readonly IReadOnlyDictionary<string, SecretDefinition> _definitions;
+    private readonly Lock _gate = new();
+    private Dictionary<string, string>? _values;
+
+    public LocalFileSecretStore(string path, IConfiguration configuration, IEnumerable<SecretDefinition> definitions)
+    {
+        _path = Path.GetFullPath(path);
+        _configuration = configuration;
+        _definitions = definitions.ToDictionary(d => d.Name, StringComparer.OrdinalIgnoreCase);
+    }
+
+    public string FilePath => _path;
+
+    public ValueTask<string> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        _definitions.TryGetValue(name, out var definition);
+        var overridden = definition?.OverrideSetting is { } setting ? _configuration[setting] : null;
+        if (!string.IsNullOrEmpty(overridden))
+        {
+            return ValueTask.FromResult(overridden);
+        }
+
+        lock (_gate)
+        {
+            var values = Load();
+            if (values.TryGetValue(name, out var value))
+            {
+                return ValueTask.FromResult(value);
+            }
+
+            if (definition is not { IsGenerated: true })
+            {
+                throw new SecretNotFoundException(name);
+            }
+
+            value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(definition.GeneratedBytes));
+            values[name] = value;
+            Save(values);
+            return ValueTask.FromResult(value);
+        }
+    }
+
+    public Task ProbeAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            _values = null; // re-read: proves the file is still readable
+            Load();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Creates the file with every generated secret, so the first run writes it once.</summary>
+    public void EnsureGenerated()
+    {
+        foreach (var definition in _definitions.Values.Where(d => d.IsGenerated))
+        {
+            _ = GetAsync(definition.Name).AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private Dictionary<string, string> Load()
+    {
+        if (_values is not null)
+        {
+            return _values;
+        }
+
+        if (Directory.Exists(_path))
+        {
+            throw new IOException($"The local secrets file '{_path}' is a folder.");
+        }
+
+        _values = File.Exists(_path)
+            ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(_path))
+              ?? []
+            : [];
+        _values = new Dictionary<string, string>(_values, StringComparer.OrdinalIgnoreCase);
+        return _values;
+    }
+
+    private void Save(Dictionary<string, string> values)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        var temp = _path + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Readable by the developer only: these are real keys, even if only for local use.
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        {
+            JsonSerializer.Serialize(stream, values, JsonOptions);
+        }
+
+        File.Move(temp, _path, overwrite: true);
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+}

@@ -1,0 +1,51 @@
+using Azure;
+using Azure.Data.Tables;
+using Hotline.Roster;
+
+namespace Hotline.Storage;
+
+/// <summary>The roster in one table partition: a roster is small (tens of counsellors), so one query reads it all.</summary>
+public sealed class TableRosterStore(StorageAccount account) : IRosterStore
+{
+    private const string Partition = "counsellor";
+
+    private TableClient Table => account.Table(TableNames.Roster);
+
+    public async Task<IReadOnlyList<Counsellor>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<Counsellor>();
+        await foreach (var entity in Table.QueryAsync<TableEntity>(
+            e => e.PartitionKey == Partition, cancellationToken: cancellationToken))
+        {
+            result.Add(ToCounsellor(entity));
+        }
+
+        return result;
+    }
+
+    public async Task<Counsellor?> FindAsync(string counsellorId, CancellationToken cancellationToken = default)
+    {
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(
+            Partition, counsellorId, cancellationToken: cancellationToken);
+        return response.HasValue && response.Value is not null ? ToCounsellor(response.Value) : null;
+    }
+
+    public async Task SaveAsync(Counsellor counsellor, CancellationToken cancellationToken = default)
+    {
+        var entity = new TableEntity(Partition, counsellor.Id)
+        {
+            ["DisplayName"] = counsellor.DisplayName,
+            ["Languages"] = string.Join(',', counsellor.Languages),
+            ["OnCall"] = counsellor.OnCall,
+            ["Capacity"] = counsellor.Capacity,
+        };
+        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    private static Counsellor ToCounsellor(TableEntity entity) => new(
+        entity.RowKey,
+        entity.GetString("DisplayName") ?? entity.RowKey,
+        (entity.GetString("Languages") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
+        entity.GetBoolean("OnCall") ?? false,
+        entity.GetInt32("Capacity") ?? 0);
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using Hotline.Functions;
+using Hotline.Functions.Configuration;
+using Hotline.Tests.Infrastructure;
+
+namespace Hotline.Tests.Configuration;
+
+/// <summary>A missing or malformed required setting stops startup with one line that names it.</summary>
+public sealed class StartupSettingsTests
+{
+    [Theory]
+    [InlineData("AzureWebJobsStorage", "", "Missing required setting 'AzureWebJobsStorage'")]
+    [InlineData("AzureWebJobsStorage", "this is not a connection string", "Setting 'AzureWebJobsStorage' is malformed")]
+    [InlineData("Secrets:RefreshInterval", "soon", "Setting 'Secrets__RefreshInterval' is malformed")]
+    [InlineData("Secrets:Provider", "Vault", "Setting 'Secrets__Provider' is malformed")]
+    [InlineData("FUNCTIONS_CUSTOMHANDLER_PORT", "seventy", "Setting 'FUNCTIONS_CUSTOMHANDLER_PORT' is malformed")]
+    [InlineData("Functions:Root", "/nonexistent/folder", "Setting 'Functions__Root' is malformed")]
+    [InlineData("Demo:SeedRoster", "yes please", "Setting 'Demo__SeedRoster' is malformed")]
+    public void Development_startup_names_the_bad_setting(string key, string value, string expected)
+    {
+        var e = Assert.Throws<StartupSettingException>(() => Build("Development", new() { [key] = value }));
+        Assert.StartsWith(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Production_requires_a_key_vault()
+    {
+        var e = Assert.Throws<StartupSettingException>(() => Build("Production", new() { ["Secrets:Provider"] = null }));
+        Assert.Equal("Missing required setting 'Secrets__VaultUri'.", e.Message);
+    }
+
+    [Fact]
+    public void Production_refuses_the_local_secrets_file()
+    {
+        var e = Assert.Throws<StartupSettingException>(() => Build("Production", new() { ["Secrets:Provider"] = "Local" }));
+        Assert.Contains("'Secrets__Provider' is Local, which is allowed only in Development", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Production_refuses_a_vault_address_that_is_not_https()
+    {
+        var e = Assert.Throws<StartupSettingException>(() => Build("Production", new()
+        {
+            ["Secrets:Provider"] = null,
+            ["Secrets:VaultUri"] = "http://myvault.vault.azure.net/",
+        }));
+        Assert.Equal("Setting 'Secrets__VaultUri' is malformed: expected an absolute https URI.", e.Message);
+    }
+
+    [Fact]
+    public void Identity_based_storage_needs_no_key_in_Azure()
+    {
+        using var app = Build("Production", new()
+        {
+            ["AzureWebJobsStorage"] = null,
+            ["AzureWebJobsStorage:accountName"] = "hotlinestore",
+            ["Secrets:Provider"] = null,
+            ["Secrets:VaultUri"] = "https://hotline-kv.vault.azure.net/",
+        });
+        var storage = app.Services.GetRequiredService<Hotline.Storage.StorageAccount>();
+        Assert.Equal(new Uri("https://hotlinestore.queue.core.windows.net/"), storage.Queues.Uri);
+        Assert.Equal(new Uri("https://hotlinestore.table.core.windows.net/"), storage.Tables.Uri);
+    }
+
+    [Fact]
+    public async Task The_real_executable_exits_non_zero_with_one_clear_line_for_a_malformed_setting()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Hotline.Functions.dll");
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = TestEnvironment.RepoRoot,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment.Remove("AzureWebJobsStorage");
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = "0";
+
+        using var process = Process.Start(start)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, process.ExitCode);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("Startup failed: ", line, StringComparison.Ordinal);
+        Assert.Contains("FUNCTIONS_CUSTOMHANDLER_PORT", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_real_executable_names_a_missing_storage_setting()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Hotline.Functions.dll");
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = TestEnvironment.RepoRoot,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment.Remove("AzureWebJobsStorage");
+
+        using var process = Process.Start(start)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Equal(
+            "Startup failed: Missing required setting 'AzureWebJobsStorage': set a connection string, or " +
+            "'AzureWebJobsStorage__accountName' for a managed-identity connection.",
+            stderr.Trim());
+    }
+
+    private static WebApplication Build(string environment, Dictionary<string, string?> overrides)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+            ["Functions:Root"] = TestEnvironment.RepoRoot,
+            ["Secrets:Provider"] = "Local",
+            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,
+        };
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+
+        return HotlineApp.Build(
+            ["--environment", environment],
+            new HotlineAppHooks { ConfigureBuilder = b => b.Configuration.AddInMemoryCollection(settings) });
+    }
+}

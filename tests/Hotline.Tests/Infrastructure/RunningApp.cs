@@ -1,0 +1,80 @@
+using Hotline.Functions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using OpenTelemetry.Trace;
+
+namespace Hotline.Tests.Infrastructure;
+
+/// <summary>
+/// The real app, built by <see cref="HotlineApp.Build"/> and listening on a free loopback port: tests talk to it
+/// over real HTTP. Its logs are captured behind the app's redaction layer.
+/// </summary>
+public sealed class RunningApp : IAsyncDisposable
+{
+    private RunningApp(WebApplication app, CapturingLoggerProvider logs)
+    {
+        App = app;
+        Logs = logs;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public WebApplication App { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    /// <summary>Starts the app with Development defaults, Azurite storage and a private secrets file.</summary>
+    public static async Task<RunningApp> StartAsync(
+        IDictionary<string, string?>? settings = null,
+        Action<WebApplicationBuilder>? configure = null,
+        Action<TracerProviderBuilder>? traceExporters = null,
+        bool needsStorage = true,
+        Action<Azure.Security.KeyVault.Secrets.SecretClientOptions>? configureKeyVault = null)
+    {
+        var logs = new CapturingLoggerProvider();
+        var merged = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = needsStorage ? TestEnvironment.StorageConnectionString : "UseDevelopmentStorage=true",
+            ["Functions:Root"] = TestEnvironment.RepoRoot,
+            ["Secrets:Provider"] = "Local",
+            ["Secrets:LocalFile"] = Path.Combine(Path.GetTempPath(), $"hotline-test-secrets-{Guid.NewGuid():N}.json"),
+            ["LocalFunctionsHost:Enabled"] = "false",
+            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            merged[key] = value;
+        }
+
+        var app = HotlineApp.Build(
+            ["--environment", "Development", "--urls", "http://127.0.0.1:0"],
+            new HotlineAppHooks
+            {
+                ConfigureBuilder = builder =>
+                {
+                    builder.Configuration.AddInMemoryCollection(merged);
+                    builder.Logging.SetMinimumLevel(LogLevel.Debug);
+                    builder.Logging.AddProvider(logs);
+                    configure?.Invoke(builder);
+                },
+                AddTraceExporters = traceExporters,
+                ConfigureKeyVaultClient = configureKeyVault,
+            });
+        await app.StartAsync();
+        return new RunningApp(app, logs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
