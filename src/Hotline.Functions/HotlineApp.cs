@@ -31,7 +31,7 @@ public static class HotlineApp
     /// </summary>
     public static WebApplication Build(string[] args, HotlineAppHooks? hooks = null)
     {
-        // The slim builder keeps cold start short: the Functions host waits for GET / before anything else.
+        // The slim builder leaves out what the handler does not use (the Functions host waits for GET / first).
         var builder = WebApplication.CreateSlimBuilder(args);
         hooks?.ConfigureBuilder?.Invoke(builder);
 

@@ -19,21 +19,34 @@ public sealed class StorageAccount
 
     private readonly Func<QueueClientOptions, QueueServiceClient> _queueServiceFactory;
     private readonly HttpPipelinePolicy? _extraPolicy;
+    private readonly Lazy<QueueServiceClient> _queues;
+    private readonly Lazy<TableServiceClient> _tables;
 
+    // Clients are created on first use: building them loads the Azure SDK, which would otherwise delay the first
+    // answer to the Functions host's readiness probe.
     private StorageAccount(
         Func<QueueClientOptions, QueueServiceClient> queueServiceFactory,
-        TableServiceClient tables,
+        Func<TableClientOptions, TableServiceClient> tableServiceFactory,
         HttpPipelinePolicy? extraPolicy)
     {
         _queueServiceFactory = queueServiceFactory;
         _extraPolicy = extraPolicy;
-        Queues = queueServiceFactory(NewQueueOptions(QueueMessageEncoding.Base64));
-        Tables = tables;
+        _queues = new(() => queueServiceFactory(NewQueueOptions(QueueMessageEncoding.Base64)));
+        _tables = new(() =>
+        {
+            var options = new TableClientOptions();
+            if (extraPolicy is not null)
+            {
+                options.AddPolicy(extraPolicy, HttpPipelinePosition.PerRetry);
+            }
+
+            return tableServiceFactory(options);
+        });
     }
 
-    public QueueServiceClient Queues { get; }
+    public QueueServiceClient Queues => _queues.Value;
 
-    public TableServiceClient Tables { get; }
+    public TableServiceClient Tables => _tables.Value;
 
     public QueueClient Queue(string name) => Queues.GetQueueClient(name);
 
@@ -65,28 +78,20 @@ public sealed class StorageAccount
     /// </summary>
     public static StorageAccount FromConfiguration(IConfiguration configuration, HttpPipelinePolicy? extraPolicy = null)
     {
-        var tableOptions = new TableClientOptions();
-        if (extraPolicy is not null)
-        {
-            tableOptions.AddPolicy(extraPolicy, HttpPipelinePosition.PerRetry);
-        }
-
         var connectionString = configuration[SettingName];
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
-            try
-            {
-                var tables = new TableServiceClient(connectionString, tableOptions);
-                _ = new QueueServiceClient(connectionString); // validates the string once, here
-                return new StorageAccount(
-                    options => new QueueServiceClient(connectionString, options), tables, extraPolicy);
-            }
-            catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+            if (!LooksLikeConnectionString(connectionString))
             {
                 // Never echo the value: it may hold an account key.
                 throw new StorageSettingException(
                     $"Setting '{SettingName}' is malformed: it is not a storage connection string.");
             }
+
+            return new StorageAccount(
+                options => new QueueServiceClient(connectionString, options),
+                options => new TableServiceClient(connectionString, options),
+                extraPolicy);
         }
 
         var section = configuration.GetSection(SettingName);
@@ -104,14 +109,32 @@ public sealed class StorageAccount
         }
 
         var clientId = section["clientId"];
-        TokenCredential credential = string.IsNullOrWhiteSpace(clientId)
+        var credential = new Lazy<TokenCredential>(() => string.IsNullOrWhiteSpace(clientId)
             ? new DefaultAzureCredential()
-            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId)));
 
         return new StorageAccount(
-            options => new QueueServiceClient(queueUri, credential, options),
-            new TableServiceClient(tableUri, credential, tableOptions),
+            options => new QueueServiceClient(queueUri, credential.Value, options),
+            options => new TableServiceClient(tableUri, credential.Value, options),
             extraPolicy);
+    }
+
+    /// <summary>
+    /// A cheap shape check (key=value pairs naming an account or endpoints), so a typo stops startup without
+    /// loading the SDK to parse the string.
+    /// </summary>
+    private static bool LooksLikeConnectionString(string value)
+    {
+        var parts = value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0 || parts.Any(p => p.IndexOf('=', StringComparison.Ordinal) <= 0))
+        {
+            return false;
+        }
+
+        var keys = parts.Select(p => p[..p.IndexOf('=', StringComparison.Ordinal)])
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return keys.Contains("UseDevelopmentStorage") || keys.Contains("AccountName")
+            || keys.Contains("QueueEndpoint") || keys.Contains("TableEndpoint");
     }
 
     private static Uri? ParseUri(IConfigurationSection section, string key)

@@ -9,8 +9,7 @@ namespace Hotline.Functions.Configuration;
 /// when asked, seeds the demo roster. Retries with back-off while storage is not reachable yet.
 /// </summary>
 public sealed partial class StorageStartup(
-    StorageProvisioner provisioner,
-    IRosterStore roster,
+    IServiceProvider services,
     HotlineSettings settings,
     IHostApplicationLifetime lifetime,
     ILogger<StorageStartup> logger) : BackgroundService
@@ -25,6 +24,10 @@ public sealed partial class StorageStartup(
         var started = new TaskCompletionSource();
         using var _ = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         await started.Task.WaitAsync(stoppingToken);
+
+        // Resolved only now: building the storage clients before the server listens would delay readiness.
+        var provisioner = services.GetRequiredService<StorageProvisioner>();
+        var roster = services.GetRequiredService<IRosterStore>();
 
         for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
         {

@@ -8,7 +8,8 @@ namespace Hotline.Functions.Observability;
 /// <summary>
 /// OpenTelemetry traces for incoming requests, outgoing HTTP calls and the hotline's own spans. Exported over OTLP
 /// when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, to Application Insights when
-/// <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set; otherwise spans are created for in-process listeners only.
+/// <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set. With no exporter, no tracer provider is built at all: it would
+/// cost cold-start time for spans nobody receives.
 /// </summary>
 public static class Telemetry
 {
@@ -19,6 +20,13 @@ public static class Telemetry
     public static IServiceCollection AddHotlineTelemetry(
         this IServiceCollection services, IConfiguration configuration, Action<TracerProviderBuilder>? addExporters)
     {
+        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var appInsights = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
+        if (!otlp && string.IsNullOrWhiteSpace(appInsights) && addExporters is null)
+        {
+            return services;
+        }
+
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(ServiceName))
             .WithTracing(tracing =>
@@ -35,12 +43,12 @@ public static class Telemetry
 
                 // Exporters come after the redaction processor, so they only see scrubbed spans.
                 addExporters?.Invoke(tracing);
-                if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                if (otlp)
                 {
                     tracing.AddOtlpExporter();
                 }
 
-                if (configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"] is { Length: > 0 } appInsights)
+                if (!string.IsNullOrWhiteSpace(appInsights))
                 {
                     tracing.AddAzureMonitorTraceExporter(o => o.ConnectionString = appInsights);
                 }
