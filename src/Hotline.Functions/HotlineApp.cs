@@ -1,8 +1,10 @@
+using Hotline.Functions.Auth;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Health;
 using Hotline.Functions.Hosting;
 using Hotline.Functions.Hosting.Local;
 using Hotline.Functions.Observability;
+using Hotline.Functions.Roster;
 using Hotline.Roster;
 using Hotline.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -54,6 +56,7 @@ public static class HotlineApp
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(settings);
+        services.AddSingleton(settings.Languages);
         services.AddSingleton(storage);
         services.AddSingleton<StorageHealthProbe>();
         services.AddSingleton<StorageProvisioner>();
@@ -69,6 +72,7 @@ public static class HotlineApp
             AddLocalFunctionsHost(services, settings, builder.Configuration);
         }
 
+        services.AddHotlineAuth(settings.Auth);
         services.AddHotlineTelemetry(builder.Configuration, hooks?.AddTraceExporters);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
 
@@ -78,6 +82,12 @@ public static class HotlineApp
         var app = builder.Build();
         app.MapFunctionsHostContract();
         app.MapHealth();
+        app.MapRoster();
+        if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
+        {
+            app.MapDevTokens();
+        }
+
         return app;
     }
 

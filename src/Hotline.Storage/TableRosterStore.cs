@@ -42,6 +42,22 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
         await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
+    public async Task<bool> SetOnCallAsync(string counsellorId, bool onCall, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            // Merge touches only OnCall, so a supervisor's concurrent roster edit is not overwritten.
+            await Table.UpdateEntityAsync(
+                new TableEntity(Partition, counsellorId) { ["OnCall"] = onCall }, ETag.All, TableUpdateMode.Merge,
+                cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
     private static Counsellor ToCounsellor(TableEntity entity) => new(
         entity.RowKey,
         entity.GetString("DisplayName") ?? entity.RowKey,

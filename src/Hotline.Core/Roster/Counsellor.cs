@@ -16,4 +16,7 @@ public interface IRosterStore
 
     /// <summary>Creates or replaces the counsellor's roster entry.</summary>
     Task SaveAsync(Counsellor counsellor, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes only the on-call state; false when the counsellor is not on the roster.</summary>
+    Task<bool> SetOnCallAsync(string counsellorId, bool onCall, CancellationToken cancellationToken = default);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Hotline.Functions.Auth;
 
 namespace Hotline.Functions.Configuration;
 
@@ -11,6 +12,8 @@ public sealed record HotlineSettings(
     int? CustomHandlerPort,
     SecretsSettings Secrets,
     FunctionsHostSettings Functions,
+    AuthSettings Auth,
+    LanguageSettings Languages,
     bool SeedDemoRoster)
 {
     public const string CustomHandlerPortSetting = "FUNCTIONS_CUSTOMHANDLER_PORT";
@@ -42,7 +45,28 @@ public sealed record HotlineSettings(
         var root = FunctionsHostSettings.ResolveRoot(reader.String("Functions:Root"));
         var functions = new FunctionsHostSettings(root, localHost);
 
-        return new HotlineSettings(port, secrets, functions, reader.Bool("Demo:SeedRoster", false));
+        var authority = reader.String("Auth:Authority");
+        if (authority is null && !environment.IsDevelopment())
+        {
+            throw new StartupSettingException(
+                "Missing required setting 'Auth__Authority': the OpenID Connect authority that signs staff tokens " +
+                "(e.g. https://login.microsoftonline.com/<tenant>/v2.0).");
+        }
+
+        if (authority is not null && (!Uri.TryCreate(authority, UriKind.Absolute, out var authorityUri)
+                                      || authorityUri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new StartupSettingException("Setting 'Auth__Authority' is malformed: expected an absolute https URI.");
+        }
+
+        var auth = new AuthSettings(
+            authority,
+            authority is null ? null : reader.String("Auth:Audience") ?? throw new StartupSettingException(
+                "Missing required setting 'Auth__Audience': the application ID URI or client id tokens are issued for."),
+            reader.String("Auth:UserClaim") ?? (authority is null ? "user" : "preferred_username"));
+
+        return new HotlineSettings(
+            port, secrets, functions, auth, LanguageSettings.Read(configuration), reader.Bool("Demo:SeedRoster", false));
     }
 }
 

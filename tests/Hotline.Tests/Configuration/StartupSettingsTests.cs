@@ -57,6 +57,8 @@ public sealed class StartupSettingsTests
             ["AzureWebJobsStorage:accountName"] = "hotlinestore",
             ["Secrets:Provider"] = null,
             ["Secrets:VaultUri"] = "https://hotline-kv.vault.azure.net/",
+            ["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
+            ["Auth:Audience"] = "api://hotline",
         });
         var storage = app.Services.GetRequiredService<Hotline.Storage.StorageAccount>();
         Assert.Equal(new Uri("https://hotlinestore.queue.core.windows.net/"), storage.Queues.Uri);
@@ -110,6 +112,29 @@ public sealed class StartupSettingsTests
             "Startup failed: Missing required setting 'AzureWebJobsStorage': set a connection string, or " +
             "'AzureWebJobsStorage__accountName' for a managed-identity connection.",
             stderr.Trim());
+    }
+
+    [Fact]
+    public void Production_requires_a_sign_in_authority_and_audience()
+    {
+        var vault = new Dictionary<string, string?> { ["Secrets:Provider"] = null, ["Secrets:VaultUri"] = "https://kv.vault.azure.net/" };
+        var e = Assert.Throws<StartupSettingException>(() => Build("Production", vault));
+        Assert.StartsWith("Missing required setting 'Auth__Authority'", e.Message, StringComparison.Ordinal);
+
+        vault["Auth:Authority"] = "https://login.microsoftonline.com/t/v2.0";
+        e = Assert.Throws<StartupSettingException>(() => Build("Production", vault));
+        Assert.StartsWith("Missing required setting 'Auth__Audience'", e.Message, StringComparison.Ordinal);
+
+        vault["Auth:Authority"] = "login.microsoftonline.com";
+        e = Assert.Throws<StartupSettingException>(() => Build("Production", vault));
+        Assert.Equal("Setting 'Auth__Authority' is malformed: expected an absolute https URI.", e.Message);
+    }
+
+    [Fact]
+    public void Malformed_language_list_is_refused()
+    {
+        var e = Assert.Throws<StartupSettingException>(() => Build("Development", new() { ["Languages:Supported"] = "en,Romanian" }));
+        Assert.StartsWith("Setting 'Languages__Supported' is malformed", e.Message, StringComparison.Ordinal);
     }
 
     private static WebApplication Build(string environment, Dictionary<string, string?> overrides)

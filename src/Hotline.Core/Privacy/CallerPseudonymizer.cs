@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using System.Text;
+using Hotline.Secrets;
+
+namespace Hotline.Privacy;
+
+/// <summary>
+/// Turns a caller's phone number into a keyed pseudonym (HMAC-SHA256 with a secret key): the same phone always gives
+/// the same pseudonym, so repeat contacts are counted and abusers blocked, but without the key nobody can go back
+/// from the pseudonym to the number or test a guessed number. Staff only ever see the pseudonym.
+/// Rotating the key starts every caller afresh (repeat counts and blocks no longer match), so rotate it rarely.
+/// </summary>
+public sealed class CallerPseudonymizer(ISecretStore secrets)
+{
+    public static readonly SecretDefinition KeySecret = new("CallerPseudonymKey", GeneratedBytes: 32);
+
+    public async ValueTask<string> PseudonymOfAsync(string phoneNumber, CancellationToken cancellationToken = default)
+    {
+        var key = Convert.FromBase64String(await secrets.GetAsync(KeySecret.Name, cancellationToken));
+        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(PhoneNumberNormalizer.Normalize(phoneNumber)));
+        // 120 bits, lower-case base32: short enough to read out, far too long to collide.
+        return "p-" + Base32.Encode(mac.AsSpan(0, 15)).ToLowerInvariant();
+    }
+}
+
+internal static class Base32
+{
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+    public static string Encode(ReadOnlySpan<byte> data)
+    {
+        var result = new StringBuilder((data.Length * 8 + 4) / 5);
+        int buffer = 0, bits = 0;
+        foreach (var b in data)
+        {
+            buffer = (buffer << 8) | b;
+            bits += 8;
+            while (bits >= 5)
+            {
+                result.Append(Alphabet[(buffer >> (bits - 5)) & 31]);
+                bits -= 5;
+            }
+        }
+
+        if (bits > 0)
+        {
+            result.Append(Alphabet[(buffer << (5 - bits)) & 31]);
+        }
+
+        return result.ToString();
+    }
+}

@@ -1,0 +1,104 @@
+using System.Security.Claims;
+using Hotline.Functions.Auth;
+using Hotline.Functions.Configuration;
+using Hotline.Functions.Hosting;
+using Hotline.Roster;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Hotline.Functions.Roster;
+
+/// <summary>
+/// The roster: supervisors list and edit counsellors (languages, capacity, on call); a counsellor switches their own
+/// on-call state.
+/// </summary>
+public static class RosterEndpoints
+{
+    private const int MaxCapacity = 50;
+
+    public static IEndpointRouteBuilder MapRoster(this IEndpointRouteBuilder app)
+    {
+        var supervisors = app.MapGroup("/api/roster").RequireAuthorization(Policies.Supervisor);
+        supervisors.MapGet("", ListAsync).AsFunction("RosterList");
+        supervisors.MapPut("/{counsellorId}", SaveAsync).AsFunction("RosterSave");
+
+        app.MapPut("/api/me/availability", SetAvailabilityAsync)
+            .RequireAuthorization(Policies.Counsellor)
+            .AsFunction("MyAvailability");
+        return app;
+    }
+
+    internal static async Task<Ok<IReadOnlyList<CounsellorDto>>> ListAsync(IRosterStore roster, CancellationToken ct) =>
+        TypedResults.Ok<IReadOnlyList<CounsellorDto>>(
+            (await roster.ListAsync(ct)).OrderBy(c => c.Id, StringComparer.Ordinal).Select(CounsellorDto.From).ToList());
+
+    internal static async Task<Results<Ok<CounsellorDto>, ProblemHttpResult>> SaveAsync(
+        string counsellorId, CounsellorUpdate? update, IRosterStore roster, LanguageSettings languages, CancellationToken ct)
+    {
+        if (!IsValidId(counsellorId))
+        {
+            return Problem("the counsellor id must be 1-64 letters, digits, '.', '_', '-' or '@'.");
+        }
+
+        if (update is null)
+        {
+            return Problem("a JSON body with displayName, languages, onCall and capacity is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(update.DisplayName) || update.DisplayName.Length > 100)
+        {
+            return Problem("'displayName' is required (at most 100 characters).");
+        }
+
+        var codes = (update.Languages ?? []).Select(l => l.Trim().ToLowerInvariant()).Distinct().ToList();
+        if (codes.Count == 0)
+        {
+            return Problem("'languages' must list at least one language code.");
+        }
+
+        if (codes.FirstOrDefault(c => !languages.Supported.Contains(c)) is { } unknown)
+        {
+            return Problem($"'languages': '{unknown}' is not one of {string.Join(", ", languages.Supported)}.");
+        }
+
+        if (update.Capacity is not { } capacity || capacity is < 0 or > MaxCapacity)
+        {
+            return Problem($"'capacity' must be a whole number from 0 to {MaxCapacity}.");
+        }
+
+        var counsellor = new Counsellor(counsellorId, update.DisplayName.Trim(), codes, update.OnCall ?? false, capacity);
+        await roster.SaveAsync(counsellor, ct);
+        return TypedResults.Ok(CounsellorDto.From(counsellor));
+    }
+
+    internal static async Task<Results<Ok<CounsellorDto>, ProblemHttpResult>> SetAvailabilityAsync(
+        AvailabilityUpdate? update, ClaimsPrincipal user, IRosterStore roster, CancellationToken ct)
+    {
+        if (update?.OnCall is not { } onCall)
+        {
+            return Problem("'onCall' (true or false) is required.");
+        }
+
+        var id = user.UserId();
+        if (id is null || !await roster.SetOnCallAsync(id, onCall, ct))
+        {
+            return TypedResults.Problem("You are not on the roster; ask a supervisor to add you.", statusCode: 404);
+        }
+
+        var counsellor = await roster.FindAsync(id, ct);
+        return TypedResults.Ok(CounsellorDto.From(counsellor!));
+    }
+
+    private static bool IsValidId(string id) =>
+        id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@');
+
+    private static ProblemHttpResult Problem(string reason) => TypedResults.Problem(reason, statusCode: 400);
+}
+
+public sealed record CounsellorUpdate(string? DisplayName, IReadOnlyList<string>? Languages, bool? OnCall, int? Capacity);
+
+public sealed record AvailabilityUpdate(bool? OnCall);
+
+public sealed record CounsellorDto(string Id, string DisplayName, IReadOnlyList<string> Languages, bool OnCall, int Capacity)
+{
+    public static CounsellorDto From(Counsellor c) => new(c.Id, c.DisplayName, c.Languages, c.OnCall, c.Capacity);
+}
