@@ -1,0 +1,140 @@
+using System.Text.Json;
+
+namespace Hotline.Messaging;
+
+/// <summary>Every text the hotline sends to a caller. Each language has one JSON file with all of them.</summary>
+public enum CallerText
+{
+    Acknowledgement,
+    SwitchHint,
+    LanguageMenu,
+    LanguageSwitched,
+    OutOfHours,
+    CallbackOffer,
+    Help,
+    StopConfirmation,
+    StartConfirmation,
+    DeleteConfirmation,
+}
+
+/// <summary>
+/// The caller-facing texts, read from one JSON file per language (<c>Texts/&lt;code&gt;.json</c>) that an NGO can
+/// edit without rebuilding the app. English is the fallback. A file marked with a <c>_review</c> note other than
+/// "original" is a machine-made translation waiting for a native speaker.
+/// </summary>
+public sealed class CallerTexts
+{
+    public const string FallbackLanguage = "en";
+    private const string ReviewedMarker = "original";
+
+    private readonly Dictionary<string, LanguageTexts> _languages;
+
+    private CallerTexts(Dictionary<string, LanguageTexts> languages) => _languages = languages;
+
+    public IReadOnlyCollection<string> Languages => _languages.Keys;
+
+    /// <summary>Loads every <c>*.json</c> in <paramref name="folder"/>; throws <see cref="CallerTextsException"/> naming the file and key at fault.</summary>
+    public static CallerTexts Load(string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            throw new CallerTextsException($"The caller texts folder '{folder}' does not exist.");
+        }
+
+        var languages = new Dictionary<string, LanguageTexts>(StringComparer.OrdinalIgnoreCase);
+        foreach (var file in Directory.EnumerateFiles(folder, "*.json").Order(StringComparer.Ordinal))
+        {
+            var code = Path.GetFileNameWithoutExtension(file).ToLowerInvariant();
+            languages[code] = LanguageTexts.Parse(file);
+        }
+
+        if (!languages.ContainsKey(FallbackLanguage))
+        {
+            throw new CallerTextsException($"The caller texts folder '{folder}' has no {FallbackLanguage}.json (the fallback).");
+        }
+
+        return new CallerTexts(languages);
+    }
+
+    public bool Has(string language) => _languages.ContainsKey(language);
+
+    /// <summary>The language's name for itself, e.g. "Română".</summary>
+    public string LanguageName(string language) => For(language).Name;
+
+    public bool NeedsReview(string language) => For(language).Review != ReviewedMarker;
+
+    public string Get(string language, CallerText text, IReadOnlyDictionary<string, string>? values = null)
+    {
+        var template = For(language).Texts[text];
+        if (values is not null)
+        {
+            foreach (var (name, value) in values)
+            {
+                template = template.Replace("{" + name + "}", value, StringComparison.Ordinal);
+            }
+        }
+
+        return template;
+    }
+
+    /// <summary>The menu of languages in <paramref name="language"/>, one "CODE Name" line per offered language.</summary>
+    public string LanguageMenu(string language, IEnumerable<string> offered)
+    {
+        var lines = offered.Where(Has).Select(code => $"{code.ToUpperInvariant()} {LanguageName(code)}");
+        return Get(language, CallerText.LanguageMenu, new Dictionary<string, string> { ["Menu"] = string.Join('\n', lines) });
+    }
+
+    public IReadOnlyList<string> DeleteKeywords(string language) => For(language).DeleteKeywords;
+
+    private LanguageTexts For(string language) =>
+        _languages.TryGetValue(language, out var texts) ? texts : _languages[FallbackLanguage];
+
+    private sealed record LanguageTexts(
+        string Name, string Review, IReadOnlyDictionary<CallerText, string> Texts, IReadOnlyList<string> DeleteKeywords)
+    {
+        public static LanguageTexts Parse(string file)
+        {
+            var name = Path.GetFileName(file);
+            JsonElement root;
+            try
+            {
+                using var doc = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+                root = doc.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                throw new CallerTextsException($"{name} is not valid JSON: {e.Message}");
+            }
+
+            string Required(string key) =>
+                root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString())
+                    ? v.GetString()!
+                    : throw new CallerTextsException($"{name}: '{key}' is missing or empty.");
+
+            var texts = Enum.GetValues<CallerText>().ToDictionary(t => t, t => Required(t.ToString()));
+            foreach (var (text, placeholder) in RequiredPlaceholders)
+            {
+                if (!texts[text].Contains(placeholder, StringComparison.Ordinal))
+                {
+                    throw new CallerTextsException($"{name}: '{text}' must contain {placeholder}.");
+                }
+            }
+
+            var keywords = root.TryGetProperty("DeleteKeywords", out var k) && k.ValueKind == JsonValueKind.Array
+                ? k.EnumerateArray().Select(x => x.GetString()?.Trim().ToUpperInvariant()).OfType<string>().Where(x => x.Length > 0).ToList()
+                : throw new CallerTextsException($"{name}: 'DeleteKeywords' must be a list of words.");
+
+            return new LanguageTexts(Required("_language"), Required("_review"), texts, keywords);
+        }
+    }
+
+    private static readonly (CallerText Text, string Placeholder)[] RequiredPlaceholders =
+    [
+        (CallerText.Acknowledgement, "{Language}"),
+        (CallerText.LanguageSwitched, "{Language}"),
+        (CallerText.LanguageMenu, "{Menu}"),
+        (CallerText.OutOfHours, "{EmergencyNumber}"),
+    ];
+}
+
+public sealed class CallerTextsException(string message) : Exception(message);

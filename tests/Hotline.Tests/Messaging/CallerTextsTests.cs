@@ -1,0 +1,96 @@
+using Hotline.Language;
+using Hotline.Messaging;
+using Hotline.Tests.Infrastructure;
+
+namespace Hotline.Tests.Messaging;
+
+public sealed class CallerTextsTests
+{
+    private static readonly string ShippedFolder = Path.Combine(TestEnvironment.RepoRoot, "src", "Hotline.Functions", "Texts");
+
+    [Fact]
+    public void Every_shipped_language_has_every_caller_text()
+    {
+        var texts = CallerTexts.Load(ShippedFolder);
+
+        Assert.Equal(LanguageDetector.Shipped.Order(), texts.Languages.Order());
+        foreach (var language in LanguageDetector.Shipped)
+        {
+            foreach (var text in Enum.GetValues<CallerText>())
+            {
+                Assert.False(string.IsNullOrWhiteSpace(texts.Get(language, text)), $"{language}: {text}");
+            }
+
+            Assert.Contains("DELETE", texts.DeleteKeywords(language));
+        }
+    }
+
+    [Fact]
+    public void Machine_made_translations_are_marked_for_review_and_English_is_not()
+    {
+        var texts = CallerTexts.Load(ShippedFolder);
+        Assert.False(texts.NeedsReview("en"));
+        Assert.All(LanguageDetector.Shipped.Where(l => l != "en"), l => Assert.True(texts.NeedsReview(l), l));
+    }
+
+    [Fact]
+    public void Default_wording_is_discreet()
+    {
+        // A caller's phone may be read by the person exploiting them.
+        var texts = CallerTexts.Load(ShippedFolder);
+        var english = string.Join(' ', Enum.GetValues<CallerText>().Select(t => texts.Get("en", t))).ToLowerInvariant();
+        foreach (var word in new[] { "trafficking", "victim", "police", "ngo", "hotline", "exploitation" })
+        {
+            Assert.DoesNotContain(word, english, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Placeholders_are_filled_and_the_language_menu_lists_each_language_in_its_own_name()
+    {
+        var texts = CallerTexts.Load(ShippedFolder);
+
+        var ack = texts.Get("ro", CallerText.Acknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName("ro") });
+        Assert.Contains("Română", ack, StringComparison.Ordinal);
+        Assert.DoesNotContain("{", ack, StringComparison.Ordinal);
+        Assert.Contains("LANG", ack, StringComparison.Ordinal);
+
+        var menu = texts.LanguageMenu("uk", ["ro", "uk", "ar"]);
+        Assert.Contains("RO Română", menu, StringComparison.Ordinal);
+        Assert.Contains("UK Українська", menu, StringComparison.Ordinal);
+        Assert.Contains("AR العربية", menu, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_language_falls_back_to_English()
+    {
+        var texts = CallerTexts.Load(ShippedFolder);
+        Assert.Equal(texts.Get("en", CallerText.Help), texts.Get("tr", CallerText.Help));
+    }
+
+    [Fact]
+    public void An_edited_file_is_picked_up_without_a_rebuild_and_a_broken_one_is_refused_by_name()
+    {
+        var folder = Directory.CreateTempSubdirectory("hotline-texts-").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(ShippedFolder))
+            {
+                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+            }
+
+            var ro = Path.Combine(folder, "ro.json");
+            File.WriteAllText(ro, File.ReadAllText(ro).Replace("\"Help\": \"", "\"Help\": \"EDITAT. ", StringComparison.Ordinal));
+            Assert.StartsWith("EDITAT. ", CallerTexts.Load(folder).Get("ro", CallerText.Help), StringComparison.Ordinal);
+
+            File.WriteAllText(ro, File.ReadAllText(ro).Replace("{Language}", "{Limba}", StringComparison.Ordinal));
+            var e = Assert.Throws<CallerTextsException>(() => CallerTexts.Load(folder));
+            Assert.Contains("ro.json", e.Message, StringComparison.Ordinal);
+            Assert.Contains("{Language}", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
