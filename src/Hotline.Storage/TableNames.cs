@@ -4,6 +4,7 @@ namespace Hotline.Storage;
 public static class TableNames
 {
     public const string Roster = "Roster";
+    public const string CounsellorLoads = "CounsellorLoads";
 
-    public static IReadOnlyList<string> All { get; } = [Roster];
+    public static IReadOnlyList<string> All { get; } = [Roster, CounsellorLoads];
 }

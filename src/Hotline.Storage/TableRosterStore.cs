@@ -38,6 +38,9 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
             ["Languages"] = string.Join(',', counsellor.Languages),
             ["OnCall"] = counsellor.OnCall,
             ["Capacity"] = counsellor.Capacity,
+            ["InterpreterLanguages"] = string.Join(',', counsellor.InterpreterLanguages),
+            ["BringsInterpreter"] = counsellor.BringsInterpreter,
+            ["SupervisorOnDuty"] = counsellor.SupervisorOnDuty,
         };
         await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
@@ -63,5 +66,11 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
         entity.GetString("DisplayName") ?? entity.RowKey,
         (entity.GetString("Languages") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
         entity.GetBoolean("OnCall") ?? false,
-        entity.GetInt32("Capacity") ?? 0);
+        entity.GetInt32("Capacity") ?? 0)
+    {
+        InterpreterLanguages = (entity.GetString("InterpreterLanguages") ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries),
+        BringsInterpreter = entity.GetBoolean("BringsInterpreter") ?? false,
+        SupervisorOnDuty = entity.GetBoolean("SupervisorOnDuty") ?? false,
+    };
 }

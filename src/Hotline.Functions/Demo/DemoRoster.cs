@@ -10,14 +10,14 @@ public static class DemoRoster
 {
     public static IReadOnlyList<Counsellor> Counsellors { get; } =
     [
-        new("ana", "Ana (RO, EN)", ["ro", "en"], OnCall: true, Capacity: 3),
+        new("ana", "Ana (RO, EN; SQ with the interpreter service)", ["ro", "en"], OnCall: true, Capacity: 3) { InterpreterLanguages = ["sq"] },
         new("oksana", "Oksana (UK, RU, PL)", ["uk", "ru", "pl"], OnCall: true, Capacity: 3),
         new("dimitar", "Dimitar (BG, SR, RU)", ["bg", "sr", "ru"], OnCall: true, Capacity: 2),
         new("elira", "Elira (SQ, EN)", ["sq", "en"], OnCall: false, Capacity: 2),
-        new("lucia", "Lucía (ES, FR, EN)", ["es", "fr", "en"], OnCall: true, Capacity: 3),
+        new("lucia", "Lucía (ES, FR, EN; brings an interpreter)", ["es", "fr", "en"], OnCall: true, Capacity: 3) { BringsInterpreter = true },
         new("wei", "Wei (ZH, EN)", ["zh", "en"], OnCall: false, Capacity: 2),
         new("karim", "Karim (AR, FR)", ["ar", "fr"], OnCall: true, Capacity: 2),
-        new("sam", "Sam (supervisor, EN)", ["en"], OnCall: true, Capacity: 1),
+        new("sam", "Sam (supervisor on duty, EN)", ["en"], OnCall: true, Capacity: 1) { SupervisorOnDuty = true },
     ];
 
     public static async Task SeedAsync(IRosterStore roster, CancellationToken cancellationToken)

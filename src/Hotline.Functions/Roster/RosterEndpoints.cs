@@ -65,7 +65,18 @@ public static class RosterEndpoints
             return Problem($"'capacity' must be a whole number from 0 to {MaxCapacity}.");
         }
 
-        var counsellor = new Counsellor(counsellorId, update.DisplayName.Trim(), codes, update.OnCall ?? false, capacity);
+        var interpreted = (update.InterpreterLanguages ?? []).Select(l => l.Trim().ToLowerInvariant()).Distinct().ToList();
+        if (interpreted.FirstOrDefault(c => !languages.Supported.Contains(c)) is { } unknownInterpreted)
+        {
+            return Problem($"'interpreterLanguages': '{unknownInterpreted}' is not one of {string.Join(", ", languages.Supported)}.");
+        }
+
+        var counsellor = new Counsellor(counsellorId, update.DisplayName.Trim(), codes, update.OnCall ?? false, capacity)
+        {
+            InterpreterLanguages = interpreted,
+            BringsInterpreter = update.BringsInterpreter ?? false,
+            SupervisorOnDuty = update.SupervisorOnDuty ?? false,
+        };
         await roster.SaveAsync(counsellor, ct);
         return TypedResults.Ok(CounsellorDto.From(counsellor));
     }
@@ -94,11 +105,27 @@ public static class RosterEndpoints
     private static ProblemHttpResult Problem(string reason) => TypedResults.Problem(reason, statusCode: 400);
 }
 
-public sealed record CounsellorUpdate(string? DisplayName, IReadOnlyList<string>? Languages, bool? OnCall, int? Capacity);
+public sealed record CounsellorUpdate(
+    string? DisplayName,
+    IReadOnlyList<string>? Languages,
+    bool? OnCall,
+    int? Capacity,
+    IReadOnlyList<string>? InterpreterLanguages = null,
+    bool? BringsInterpreter = null,
+    bool? SupervisorOnDuty = null);
 
 public sealed record AvailabilityUpdate(bool? OnCall);
 
-public sealed record CounsellorDto(string Id, string DisplayName, IReadOnlyList<string> Languages, bool OnCall, int Capacity)
+public sealed record CounsellorDto(
+    string Id,
+    string DisplayName,
+    IReadOnlyList<string> Languages,
+    bool OnCall,
+    int Capacity,
+    IReadOnlyList<string> InterpreterLanguages,
+    bool BringsInterpreter,
+    bool SupervisorOnDuty)
 {
-    public static CounsellorDto From(Counsellor c) => new(c.Id, c.DisplayName, c.Languages, c.OnCall, c.Capacity);
+    public static CounsellorDto From(Counsellor c) => new(
+        c.Id, c.DisplayName, c.Languages, c.OnCall, c.Capacity, c.InterpreterLanguages, c.BringsInterpreter, c.SupervisorOnDuty);
 }

@@ -1,0 +1,101 @@
+using Hotline.Roster;
+
+namespace Hotline.Routing;
+
+/// <summary>A step of the fallback chain, tried in order when nobody on call speaks the caller's language.</summary>
+public enum FallbackStep
+{
+    /// <summary>Counsellors who serve the language through the contracted interpreter service.</summary>
+    InterpreterService,
+
+    /// <summary>Any on-call counsellor willing to bring in an interpreter.</summary>
+    AnyWithInterpreter,
+
+    /// <summary>The supervisor on duty.</summary>
+    Supervisor,
+}
+
+public sealed record RoutingPolicy(IReadOnlyList<FallbackStep> Fallback, TimeSpan OfferTimeout)
+{
+    public static RoutingPolicy Default { get; } = new(
+        [FallbackStep.InterpreterService, FallbackStep.AnyWithInterpreter, FallbackStep.Supervisor],
+        TimeSpan.FromSeconds(120));
+}
+
+/// <summary>A counsellor who could take the conversation, and why (the tier of the chain that found them).</summary>
+public sealed record RoutingCandidate(Counsellor Counsellor, string Tier);
+
+/// <summary>
+/// Decides who should get a new conversation: on-call counsellors who speak the language, fewest open conversations
+/// first; then the fallback chain, tier by tier. Only counsellors below capacity are offered. The caller of this class
+/// reserves a slot atomically before assigning, so a ranking that went stale is harmless.
+/// </summary>
+public static class ConversationRouter
+{
+    public const string LanguageTier = "language";
+
+    public static IReadOnlyList<RoutingCandidate> Rank(
+        string language,
+        IEnumerable<Counsellor> roster,
+        IReadOnlyDictionary<string, int> openConversations,
+        RoutingPolicy policy,
+        IReadOnlySet<string>? exclude = null)
+    {
+        var available = roster
+            .Where(c => c.OnCall && c.Capacity > 0 && exclude?.Contains(c.Id) != true)
+            .Where(c => openConversations.GetValueOrDefault(c.Id) < c.Capacity)
+            .ToList();
+
+        var ranked = new List<RoutingCandidate>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void AddTier(string tier, Func<Counsellor, bool> fits)
+        {
+            foreach (var c in available.Where(fits)
+                         .OrderBy(c => openConversations.GetValueOrDefault(c.Id))
+                         .ThenByDescending(c => c.Capacity - openConversations.GetValueOrDefault(c.Id))
+                         .ThenBy(c => c.Id, StringComparer.Ordinal))
+            {
+                if (seen.Add(c.Id))
+                {
+                    ranked.Add(new RoutingCandidate(c, tier));
+                }
+            }
+        }
+
+        AddTier(LanguageTier, c => c.Languages.Contains(language, StringComparer.OrdinalIgnoreCase));
+        foreach (var step in policy.Fallback)
+        {
+            switch (step)
+            {
+                case FallbackStep.InterpreterService:
+                    AddTier("interpreter-service", c => c.InterpreterLanguages.Contains(language, StringComparer.OrdinalIgnoreCase));
+                    break;
+                case FallbackStep.AnyWithInterpreter:
+                    AddTier("any-with-interpreter", c => c.BringsInterpreter);
+                    break;
+                case FallbackStep.Supervisor:
+                    AddTier("supervisor", c => c.SupervisorOnDuty);
+                    break;
+            }
+        }
+
+        return ranked;
+    }
+
+    /// <summary>True when nobody at all is on call: the caller gets the out-of-hours answer.</summary>
+    public static bool NobodyOnCall(IEnumerable<Counsellor> roster) => !roster.Any(c => c.OnCall && c.Capacity > 0);
+}
+
+/// <summary>
+/// How many open conversations each counsellor holds. A reservation names the conversation, so reserving or
+/// releasing twice (a retried queue message) changes nothing; two routers reserving at once never exceed capacity.
+/// </summary>
+public interface ICounsellorLoads
+{
+    Task<IReadOnlyDictionary<string, int>> OpenCountsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Reserves a slot for <paramref name="conversationId"/> if the counsellor is below <paramref name="capacity"/>.</summary>
+    Task<bool> TryReserveAsync(string counsellorId, string conversationId, int capacity, CancellationToken cancellationToken = default);
+
+    Task ReleaseAsync(string counsellorId, string conversationId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,66 @@
+using Hotline.Roster;
+using Hotline.Routing;
+
+namespace Hotline.Tests.Routing;
+
+public sealed class ConversationRouterTests
+{
+    private static readonly Counsellor Ioana = new("ioana", "Ioana", ["ro", "en"], OnCall: true, Capacity: 3);
+    private static readonly Counsellor Mihai = new("mihai", "Mihai", ["ro"], OnCall: true, Capacity: 2);
+    private static readonly Counsellor Oksana = new("oksana", "Oksana", ["uk", "ru"], OnCall: true, Capacity: 3);
+    private static readonly Counsellor Off = new("off", "Off duty", ["ro"], OnCall: false, Capacity: 3);
+    private static readonly Counsellor Interpreted = new("ana", "Ana", ["en"], OnCall: true, Capacity: 3) { InterpreterLanguages = ["sq"] };
+    private static readonly Counsellor Brings = new("lucia", "Lucía", ["es"], OnCall: true, Capacity: 3) { BringsInterpreter = true };
+    private static readonly Counsellor Supervisor = new("sam", "Sam", ["en"], OnCall: true, Capacity: 1) { SupervisorOnDuty = true };
+
+    [Fact]
+    public void A_Romanian_conversation_goes_to_a_Romanian_speaker_and_never_to_the_Ukrainian_one()
+    {
+        var ranked = Rank("ro", [Oksana, Ioana, Mihai]);
+        Assert.Equal(["ioana", "mihai"], ranked.Select(c => c.Counsellor.Id));
+        Assert.All(ranked, c => Assert.Equal(ConversationRouter.LanguageTier, c.Tier));
+    }
+
+    [Fact]
+    public void The_speaker_with_the_fewest_open_conversations_comes_first()
+    {
+        var ranked = Rank("ro", [Ioana, Mihai], new Dictionary<string, int> { ["ioana"] = 2, ["mihai"] = 0 });
+        Assert.Equal("mihai", ranked[0].Counsellor.Id);
+    }
+
+    [Fact]
+    public void Nobody_at_or_over_capacity_or_off_call_or_excluded_is_offered()
+    {
+        var full = new Dictionary<string, int> { ["mihai"] = 2 };
+        Assert.Equal(["ioana"], Rank("ro", [Ioana, Mihai, Off], full).Select(c => c.Counsellor.Id));
+        Assert.Empty(Rank("ro", [Ioana, Mihai, Off], full, exclude: ["ioana"]));
+    }
+
+    [Fact]
+    public void Without_a_speaker_the_fallback_chain_is_followed_in_order()
+    {
+        var ranked = Rank("sq", [Supervisor, Brings, Interpreted, Oksana]);
+        Assert.Equal(
+            [("ana", "interpreter-service"), ("lucia", "any-with-interpreter"), ("sam", "supervisor")],
+            ranked.Select(c => (c.Counsellor.Id, c.Tier)));
+    }
+
+    [Fact]
+    public void The_chain_is_configurable()
+    {
+        var policy = new RoutingPolicy([FallbackStep.Supervisor], TimeSpan.FromSeconds(60));
+        var ranked = ConversationRouter.Rank("sq", [Supervisor, Brings, Interpreted], new Dictionary<string, int>(), policy);
+        Assert.Equal(["sam"], ranked.Select(c => c.Counsellor.Id));
+    }
+
+    [Fact]
+    public void Out_of_hours_means_nobody_on_call_at_all()
+    {
+        Assert.True(ConversationRouter.NobodyOnCall([Off]));
+        Assert.False(ConversationRouter.NobodyOnCall([Off, Supervisor]));
+    }
+
+    private static IReadOnlyList<RoutingCandidate> Rank(
+        string language, Counsellor[] roster, Dictionary<string, int>? open = null, string[]? exclude = null) =>
+        ConversationRouter.Rank(language, roster, open ?? [], RoutingPolicy.Default, exclude?.ToHashSet());
+}
