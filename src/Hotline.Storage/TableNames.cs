@@ -5,6 +5,9 @@ public static class TableNames
 {
     public const string Roster = "Roster";
     public const string CounsellorLoads = "CounsellorLoads";
+    public const string Conversations = "Conversations";
+    public const string OpenConversations = "OpenConversations";
+    public const string Callers = "Callers";
 
-    public static IReadOnlyList<string> All { get; } = [Roster, CounsellorLoads];
+    public static IReadOnlyList<string> All { get; } = [Roster, CounsellorLoads, Conversations, OpenConversations, Callers];
 }

@@ -40,11 +40,9 @@ public sealed class LanguageDetector
             foreach (var line in lines)
             {
                 var normalized = Normalize(line);
-                profile.Add(normalized);
-                var stripped = StripDiacritics(normalized);
-                if (stripped != normalized && WritingScripts.Of(normalized) == WritingScript.Latin)
+                foreach (var variant in TrainingVariants(language, normalized))
                 {
-                    profile.Add(stripped);
+                    profile.Add(variant);
                 }
             }
 
@@ -52,6 +50,30 @@ public sealed class LanguageDetector
         }
 
         return new LanguageDetector(profiles);
+    }
+
+    // Each training line is also learned as people may type it: Latin without diacritics, and Serbian in both of its
+    // scripts (every Serbian text has an exact Cyrillic and Latin form).
+    private static IEnumerable<string> TrainingVariants(string language, string normalized)
+    {
+        var forms = new List<string> { normalized };
+        if (language == "sr")
+        {
+            forms.Add(WritingScripts.Of(normalized) == WritingScript.Cyrillic
+                ? SerbianScript.ToLatin(normalized)
+                : SerbianScript.ToCyrillic(normalized));
+        }
+
+        foreach (var form in forms.ToList())
+        {
+            var stripped = StripDiacritics(form);
+            if (stripped != form && WritingScripts.Of(form) == WritingScript.Latin)
+            {
+                forms.Add(stripped);
+            }
+        }
+
+        return forms.Distinct(StringComparer.Ordinal);
     }
 
     public LanguageGuess Detect(string text, IReadOnlyCollection<string>? among = null)
@@ -162,7 +184,8 @@ public sealed class LanguageDetector
     private sealed class LanguageProfile
     {
         private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
-        private readonly int[] _totals = new int[MaxGram + 1];
+        // Totals per gram length and script: a profile that spans two scripts (Serbian) is not diluted by the other.
+        private readonly Dictionary<(int Length, WritingScript Script), int> _totals = [];
         private readonly Dictionary<WritingScript, int> _scriptLetters = [];
         private int _letters;
 
@@ -181,7 +204,8 @@ public sealed class LanguageDetector
             foreach (var gram in Grams(normalized))
             {
                 _counts[gram] = _counts.GetValueOrDefault(gram) + 1;
-                _totals[gram.Length]++;
+                var key = (gram.Length, ScriptOf(gram));
+                _totals[key] = _totals.GetValueOrDefault(key) + 1;
             }
         }
 
@@ -196,10 +220,24 @@ public sealed class LanguageDetector
             {
                 var n = gram.Length;
                 var count = _counts.GetValueOrDefault(gram);
-                score += Math.Log((count + 0.5) / (_totals[n] + 0.5 * VocabularySize(n)));
+                var total = _totals.GetValueOrDefault((n, ScriptOf(gram)));
+                score += Math.Log((count + 0.5) / (total + 0.5 * VocabularySize(n)));
             }
 
             return score;
+        }
+
+        private static WritingScript ScriptOf(string gram)
+        {
+            foreach (var c in gram)
+            {
+                if (char.IsLetter(c))
+                {
+                    return WritingScripts.OfChar(c);
+                }
+            }
+
+            return WritingScript.Unknown;
         }
 
         private static double VocabularySize(int n) => n switch { 1 => 200, 2 => 20_000, _ => 200_000 };
@@ -243,5 +281,51 @@ internal static class WritingScripts
         }
 
         return counts.Count == 0 ? WritingScript.Unknown : counts.MaxBy(kv => kv.Value).Key;
+    }
+}
+
+/// <summary>Serbian's two scripts map letter for letter (Vuk's alphabet and Gaj's Latin alphabet).</summary>
+internal static class SerbianScript
+{
+    private static readonly (string Cyrillic, string Latin)[] Pairs =
+    [
+        ("љ", "lj"), ("њ", "nj"), ("џ", "dž"), ("а", "a"), ("б", "b"), ("в", "v"), ("г", "g"), ("д", "d"), ("ђ", "đ"),
+        ("е", "e"), ("ж", "ž"), ("з", "z"), ("и", "i"), ("ј", "j"), ("к", "k"), ("л", "l"), ("м", "m"), ("н", "n"),
+        ("о", "o"), ("п", "p"), ("р", "r"), ("с", "s"), ("т", "t"), ("ћ", "ć"), ("у", "u"), ("ф", "f"), ("х", "h"),
+        ("ц", "c"), ("ч", "č"), ("ш", "š"),
+    ];
+
+    public static string ToLatin(string text)
+    {
+        var result = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            var pair = Array.Find(Pairs, p => p.Cyrillic[0] == c);
+            result.Append(pair.Latin ?? c.ToString());
+        }
+
+        return result.ToString();
+    }
+
+    public static string ToCyrillic(string text)
+    {
+        var result = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            // Digraphs first: lj, nj, dž are single Cyrillic letters.
+            var two = i + 1 < text.Length ? text.Substring(i, 2) : null;
+            var pair = Array.Find(Pairs, p => p.Latin.Length == 2 && p.Latin == two);
+            if (pair.Cyrillic is not null)
+            {
+                result.Append(pair.Cyrillic);
+                i++;
+                continue;
+            }
+
+            pair = Array.Find(Pairs, p => p.Latin.Length == 1 && p.Latin[0] == text[i]);
+            result.Append(pair.Cyrillic ?? text[i].ToString());
+        }
+
+        return result.ToString();
     }
 }

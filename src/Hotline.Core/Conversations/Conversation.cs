@@ -1,0 +1,96 @@
+using Hotline.Privacy;
+
+namespace Hotline.Conversations;
+
+public static class Channels
+{
+    public const string Sms = "sms";
+    public const string Chat = "chat";
+    public const string Voice = "voice";
+}
+
+public enum ConversationStatus
+{
+    /// <summary>Created; not yet routed.</summary>
+    New,
+
+    /// <summary>Nobody could take it yet; routed again when someone can.</summary>
+    Waiting,
+
+    /// <summary>Offered to a counsellor who has not accepted yet.</summary>
+    Offered,
+
+    /// <summary>A counsellor accepted it.</summary>
+    Active,
+
+    Closed,
+}
+
+/// <summary>One step of routing: who was offered the conversation, when, and why.</summary>
+public sealed record RoutingHop(DateTimeOffset At, string? CounsellorId, string Reason);
+
+/// <summary>
+/// A conversation with one caller on one channel. The caller is known only by a pseudonym; the reply address
+/// (their number, for SMS) is held encrypted and only while the conversation is open.
+/// </summary>
+public sealed record Conversation
+{
+    public required string Id { get; init; }
+
+    public required string Channel { get; init; }
+
+    public required string Language { get; init; }
+
+    public required string CallerPseudonym { get; init; }
+
+    public ConversationStatus Status { get; init; } = ConversationStatus.New;
+
+    public string? AssignedTo { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset LastMessageAt { get; init; }
+
+    public DateTimeOffset? OfferedAt { get; init; }
+
+    /// <summary>The hotline number (or entry point) the caller used; decides the language when it is mapped.</summary>
+    public string? HotlineNumber { get; init; }
+
+    /// <summary>False after the caller sent STOP (or the provider refused): replies cannot reach them.</summary>
+    public bool Reachable { get; init; } = true;
+
+    /// <summary>The caller's reply address, encrypted (see <see cref="ReplyAddressProtector"/>).</summary>
+    public string? ProtectedReplyAddress { get; init; }
+
+    public IReadOnlyList<RoutingHop> Hops { get; init; } = [];
+
+    /// <summary>Storage concurrency token; updates made with it fail if someone else changed the conversation.</summary>
+    public string? Version { get; init; }
+
+    public bool IsOpen => Status != ConversationStatus.Closed;
+}
+
+public enum MessageDirection
+{
+    Inbound,
+    Outbound,
+}
+
+public sealed record ConversationMessage(
+    string Id,
+    MessageDirection Direction,
+    SensitiveText Text,
+    DateTimeOffset At,
+    string? Author = null,
+    string? DeliveryStatus = null);
+
+/// <summary>What the hotline remembers about a caller, by pseudonym: the open conversation and how often they wrote.</summary>
+public sealed record CallerRecord(string Pseudonym, string? OpenConversationId, int Contacts, string? Language, string? Version);
+
+public static class ConversationIds
+{
+    public static string New() => "c-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(10));
+
+    public static bool IsValid(string id) =>
+        id.Length == 22 && id.StartsWith("c-", StringComparison.Ordinal) && id[2..].All(char.IsAsciiHexDigitLower);
+}

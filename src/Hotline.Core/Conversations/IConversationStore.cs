@@ -1,0 +1,34 @@
+namespace Hotline.Conversations;
+
+/// <summary>Where conversations, their messages and the caller index live.</summary>
+public interface IConversationStore
+{
+    Task<Conversation?> FindAsync(string conversationId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ConversationMessage>> MessagesAsync(string conversationId, CancellationToken cancellationToken = default);
+
+    /// <summary>Open conversations, optionally only those assigned to <paramref name="counsellorId"/>.</summary>
+    Task<IReadOnlyList<Conversation>> ListOpenAsync(string? counsellorId = null, CancellationToken cancellationToken = default);
+
+    Task<CallerRecord?> FindCallerAsync(string pseudonym, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Links a caller to an open conversation. Returns the conversation id that is linked afterwards: the given one,
+    /// or the one another request linked first (two first messages racing end up in one conversation).
+    /// </summary>
+    Task<string> LinkCallerAsync(string pseudonym, string conversationId, string language, CancellationToken cancellationToken = default);
+
+    Task UnlinkCallerAsync(string pseudonym, string conversationId, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates the conversation with its first message. False when it exists already.</summary>
+    Task<bool> CreateAsync(Conversation conversation, ConversationMessage first, string? providerMessageId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends a message and moves <see cref="Conversation.LastMessageAt"/>, atomically. With a provider message id,
+    /// a second delivery of the same message is detected and false returned; nothing is stored twice.
+    /// </summary>
+    Task<bool> AppendAsync(string conversationId, ConversationMessage message, string? providerMessageId, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves a changed conversation if nobody changed it since it was read; false on a conflict.</summary>
+    Task<bool> TryUpdateAsync(Conversation conversation, CancellationToken cancellationToken = default);
+}

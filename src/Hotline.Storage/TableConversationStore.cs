@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Hotline.Conversations;
+using Hotline.Privacy;
+
+namespace Hotline.Storage;
+
+/// <summary>
+/// Conversations in Table storage. Each conversation is one partition of <c>Conversations</c> holding its summary
+/// ("meta"), its messages (time-ordered row keys) and a marker per provider message id, so appending a message,
+/// moving the last-message time and detecting a redelivered webhook happen in one atomic batch. Open conversations
+/// are also listed in one partition of <c>OpenConversations</c> for the counsellor and supervisor lists, and each
+/// caller pseudonym points at its open conversation in <c>Callers</c>. Message bodies are stored encrypted.
+/// </summary>
+public sealed class TableConversationStore(StorageAccount account, MessageTextProtector textProtector) : IConversationStore
+{
+    private const string MetaRow = "meta";
+    private const string OpenPartition = "open";
+    private const string CallerRow = "caller";
+
+    private TableClient Conversations => account.Table(TableNames.Conversations);
+
+    private TableClient Open => account.Table(TableNames.OpenConversations);
+
+    private TableClient Callers => account.Table(TableNames.Callers);
+
+    public async Task<Conversation?> FindAsync(string conversationId, CancellationToken cancellationToken = default)
+    {
+        var response = await Conversations.GetEntityIfExistsAsync<TableEntity>(conversationId, MetaRow, cancellationToken: cancellationToken);
+        return response.HasValue ? ToConversation(response.Value!) : null;
+    }
+
+    public async Task<IReadOnlyList<ConversationMessage>> MessagesAsync(string conversationId, CancellationToken cancellationToken = default)
+    {
+        var messages = new List<ConversationMessage>();
+        await foreach (var e in Conversations.QueryAsync<TableEntity>(
+            x => x.PartitionKey == conversationId && x.RowKey.CompareTo("m-") >= 0 && x.RowKey.CompareTo("m.") < 0,
+            cancellationToken: cancellationToken))
+        {
+            var id = e.GetString("MessageId")!;
+            var text = await textProtector.UnprotectAsync(e.GetString("Text")!, conversationId + "/" + id, cancellationToken);
+            messages.Add(new ConversationMessage(
+                id,
+                Enum.Parse<MessageDirection>(e.GetString("Direction")!),
+                new SensitiveText(text),
+                e.GetDateTimeOffset("At")!.Value,
+                e.GetString("Author"),
+                e.GetString("DeliveryStatus")));
+        }
+
+        return messages;
+    }
+
+    public async Task<IReadOnlyList<Conversation>> ListOpenAsync(string? counsellorId = null, CancellationToken cancellationToken = default)
+    {
+        var ids = new List<string>();
+        var query = counsellorId is null
+            ? Open.QueryAsync<TableEntity>(x => x.PartitionKey == OpenPartition, cancellationToken: cancellationToken)
+            : Open.QueryAsync<TableEntity>(x => x.PartitionKey == OpenPartition && x.GetString("AssignedTo") == counsellorId, cancellationToken: cancellationToken);
+        await foreach (var e in query)
+        {
+            ids.Add(e.RowKey);
+        }
+
+        var found = await Task.WhenAll(ids.Select(id => FindAsync(id, cancellationToken)));
+        return found.OfType<Conversation>().Where(c => c.IsOpen).ToList();
+    }
+
+    public async Task<CallerRecord?> FindCallerAsync(string pseudonym, CancellationToken cancellationToken = default)
+    {
+        var response = await Callers.GetEntityIfExistsAsync<TableEntity>(pseudonym, CallerRow, cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            return null;
+        }
+
+        var e = response.Value!;
+        return new CallerRecord(pseudonym, NullIfEmpty(e.GetString("OpenConversationId")), e.GetInt32("Contacts") ?? 0,
+            e.GetString("Language"), e.ETag.ToString());
+    }
+
+    public async Task<string> LinkCallerAsync(string pseudonym, string conversationId, string language, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var existing = await Callers.GetEntityIfExistsAsync<TableEntity>(pseudonym, CallerRow, cancellationToken: cancellationToken);
+            try
+            {
+                if (!existing.HasValue)
+                {
+                    await Callers.AddEntityAsync(CallerEntity(pseudonym, conversationId, 1, language), cancellationToken);
+                    return conversationId;
+                }
+
+                var e = existing.Value!;
+                if (NullIfEmpty(e.GetString("OpenConversationId")) is { } open)
+                {
+                    return open; // someone linked first
+                }
+
+                await Callers.UpdateEntityAsync(
+                    CallerEntity(pseudonym, conversationId, (e.GetInt32("Contacts") ?? 0) + 1, language),
+                    e.ETag, TableUpdateMode.Replace, cancellationToken);
+                return conversationId;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+            {
+                // Raced with another request for the same caller: read again.
+            }
+        }
+
+        throw new InvalidOperationException("Could not link the caller to a conversation.");
+    }
+
+    public async Task UnlinkCallerAsync(string pseudonym, string conversationId, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var existing = await Callers.GetEntityIfExistsAsync<TableEntity>(pseudonym, CallerRow, cancellationToken: cancellationToken);
+            if (!existing.HasValue || existing.Value!.GetString("OpenConversationId") != conversationId)
+            {
+                return;
+            }
+
+            var e = existing.Value;
+            e["OpenConversationId"] = string.Empty;
+            try
+            {
+                await Callers.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Replace, cancellationToken);
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412)
+            {
+            }
+        }
+    }
+
+    public async Task<bool> CreateAsync(Conversation conversation, ConversationMessage first, string? providerMessageId, CancellationToken cancellationToken = default)
+    {
+        var batch = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.Add, ToEntity(conversation)),
+            new(TableTransactionActionType.Add, await MessageEntityAsync(conversation.Id, first, cancellationToken)),
+        };
+        if (providerMessageId is not null)
+        {
+            batch.Add(new(TableTransactionActionType.Add, new TableEntity(conversation.Id, "sid-" + providerMessageId)));
+        }
+
+        try
+        {
+            await Conversations.SubmitTransactionAsync(batch, cancellationToken);
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 409)
+        {
+            return false;
+        }
+
+        await Open.UpsertEntityAsync(OpenEntity(conversation), TableUpdateMode.Replace, cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> AppendAsync(string conversationId, ConversationMessage message, string? providerMessageId, CancellationToken cancellationToken = default)
+    {
+        var batch = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.Add, await MessageEntityAsync(conversationId, message, cancellationToken)),
+            new(TableTransactionActionType.UpdateMerge, new TableEntity(conversationId, MetaRow) { ["LastMessageAt"] = message.At }, ETag.All),
+        };
+        if (providerMessageId is not null)
+        {
+            batch.Add(new(TableTransactionActionType.Add, new TableEntity(conversationId, "sid-" + providerMessageId)));
+        }
+
+        try
+        {
+            await Conversations.SubmitTransactionAsync(batch, cancellationToken);
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 409)
+        {
+            return false; // the same provider message again: already stored
+        }
+    }
+
+    public async Task<bool> TryUpdateAsync(Conversation conversation, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Conversations.UpdateEntityAsync(ToEntity(conversation), new ETag(conversation.Version!), TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 412 or 404)
+        {
+            return false;
+        }
+
+        if (conversation.IsOpen)
+        {
+            await Open.UpsertEntityAsync(OpenEntity(conversation), TableUpdateMode.Replace, cancellationToken);
+        }
+        else
+        {
+            await Open.DeleteEntityAsync(OpenPartition, conversation.Id, ETag.All, cancellationToken);
+        }
+
+        return true;
+    }
+
+    private async Task<TableEntity> MessageEntityAsync(string conversationId, ConversationMessage message, CancellationToken cancellationToken)
+    {
+        var rowKey = string.Create(CultureInfo.InvariantCulture, $"m-{message.At.UtcTicks:D19}-{message.Id}");
+        return new TableEntity(conversationId, rowKey)
+        {
+            ["MessageId"] = message.Id,
+            ["Direction"] = message.Direction.ToString(),
+            ["Text"] = await textProtector.ProtectAsync(message.Text.Reveal(), conversationId + "/" + message.Id, cancellationToken),
+            ["At"] = message.At,
+            ["Author"] = message.Author,
+            ["DeliveryStatus"] = message.DeliveryStatus,
+        };
+    }
+
+    private static TableEntity ToEntity(Conversation c) => new(c.Id, MetaRow)
+    {
+        ["Channel"] = c.Channel,
+        ["Language"] = c.Language,
+        ["CallerPseudonym"] = c.CallerPseudonym,
+        ["Status"] = c.Status.ToString(),
+        ["AssignedTo"] = c.AssignedTo,
+        ["CreatedAt"] = c.CreatedAt,
+        ["LastMessageAt"] = c.LastMessageAt,
+        ["OfferedAt"] = c.OfferedAt,
+        ["HotlineNumber"] = c.HotlineNumber,
+        ["Reachable"] = c.Reachable,
+        ["ReplyAddress"] = c.ProtectedReplyAddress,
+        ["Hops"] = JsonSerializer.Serialize(c.Hops),
+    };
+
+    private static Conversation ToConversation(TableEntity e) => new()
+    {
+        Id = e.PartitionKey,
+        Channel = e.GetString("Channel")!,
+        Language = e.GetString("Language")!,
+        CallerPseudonym = e.GetString("CallerPseudonym")!,
+        Status = Enum.Parse<ConversationStatus>(e.GetString("Status")!),
+        AssignedTo = e.GetString("AssignedTo"),
+        CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,
+        LastMessageAt = e.GetDateTimeOffset("LastMessageAt") ?? default,
+        OfferedAt = e.GetDateTimeOffset("OfferedAt"),
+        HotlineNumber = e.GetString("HotlineNumber"),
+        Reachable = e.GetBoolean("Reachable") ?? true,
+        ProtectedReplyAddress = e.GetString("ReplyAddress"),
+        Hops = JsonSerializer.Deserialize<List<RoutingHop>>(e.GetString("Hops") ?? "[]") ?? [],
+        Version = e.ETag.ToString(),
+    };
+
+    private static TableEntity OpenEntity(Conversation c) => new(OpenPartition, c.Id)
+    {
+        ["AssignedTo"] = c.AssignedTo ?? string.Empty,
+        ["Status"] = c.Status.ToString(),
+        ["Language"] = c.Language,
+    };
+
+    private static TableEntity CallerEntity(string pseudonym, string conversationId, int contacts, string language) =>
+        new(pseudonym, CallerRow) { ["OpenConversationId"] = conversationId, ["Contacts"] = contacts, ["Language"] = language };
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
