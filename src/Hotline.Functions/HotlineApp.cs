@@ -5,6 +5,7 @@ using Hotline.Functions.Hosting;
 using Hotline.Functions.Hosting.Local;
 using Hotline.Functions.Observability;
 using Hotline.Functions.Roster;
+using Hotline.Functions.Sms;
 using Hotline.Roster;
 using Hotline.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -72,6 +73,7 @@ public static class HotlineApp
             AddLocalFunctionsHost(services, settings, builder.Configuration);
         }
 
+        services.AddConversations(builder.Configuration, builder.Environment, settings);
         services.AddHotlineAuth(settings.Auth);
         services.AddHotlineTelemetry(builder.Configuration, hooks?.AddTraceExporters);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
@@ -83,6 +85,7 @@ public static class HotlineApp
         app.MapFunctionsHostContract();
         app.MapHealth();
         app.MapRoster();
+        app.MapTwilioSms();
         if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
         {
             app.MapDevTokens();

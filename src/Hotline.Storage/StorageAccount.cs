@@ -50,7 +50,13 @@ public sealed class StorageAccount
 
     public QueueClient Queue(string name) => Queues.GetQueueClient(name);
 
-    public TableClient Table(string name) => Tables.GetTableClient(name);
+    /// <summary>
+    /// Prepended to every table name (<c>Storage__TablePrefix</c>), so several hotlines, or test runs, can share
+    /// one account without seeing each other's data.
+    /// </summary>
+    public string TablePrefix { get; private set; } = string.Empty;
+
+    public TableClient Table(string name) => Tables.GetTableClient(TablePrefix + name);
 
     /// <summary>
     /// A queue client with its own options (message encoding, decoding-failure handler), on the same account and
@@ -77,6 +83,20 @@ public sealed class StorageAccount
     /// missing or malformed.
     /// </summary>
     public static StorageAccount FromConfiguration(IConfiguration configuration, HttpPipelinePolicy? extraPolicy = null)
+    {
+        var prefix = configuration["Storage:TablePrefix"] ?? string.Empty;
+        if (prefix.Length > 20 || !prefix.All(char.IsAsciiLetterOrDigit) || (prefix.Length > 0 && !char.IsAsciiLetter(prefix[0])))
+        {
+            throw new StorageSettingException(
+                "Setting 'Storage__TablePrefix' is malformed: up to 20 letters and digits, starting with a letter.");
+        }
+
+        var account = Create(configuration, extraPolicy);
+        account.TablePrefix = prefix;
+        return account;
+    }
+
+    private static StorageAccount Create(IConfiguration configuration, HttpPipelinePolicy? extraPolicy)
     {
         var connectionString = configuration[SettingName];
         if (!string.IsNullOrWhiteSpace(connectionString))

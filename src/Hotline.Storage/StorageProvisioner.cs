@@ -9,7 +9,7 @@ public sealed class StorageProvisioner(StorageAccount account)
     {
         foreach (var table in TableNames.All)
         {
-            await account.Tables.CreateTableIfNotExistsAsync(table, cancellationToken);
+            await account.Table(table).CreateIfNotExistsAsync(cancellationToken);
         }
 
         foreach (var queue in QueueNames.All)

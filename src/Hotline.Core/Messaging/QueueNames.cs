@@ -7,7 +7,10 @@ namespace Hotline.Messaging;
 /// </summary>
 public static class QueueNames
 {
-    public static IReadOnlyList<string> All { get; } = [];
+    /// <summary>Conversations waiting for a counsellor (read by RouteConversation).</summary>
+    public const string ConversationsToRoute = "conversations-to-route";
+
+    public static IReadOnlyList<string> All { get; } = [ConversationsToRoute];
 
     /// <summary>The queue where the Functions host moves a message that failed <c>maxDequeueCount</c> times.</summary>
     public static string PoisonQueueFor(string queueName) => queueName + "-poison";

@@ -59,6 +59,7 @@ public sealed class StartupSettingsTests
             ["Secrets:VaultUri"] = "https://hotline-kv.vault.azure.net/",
             ["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
             ["Auth:Audience"] = "api://hotline",
+                    ["Hotline:PublicBaseUrl"] = "https://hotline.example.org",
         });
         var storage = app.Services.GetRequiredService<Hotline.Storage.StorageAccount>();
         Assert.Equal(new Uri("https://hotlinestore.queue.core.windows.net/"), storage.Queues.Uri);

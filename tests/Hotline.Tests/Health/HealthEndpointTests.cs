@@ -39,7 +39,8 @@ public sealed class HealthEndpointTests
         var deadStorage = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};" +
                           $"QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
 
-        await using var app = await RunningApp.StartAsync(new Dictionary<string, string?> { ["AzureWebJobsStorage"] = deadStorage });
+        await using var app = await RunningApp.StartAsync(
+            new Dictionary<string, string?> { ["AzureWebJobsStorage"] = deadStorage }, needsStorage: false);
 
         var response = await app.Http.GetAsync(new Uri("/api/health", UriKind.Relative));
 
@@ -57,10 +58,10 @@ public sealed class HealthEndpointTests
     [Fact]
     public async Task Demo_roster_is_seeded_into_table_storage_when_asked_and_not_otherwise()
     {
-        var isolatedTables = TestEnvironment.StorageConnectionString;
+        string prefix;
         await using (var app = await RunningApp.StartAsync(new Dictionary<string, string?> { ["Demo:SeedRoster"] = "true" }))
         {
-            await app.Services.GetRequiredService<StorageStartup>().Ready.WaitAsync(TimeSpan.FromSeconds(30));
+            prefix = app.Services.GetRequiredService<Hotline.Storage.StorageAccount>().TablePrefix;
             var roster = await app.Services.GetRequiredService<IRosterStore>().ListAsync();
             foreach (var counsellor in DemoRoster.Counsellors)
             {
@@ -71,7 +72,7 @@ public sealed class HealthEndpointTests
             }
         }
 
-        var table = new TableClient(isolatedTables, "Roster");
+        var table = new TableClient(TestEnvironment.StorageConnectionString, prefix + "Roster");
         Assert.Contains(table.Query<TableEntity>(), e => e.RowKey == "ana");
     }
 }

@@ -20,6 +20,9 @@ public sealed class RunningApp : IAsyncDisposable
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    public const string TwilioAuthToken = "test-twilio-auth-token";
+    public const string PublicBaseUrl = "https://hotline.example.org";
+
     public WebApplication App { get; }
 
     public CapturingLoggerProvider Logs { get; }
@@ -46,6 +49,9 @@ public sealed class RunningApp : IAsyncDisposable
             ["Secrets:Provider"] = "Local",
             ["Secrets:LocalFile"] = Path.Combine(Path.GetTempPath(), $"hotline-test-secrets-{Guid.NewGuid():N}.json"),
             ["LocalFunctionsHost:Enabled"] = "false",
+            ["Storage:TablePrefix"] = "t" + Guid.NewGuid().ToString("N")[..12], // tables of this app only
+            ["Twilio:AuthToken"] = TwilioAuthToken,
+            ["Hotline:PublicBaseUrl"] = PublicBaseUrl,
             ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -68,6 +74,12 @@ public sealed class RunningApp : IAsyncDisposable
                 ConfigureKeyVaultClient = configureKeyVault,
             });
         await app.StartAsync();
+        if (needsStorage)
+        {
+            // Tables are created after the server starts; wait, so tests do not race the provisioning.
+            await app.Services.GetRequiredService<Hotline.Functions.Configuration.StorageStartup>().Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
         return new RunningApp(app, logs);
     }
 

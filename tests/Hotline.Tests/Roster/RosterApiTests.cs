@@ -131,6 +131,7 @@ public sealed class RosterApiTests : IAsyncLifetime
                     ["Secrets:VaultUri"] = "https://hotline-kv.vault.azure.net/",
                     ["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
                     ["Auth:Audience"] = "api://hotline",
+                    ["Hotline:PublicBaseUrl"] = "https://hotline.example.org",
                 }),
             });
         await app.StartAsync();

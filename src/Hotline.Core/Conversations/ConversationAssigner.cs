@@ -1,0 +1,117 @@
+using Hotline.Roster;
+using Hotline.Routing;
+
+namespace Hotline.Conversations;
+
+/// <summary>
+/// Gives a conversation to a counsellor: ranks who can take it (<see cref="ConversationRouter"/>), reserves a slot
+/// atomically, then records the offer. Safe to run twice for the same conversation (queue redelivery) and from two
+/// instances at once. An offer not accepted within the policy's timeout goes to the next counsellor; each hop is
+/// recorded on the conversation.
+/// </summary>
+public sealed class ConversationAssigner(
+    IConversationStore store,
+    IRosterStore roster,
+    ICounsellorLoads loads,
+    RoutingPolicy policy,
+    TimeProvider time)
+{
+    public const string TimeoutReason = "offer-timeout";
+
+    public async Task AssignAsync(string conversationId, CancellationToken cancellationToken = default)
+    {
+        var conversation = await store.FindAsync(conversationId, cancellationToken);
+        if (conversation is not { Status: ConversationStatus.New or ConversationStatus.Waiting })
+        {
+            return; // gone, closed, or already offered by an earlier delivery
+        }
+
+        // Who let an offer of this conversation time out is asked last, not again first.
+        var declined = conversation.Hops.Where(h => h.Reason == TimeoutReason && h.CounsellorId is not null)
+            .Select(h => h.CounsellorId!).ToHashSet(StringComparer.Ordinal);
+        var counsellors = await roster.ListAsync(cancellationToken);
+        var open = await loads.OpenCountsAsync(cancellationToken);
+        var ranked = ConversationRouter.Rank(conversation.Language, counsellors, open, policy, declined);
+        if (ranked.Count == 0 && declined.Count > 0)
+        {
+            ranked = ConversationRouter.Rank(conversation.Language, counsellors, open, policy);
+        }
+
+        foreach (var candidate in ranked)
+        {
+            if (!await loads.TryReserveAsync(candidate.Counsellor.Id, conversation.Id, candidate.Counsellor.Capacity, cancellationToken))
+            {
+                continue; // filled up since the ranking was read
+            }
+
+            var now = time.GetUtcNow();
+            var offered = conversation with
+            {
+                Status = ConversationStatus.Offered,
+                AssignedTo = candidate.Counsellor.Id,
+                OfferedAt = now,
+                Hops = [.. conversation.Hops, new RoutingHop(now, candidate.Counsellor.Id, "offered (" + candidate.Tier + ")")],
+            };
+            if (await store.TryUpdateAsync(offered, cancellationToken))
+            {
+                return;
+            }
+
+            // The conversation changed under us (another router, a close): give the slot back and let the queue retry.
+            await loads.ReleaseAsync(candidate.Counsellor.Id, conversation.Id, cancellationToken);
+            throw new ConversationChangedException(conversation.Id);
+        }
+
+        if (conversation.Status != ConversationStatus.Waiting)
+        {
+            var waiting = conversation with
+            {
+                Status = ConversationStatus.Waiting,
+                Hops = [.. conversation.Hops, new RoutingHop(time.GetUtcNow(), null, "waiting: nobody available")],
+            };
+            await store.TryUpdateAsync(waiting, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Takes back offers nobody accepted in time and routes them again; retries waiting and stranded new
+    /// conversations. Returns how many conversations it routed again.
+    /// </summary>
+    public async Task<int> RerouteStaleAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var rerouted = 0;
+        foreach (var conversation in await store.ListOpenAsync(cancellationToken: cancellationToken))
+        {
+            switch (conversation.Status)
+            {
+                case ConversationStatus.Offered when conversation.OfferedAt is { } at && now - at >= policy.OfferTimeout:
+                    var expired = conversation with
+                    {
+                        Status = ConversationStatus.Waiting,
+                        AssignedTo = null,
+                        OfferedAt = null,
+                        Hops = [.. conversation.Hops, new RoutingHop(now, conversation.AssignedTo, TimeoutReason)],
+                    };
+                    if (await store.TryUpdateAsync(expired, cancellationToken))
+                    {
+                        await loads.ReleaseAsync(conversation.AssignedTo!, conversation.Id, cancellationToken);
+                        await AssignAsync(conversation.Id, cancellationToken);
+                        rerouted++;
+                    }
+
+                    break;
+                case ConversationStatus.Waiting:
+                case ConversationStatus.New when now - conversation.CreatedAt > TimeSpan.FromSeconds(30):
+                    await AssignAsync(conversation.Id, cancellationToken);
+                    rerouted++;
+                    break;
+            }
+        }
+
+        return rerouted;
+    }
+}
+
+public sealed class ConversationChangedException(string conversationId)
+    : Exception($"Conversation {conversationId} changed while it was being routed.");

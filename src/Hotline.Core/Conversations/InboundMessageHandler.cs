@@ -1,0 +1,182 @@
+using Hotline.Language;
+using Hotline.Messaging;
+using Hotline.Privacy;
+using Hotline.Roster;
+using Hotline.Routing;
+
+namespace Hotline.Conversations;
+
+/// <summary>A message from a caller as the channel delivered it. <see cref="From"/> is the only place the number appears.</summary>
+public sealed record InboundMessage(
+    string Channel,
+    string ProviderMessageId,
+    string From,
+    string To,
+    SensitiveText Body,
+    DateTimeOffset ReceivedAt);
+
+/// <summary>What happened to an inbound message, and what to answer the caller at once (if anything).</summary>
+public sealed record InboundOutcome(bool Duplicate, string? ConversationId, string? Reply);
+
+/// <summary>Where the hotline answers and in what language.</summary>
+/// <param name="NumberLanguages">Hotline numbers that serve one language; any other number is multilingual.</param>
+/// <param name="EmergencyNumber">Told to callers out of hours (e.g. 112).</param>
+public sealed record InboundSettings(
+    IReadOnlyDictionary<string, string> NumberLanguages,
+    IReadOnlyList<string> Languages,
+    string EmergencyNumber);
+
+/// <summary>
+/// Takes a caller's message into the hotline: finds or starts their conversation by pseudonym, stores the message
+/// (once, however often the provider delivers it), and decides the immediate answer: an acknowledgement in the
+/// caller's language for a new conversation (or the out-of-hours answer when nobody is on call), the language menu,
+/// or nothing. New conversations are handed to the router through a queue.
+/// </summary>
+public sealed class InboundMessageHandler(
+    IConversationStore store,
+    IRosterStore roster,
+    IWorkQueue queue,
+    CallerPseudonymizer pseudonymizer,
+    ReplyAddressProtector replyAddresses,
+    CallerTexts texts,
+    InboundSettings settings,
+    TimeProvider time)
+{
+    private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase)
+        { "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT" };
+
+    private static readonly HashSet<string> StartWords = new(StringComparer.OrdinalIgnoreCase) { "START", "YES", "UNSTOP" };
+
+    private static readonly HashSet<string> MenuWords = new(StringComparer.OrdinalIgnoreCase) { "LANG", "MENU" };
+
+    public async Task<InboundOutcome> HandleAsync(InboundMessage message, CancellationToken cancellationToken = default)
+    {
+        var pseudonym = await pseudonymizer.PseudonymOfAsync(message.From, cancellationToken);
+        var keyword = message.Body.Reveal().Trim();
+        var chosenLanguage = LanguageKeyword(keyword);
+
+        var caller = await store.FindCallerAsync(pseudonym, cancellationToken);
+        if (caller?.OpenConversationId is { } openId)
+        {
+            var open = await store.FindAsync(openId, cancellationToken);
+            if (open is { IsOpen: true })
+            {
+                return await ContinueAsync(open, message, keyword, chosenLanguage, cancellationToken);
+            }
+        }
+
+        var language = chosenLanguage
+            ?? settings.NumberLanguages.GetValueOrDefault(PhoneNumberNormalizer.Normalize(message.To))
+            ?? LanguageDetector.Default.Detect(message.Body.Reveal(), settings.Languages).Language;
+
+        // A previous delivery may have linked the caller before it failed; reuse that conversation id.
+        var id = caller?.OpenConversationId ?? ConversationIds.New();
+        var linked = await store.LinkCallerAsync(pseudonym, id, language, cancellationToken);
+        if (linked != id && await store.FindAsync(linked, cancellationToken) is { IsOpen: true } raced)
+        {
+            return await ContinueAsync(raced, message, keyword, chosenLanguage, cancellationToken);
+        }
+
+        id = linked;
+        var now = time.GetUtcNow();
+        var conversation = new Conversation
+        {
+            Id = id,
+            Channel = message.Channel,
+            Language = language,
+            CallerPseudonym = pseudonym,
+            CreatedAt = now,
+            LastMessageAt = message.ReceivedAt,
+            HotlineNumber = message.To,
+            Reachable = !StopWords.Contains(keyword),
+            ProtectedReplyAddress = await replyAddresses.ProtectAsync(message.From, id, cancellationToken),
+        };
+        var first = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
+        if (!await store.CreateAsync(conversation, first, message.ProviderMessageId, cancellationToken))
+        {
+            return new InboundOutcome(true, id, null);
+        }
+
+        await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(id), cancellationToken);
+
+        if (!conversation.Reachable)
+        {
+            return new InboundOutcome(false, id, null);
+        }
+
+        var counsellors = await roster.ListAsync(cancellationToken);
+        var reply = ConversationRouter.NobodyOnCall(counsellors)
+            ? texts.Get(language, CallerText.OutOfHours, new Dictionary<string, string> { ["EmergencyNumber"] = settings.EmergencyNumber })
+            : MenuWords.Contains(keyword)
+                ? texts.LanguageMenu(language, settings.Languages)
+                : texts.Get(language, CallerText.Acknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) });
+        return new InboundOutcome(false, id, reply);
+    }
+
+    private async Task<InboundOutcome> ContinueAsync(
+        Conversation conversation, InboundMessage message, string keyword, string? chosenLanguage, CancellationToken cancellationToken)
+    {
+        var stored = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
+        if (!await store.AppendAsync(conversation.Id, stored, message.ProviderMessageId, cancellationToken))
+        {
+            return new InboundOutcome(true, conversation.Id, null);
+        }
+
+        string? reply = null;
+        Func<Conversation, Conversation>? change = null;
+        if (StopWords.Contains(keyword))
+        {
+            change = c => c with { Reachable = false };
+        }
+        else if (StartWords.Contains(keyword))
+        {
+            change = c => c with { Reachable = true };
+        }
+        else if (MenuWords.Contains(keyword))
+        {
+            reply = texts.LanguageMenu(conversation.Language, settings.Languages);
+        }
+        else if (chosenLanguage is not null)
+        {
+            change = c => c with { Language = chosenLanguage };
+            reply = texts.Get(chosenLanguage, CallerText.LanguageSwitched,
+                new Dictionary<string, string> { ["Language"] = texts.LanguageName(chosenLanguage) });
+        }
+
+        var changed = change is null ? conversation : await UpdateAsync(conversation, change, cancellationToken);
+
+        if (conversation.Status == ConversationStatus.New)
+        {
+            // A new conversation whose routing request may have been lost: ask again (routing is idempotent).
+            await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversation.Id), cancellationToken);
+        }
+
+        return new InboundOutcome(false, conversation.Id, changed.Reachable ? reply : null);
+    }
+
+    // The message is already stored, so a change must not be lost to a concurrent update (the router offering the
+    // conversation at the same moment): re-read and re-apply until it sticks.
+    private async Task<Conversation> UpdateAsync(Conversation conversation, Func<Conversation, Conversation> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var changed = change(conversation);
+            if (await store.TryUpdateAsync(changed, cancellationToken))
+            {
+                return changed;
+            }
+
+            conversation = await store.FindAsync(conversation.Id, cancellationToken) ?? throw new ConversationChangedException(conversation.Id);
+        }
+
+        throw new ConversationChangedException(conversation.Id);
+    }
+
+    /// <summary>A message that is only a language code we serve ("RO", "uk") chooses that language.</summary>
+    private string? LanguageKeyword(string keyword) =>
+        keyword.Length is 2 or 3 && settings.Languages.FirstOrDefault(l => string.Equals(l, keyword, StringComparison.OrdinalIgnoreCase)) is { } code
+            ? code
+            : null;
+
+    private static string NewMessageId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+}

@@ -1,0 +1,67 @@
+using Hotline.Conversations;
+using Hotline.Functions.Hosting;
+using Hotline.Functions.Routing;
+using Hotline.Functions.Sms;
+using Hotline.Messaging;
+using Hotline.Privacy;
+using Hotline.Routing;
+using Hotline.Storage;
+
+namespace Hotline.Functions.Configuration;
+
+public static class ConversationServices
+{
+    /// <summary>Conversations, routing and the SMS channel, with the secrets they use.</summary>
+    public static IServiceCollection AddConversations(
+        this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment, HotlineSettings settings)
+    {
+        var sms = SmsSettings.Read(configuration, environment, settings.Languages);
+        var routing = ReadRoutingPolicy(configuration);
+        var textsFolder = new SettingReader(configuration).String("Texts:Folder") ?? Path.Combine(AppContext.BaseDirectory, "Texts");
+
+        services.AddSingleton(sms);
+        services.AddSingleton(routing);
+        services.AddSingleton(_ => CallerTexts.Load(textsFolder)); // read on first use, not at cold start
+        services.AddSingleton(sp => new InboundSettings(sms.NumberLanguages, settings.Languages.Supported, sms.EmergencyNumber));
+
+        services.AddSecret(CallerPseudonymizer.KeySecret);
+        services.AddSecret(ReplyAddressProtector.KeySecret);
+        services.AddSecret(MessageTextProtector.KeySecret);
+        services.AddSecret(TwilioSecrets.AuthToken);
+        services.AddSecret(TwilioSecrets.AccountSid);
+        services.AddSingleton<CallerPseudonymizer>();
+        services.AddSingleton<ReplyAddressProtector>();
+        services.AddSingleton<MessageTextProtector>();
+
+        services.AddSingleton<IConversationStore, TableConversationStore>();
+        services.AddSingleton<ICounsellorLoads, TableCounsellorLoads>();
+        services.AddSingleton<IWorkQueue, StorageWorkQueue>();
+        services.AddSingleton<InboundMessageHandler>();
+        services.AddSingleton<ConversationAssigner>();
+        services.AddSingleton<IFunctionHandler, RouteConversationFunction>();
+        services.AddSingleton<IFunctionHandler, RerouteStaleFunction>();
+        return services;
+    }
+
+    private static RoutingPolicy ReadRoutingPolicy(IConfiguration configuration)
+    {
+        var reader = new SettingReader(configuration);
+        var timeout = reader.Duration("Routing:OfferTimeout", RoutingPolicy.Default.OfferTimeout);
+        var fallback = RoutingPolicy.Default.Fallback;
+        if (reader.String("Routing:Fallback") is { } chain)
+        {
+            var steps = new List<FallbackStep>();
+            foreach (var name in chain.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                steps.Add(Enum.TryParse<FallbackStep>(name, ignoreCase: true, out var step) && Enum.IsDefined(step)
+                    ? step
+                    : throw new StartupSettingException(
+                        $"Setting 'Routing__Fallback' is malformed: '{name}' is not one of {string.Join(", ", Enum.GetNames<FallbackStep>())}."));
+            }
+
+            fallback = steps;
+        }
+
+        return new RoutingPolicy(fallback, timeout);
+    }
+}

@@ -1,0 +1,30 @@
+using Hotline.Conversations;
+using Hotline.Functions.Hosting;
+using Hotline.Messaging;
+
+namespace Hotline.Functions.Routing;
+
+/// <summary>Queue <c>conversations-to-route</c>: finds a counsellor for a new or waiting conversation.</summary>
+public sealed class RouteConversationFunction(ConversationAssigner assigner) : QueueFunction<RouteRequest>
+{
+    public override string Name => "RouteConversation";
+
+    protected override Task HandleAsync(RouteRequest message, QueueMessageInfo info, CancellationToken cancellationToken)
+    {
+        if (!ConversationIds.IsValid(message.ConversationId))
+        {
+            throw new InvalidInvocationException("RouteConversation: not a conversation id.");
+        }
+
+        return assigner.AssignAsync(message.ConversationId, cancellationToken);
+    }
+}
+
+/// <summary>Timer: offers nobody accepted in time go to the next counsellor; waiting conversations are tried again.</summary>
+public sealed class RerouteStaleFunction(ConversationAssigner assigner) : TimerFunction
+{
+    public override string Name => "RerouteStale";
+
+    protected override Task HandleAsync(TimerInfo timer, CancellationToken cancellationToken) =>
+        assigner.RerouteStaleAsync(cancellationToken);
+}

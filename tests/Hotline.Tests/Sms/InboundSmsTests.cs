@@ -1,0 +1,259 @@
+using System.Net;
+using System.Text;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Hotline.Conversations;
+using Hotline.Messaging;
+using Hotline.Privacy;
+using Hotline.Roster;
+using Hotline.Storage;
+using Hotline.Tests.Infrastructure;
+
+namespace Hotline.Tests.Sms;
+
+/// <summary>
+/// Inbound SMS end to end on Azurite: the signed webhook, durable storage, language, the acknowledgement, and routing
+/// through the queue-triggered function run by the local Functions host. One collection: these tests share the
+/// product's routing queue, so they must not run at the same time.
+/// </summary>
+[Collection(SmsCollection.Name)]
+public sealed class InboundSmsTests : IAsyncLifetime
+{
+    private const string Caller = "+40721234567";
+    private RunningApp _app = null!;
+    private TwilioWebhookClient _twilio = null!;
+
+    public async Task InitializeAsync()
+    {
+        await new QueueClient(TestEnvironment.StorageConnectionString, QueueNames.ConversationsToRoute).ClearMessagesAsync().ContinueWith(_ => { });
+        _app = await RunningApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["LocalFunctionsHost:Enabled"] = "true",
+            ["Sms:Numbers"] = "+380441234567=uk",
+        });
+        _twilio = new TwilioWebhookClient(_app);
+        var roster = _app.Services.GetRequiredService<IRosterStore>();
+        await roster.SaveAsync(new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 2));
+        await roster.SaveAsync(new Counsellor("oksana", "Oksana", ["uk", "ru"], OnCall: true, Capacity: 2));
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task A_Romanian_text_is_acknowledged_in_Romanian_and_offered_to_the_Romanian_speaker_not_the_Ukrainian_one()
+    {
+        var response = await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor, patronul mi-a luat pașaportul");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("application/xml", response.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
+        var twiml = await response.Content.ReadAsStringAsync();
+        Assert.Contains("<Message>", twiml, StringComparison.Ordinal);
+        Assert.Contains("Română", twiml, StringComparison.Ordinal);
+
+        var conversation = await OfferedConversationAsync(Caller);
+        Assert.Equal("ro", conversation.Language);
+        Assert.Equal("ioana", conversation.AssignedTo);
+        Assert.Contains(conversation.Hops, h => h.CounsellorId == "ioana" && h.Reason.StartsWith("offered", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_number_mapped_to_a_language_decides_the_language()
+    {
+        var response = await _twilio.SendSmsAsync(Caller, "hello, I need help", to: "+380 44 123 4567");
+
+        Assert.Contains("Українська", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var conversation = await OfferedConversationAsync(Caller);
+        Assert.Equal("uk", conversation.Language);
+        Assert.Equal("oksana", conversation.AssignedTo);
+    }
+
+    [Fact]
+    public async Task A_retried_webhook_stores_the_message_once_and_acknowledges_once()
+    {
+        var sid = TwilioWebhookClient.NewMessageSid();
+        var first = await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor", sid);
+        var again = await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor", sid);
+
+        Assert.Contains("<Message>", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.DoesNotContain("<Message>", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var conversation = await OfferedConversationAsync(Caller);
+        var messages = await Store.MessagesAsync(conversation.Id);
+        Assert.Single(messages);
+        Assert.Equal("Bună ziua, am nevoie de ajutor", messages[0].Text.Reveal());
+    }
+
+    [Fact]
+    public async Task Later_messages_join_the_open_conversation_without_a_new_acknowledgement()
+    {
+        await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var conversation = await OfferedConversationAsync(Caller);
+
+        var second = await _twilio.SendSmsAsync(Caller, "Lucrez la o fermă lângă oraș");
+
+        Assert.DoesNotContain("<Message>", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var messages = await Store.MessagesAsync(conversation.Id);
+        Assert.Equal(["Bună ziua, am nevoie de ajutor", "Lucrez la o fermă lângă oraș"], messages.Select(m => m.Text.Reveal()));
+        Assert.Equal("ioana", (await Store.FindAsync(conversation.Id))!.AssignedTo);
+    }
+
+    [Fact]
+    public async Task The_language_can_be_switched_at_any_time_with_a_code()
+    {
+        await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var menu = await (await _twilio.SendSmsAsync(Caller, "LANG")).Content.ReadAsStringAsync();
+        Assert.Contains("UK Українська", menu, StringComparison.Ordinal);
+
+        var switched = await (await _twilio.SendSmsAsync(Caller, "uk")).Content.ReadAsStringAsync();
+
+        Assert.Contains("Українська", switched, StringComparison.Ordinal);
+        var conversation = await Store.FindAsync((await CallerRecordAsync(Caller))!.OpenConversationId!);
+        Assert.Equal("uk", conversation!.Language);
+    }
+
+    [Fact]
+    public async Task With_nobody_on_call_the_caller_gets_the_out_of_hours_answer_in_their_language()
+    {
+        var roster = _app.Services.GetRequiredService<IRosterStore>();
+        await roster.SetOnCallAsync("ioana", false);
+        await roster.SetOnCallAsync("oksana", false);
+
+        var twiml = await (await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor urgent")).Content.ReadAsStringAsync();
+
+        Assert.Contains("112", twiml, StringComparison.Ordinal);
+        Assert.Contains("CALLBACK", twiml, StringComparison.Ordinal);
+        var record = await CallerRecordAsync(Caller);
+        await Eventually.TrueAsync(async () => (await Store.FindAsync(record!.OpenConversationId!))!.Status == ConversationStatus.Waiting,
+            "the conversation to wait for a counsellor");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("bm90IHRoZSBzaWduYXR1cmU=")]
+    public async Task A_missing_or_wrong_signature_is_403_and_nothing_is_stored(string signature)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["MessageSid"] = TwilioWebhookClient.NewMessageSid(), ["From"] = Caller, ["To"] = TwilioWebhookClient.GeneralNumber, ["Body"] = "forged",
+        };
+
+        var response = await _twilio.PostAsync(form, signature);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Null(await CallerRecordAsync(Caller));
+        Assert.Empty(await Store.ListOpenAsync());
+    }
+
+    [Fact]
+    public async Task A_webhook_signed_with_another_token_is_403()
+    {
+        var forger = new TwilioWebhookClient(_app, authToken: "some-other-token");
+        var response = await forger.SendSmsAsync(Caller, "hello");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Null(await CallerRecordAsync(Caller));
+    }
+
+    [Fact]
+    public async Task Bad_input_is_400_with_a_reason_and_nothing_is_stored()
+    {
+        var tooLong = await _twilio.SendSmsAsync(Caller, new string('a', 1601));
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("1600", await tooLong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var noSid = await _twilio.PostAsync(new Dictionary<string, string> { ["From"] = Caller, ["To"] = "+1", ["Body"] = "x" });
+        Assert.Equal(HttpStatusCode.BadRequest, noSid.StatusCode);
+        Assert.Contains("MessageSid", await noSid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Invalid UTF-8 (a lone continuation byte), correctly signed over what the bytes claim to be.
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/twilio/sms", UriKind.Relative))
+        {
+            Content = new StringContent($"MessageSid={TwilioWebhookClient.NewMessageSid()}&From=%2B40721234567&To=%2B1&Body=%80abc",
+                Encoding.ASCII, "application/x-www-form-urlencoded"),
+        };
+        request.Headers.Add("X-Twilio-Signature", "irrelevant");
+        var badUtf8 = await _app.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, badUtf8.StatusCode);
+        Assert.Contains("UTF-8", await badUtf8.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        Assert.Null(await CallerRecordAsync(Caller));
+    }
+
+    [Fact]
+    public async Task The_callers_number_is_nowhere_in_plaintext_tables_queues_or_logs()
+    {
+        await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        await OfferedConversationAsync(Caller);
+        await _twilio.SendSmsAsync(Caller, "Mulțumesc");
+
+        var forms = new[] { "+40721234567", "40721234567", "+40 721 234 567", "0721234567", "721234567", "721 234 567" };
+        var everything = new StringBuilder();
+        var prefix = _app.Services.GetRequiredService<StorageAccount>().TablePrefix;
+        var tables = new TableServiceClient(TestEnvironment.StorageConnectionString);
+        await foreach (var table in tables.QueryAsync(t => t.Name.CompareTo(prefix) >= 0))
+        {
+            if (!table.Name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            await foreach (var entity in tables.GetTableClient(table.Name).QueryAsync<TableEntity>())
+            {
+                foreach (var (key, value) in entity)
+                {
+                    everything.Append(key).Append('=').Append(value).Append('\n');
+                }
+            }
+        }
+
+        var queues = new QueueServiceClient(TestEnvironment.StorageConnectionString);
+        await foreach (var queue in queues.GetQueuesAsync())
+        {
+            foreach (var message in (await queues.GetQueueClient(queue.Name).PeekMessagesAsync(32)).Value)
+            {
+                everything.Append(message.Body).Append('\n').Append(SafeBase64(message.Body.ToString())).Append('\n');
+            }
+        }
+
+        everything.Append(_app.Logs.AllText);
+        Assert.True(everything.Length > 1000, "the scan saw the stored data");
+        foreach (var form in forms)
+        {
+            Assert.DoesNotContain(form, everything.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    private IConversationStore Store => _app.Services.GetRequiredService<IConversationStore>();
+
+    private async Task<CallerRecord?> CallerRecordAsync(string number)
+    {
+        var pseudonym = await _app.Services.GetRequiredService<CallerPseudonymizer>().PseudonymOfAsync(number);
+        return await Store.FindCallerAsync(pseudonym);
+    }
+
+    private async Task<Conversation> OfferedConversationAsync(string number) =>
+        await Eventually.ReturnsAsync(async () =>
+        {
+            var record = await CallerRecordAsync(number);
+            var conversation = record?.OpenConversationId is { } id ? await Store.FindAsync(id) : null;
+            return conversation is { Status: ConversationStatus.Offered } ? conversation : null;
+        }, "the conversation to be offered to a counsellor");
+
+    private static string SafeBase64(string text)
+    {
+        try
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(text));
+        }
+        catch (FormatException)
+        {
+            return string.Empty;
+        }
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SmsCollection
+{
+    public const string Name = "SMS end to end";
+}
