@@ -27,22 +27,33 @@ public sealed class TableCounsellorLoads(StorageAccount account) : ICounsellorLo
         return result;
     }
 
-    public Task<bool> TryReserveAsync(string counsellorId, string conversationId, int capacity, CancellationToken cancellationToken = default) =>
+    public async Task<IReadOnlyDictionary<string, IReadOnlySet<string>>> HeldAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
+        await foreach (var e in Table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken))
+        {
+            result[e.RowKey] = Held(e).ToHashSet(StringComparer.Ordinal);
+        }
+
+        return result;
+    }
+
+    public Task<Reservation> TryReserveAsync(string counsellorId, string conversationId, int capacity, CancellationToken cancellationToken = default) =>
         ChangeAsync(counsellorId, held =>
         {
             if (held.Contains(conversationId))
             {
-                return (held, true); // already reserved by an earlier attempt
+                return (held, Reservation.AlreadyHeld);
             }
 
-            return held.Count < capacity ? ([.. held, conversationId], true) : (held, false);
+            return held.Count < capacity ? ([.. held, conversationId], Reservation.Reserved) : (held, Reservation.Full);
         }, cancellationToken);
 
     public Task ReleaseAsync(string counsellorId, string conversationId, CancellationToken cancellationToken = default) =>
         ChangeAsync(counsellorId, held => (held.Where(id => id != conversationId).ToList(), true), cancellationToken);
 
-    private async Task<bool> ChangeAsync(
-        string counsellorId, Func<List<string>, (List<string> Held, bool Result)> change, CancellationToken cancellationToken)
+    private async Task<T> ChangeAsync<T>(
+        string counsellorId, Func<List<string>, (List<string> Held, T Result)> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {

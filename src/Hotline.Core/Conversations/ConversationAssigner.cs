@@ -30,7 +30,11 @@ public sealed class ConversationAssigner(
         var declined = conversation.Hops.Where(h => h.Reason == TimeoutReason && h.CounsellorId is not null)
             .Select(h => h.CounsellorId!).ToHashSet(StringComparer.Ordinal);
         var counsellors = await roster.ListAsync(cancellationToken);
-        var open = await loads.OpenCountsAsync(cancellationToken);
+        // A slot this conversation already holds (an earlier attempt that stopped half-way) does not count against
+        // its holder, so the holder can be offered it again. A router only ever releases slots it reserved itself:
+        // releasing another's could free a slot that router is about to use.
+        var held = await loads.HeldAsync(cancellationToken);
+        var open = held.ToDictionary(h => h.Key, h => h.Value.Count(id => id != conversationId), StringComparer.Ordinal);
         var ranked = ConversationRouter.Rank(conversation.Language, counsellors, open, policy, declined);
         if (ranked.Count == 0 && declined.Count > 0)
         {
@@ -39,37 +43,62 @@ public sealed class ConversationAssigner(
 
         foreach (var candidate in ranked)
         {
-            if (!await loads.TryReserveAsync(candidate.Counsellor.Id, conversation.Id, candidate.Counsellor.Capacity, cancellationToken))
+            var reservation = await loads.TryReserveAsync(candidate.Counsellor.Id, conversation.Id, candidate.Counsellor.Capacity, cancellationToken);
+            if (reservation == Reservation.Full)
             {
                 continue; // filled up since the ranking was read
             }
 
-            var now = time.GetUtcNow();
-            var offered = conversation with
+            // The conversation may change while we hold the slot (a new message moves its last-message time):
+            // re-read and retry while it still needs a counsellor.
+            for (var attempt = 0; attempt < 10; attempt++)
             {
-                Status = ConversationStatus.Offered,
-                AssignedTo = candidate.Counsellor.Id,
-                OfferedAt = now,
-                Hops = [.. conversation.Hops, new RoutingHop(now, candidate.Counsellor.Id, "offered (" + candidate.Tier + ")")],
-            };
-            if (await store.TryUpdateAsync(offered, cancellationToken))
+                var now = time.GetUtcNow();
+                var offered = conversation with
+                {
+                    Status = ConversationStatus.Offered,
+                    AssignedTo = candidate.Counsellor.Id,
+                    OfferedAt = now,
+                    Hops = [.. conversation.Hops, new RoutingHop(now, candidate.Counsellor.Id, "offered (" + candidate.Tier + ")")],
+                };
+                if (await store.TryUpdateAsync(offered, cancellationToken))
+                {
+                    return;
+                }
+
+                conversation = await store.FindAsync(conversationId, cancellationToken);
+                if (conversation is not { Status: ConversationStatus.New or ConversationStatus.Waiting })
+                {
+                    break; // routed or closed by someone else meanwhile
+                }
+            }
+
+            if (reservation == Reservation.Reserved)
+            {
+                await loads.ReleaseAsync(candidate.Counsellor.Id, conversationId, cancellationToken);
+            }
+
+            if (conversation is not { Status: ConversationStatus.New or ConversationStatus.Waiting })
             {
                 return;
             }
 
-            // The conversation changed under us (another router, a close): give the slot back and let the queue retry.
-            await loads.ReleaseAsync(candidate.Counsellor.Id, conversation.Id, cancellationToken);
-            throw new ConversationChangedException(conversation.Id);
+            throw new ConversationChangedException(conversationId);
         }
 
-        if (conversation.Status != ConversationStatus.Waiting)
+        for (var attempt = 0; attempt < 10 && conversation is { Status: ConversationStatus.New }; attempt++)
         {
             var waiting = conversation with
             {
                 Status = ConversationStatus.Waiting,
                 Hops = [.. conversation.Hops, new RoutingHop(time.GetUtcNow(), null, "waiting: nobody available")],
             };
-            await store.TryUpdateAsync(waiting, cancellationToken);
+            if (await store.TryUpdateAsync(waiting, cancellationToken))
+            {
+                break;
+            }
+
+            conversation = await store.FindAsync(conversationId, cancellationToken);
         }
     }
 

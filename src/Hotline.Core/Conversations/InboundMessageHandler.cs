@@ -94,7 +94,10 @@ public sealed class InboundMessageHandler(
         var first = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
         if (!await store.CreateAsync(conversation, first, message.ProviderMessageId, cancellationToken))
         {
-            return new InboundOutcome(true, id, null);
+            // Another message from this caller created the conversation first (or this is a redelivery): append
+            // to it; the provider message id still catches a true duplicate.
+            var existing = await store.FindAsync(id, cancellationToken) ?? throw new ConversationChangedException(id);
+            return await ContinueAsync(existing, message, keyword, chosenLanguage, cancellationToken);
         }
 
         await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(id), cancellationToken);

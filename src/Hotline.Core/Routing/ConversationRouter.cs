@@ -90,12 +90,26 @@ public static class ConversationRouter
 /// How many open conversations each counsellor holds. A reservation names the conversation, so reserving or
 /// releasing twice (a retried queue message) changes nothing; two routers reserving at once never exceed capacity.
 /// </summary>
+public enum Reservation
+{
+    Full,
+    Reserved,
+    AlreadyHeld,
+}
+
 public interface ICounsellorLoads
 {
     Task<IReadOnlyDictionary<string, int>> OpenCountsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Reserves a slot for <paramref name="conversationId"/> if the counsellor is below <paramref name="capacity"/>.</summary>
-    Task<bool> TryReserveAsync(string counsellorId, string conversationId, int capacity, CancellationToken cancellationToken = default);
+    /// <summary>The conversations each counsellor holds a slot for.</summary>
+    Task<IReadOnlyDictionary<string, IReadOnlySet<string>>> HeldAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reserves a slot for <paramref name="conversationId"/> if the counsellor is below <paramref name="capacity"/>.
+    /// <see cref="Reservation.AlreadyHeld"/> means another attempt reserved it: only the attempt that got
+    /// <see cref="Reservation.Reserved"/> may give the slot back.
+    /// </summary>
+    Task<Reservation> TryReserveAsync(string counsellorId, string conversationId, int capacity, CancellationToken cancellationToken = default);
 
     Task ReleaseAsync(string counsellorId, string conversationId, CancellationToken cancellationToken = default);
 }

@@ -1,3 +1,4 @@
+using Hotline.Routing;
 using Hotline.Storage;
 using Hotline.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
@@ -28,7 +29,7 @@ public sealed class CounsellorLoadsTests
         var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
             _loads.TryReserveAsync(counsellor, $"conv-{i}", capacity)));
 
-        Assert.Equal(capacity, results.Count(r => r));
+        Assert.Equal(capacity, results.Count(r => r == Reservation.Reserved));
         Assert.Equal(capacity, (await _loads.OpenCountsAsync())[counsellor]);
     }
 
@@ -37,14 +38,14 @@ public sealed class CounsellorLoadsTests
     {
         var counsellor = TestEnvironment.UniqueName("load");
 
-        Assert.True(await _loads.TryReserveAsync(counsellor, "conv-a", 1));
-        Assert.True(await _loads.TryReserveAsync(counsellor, "conv-a", 1)); // a retried message
-        Assert.False(await _loads.TryReserveAsync(counsellor, "conv-b", 1));
+        Assert.Equal(Reservation.Reserved, await _loads.TryReserveAsync(counsellor, "conv-a", 1));
+        Assert.Equal(Reservation.AlreadyHeld, await _loads.TryReserveAsync(counsellor, "conv-a", 1)); // a retried message
+        Assert.Equal(Reservation.Full, await _loads.TryReserveAsync(counsellor, "conv-b", 1));
         Assert.Equal(1, (await _loads.OpenCountsAsync())[counsellor]);
 
         await _loads.ReleaseAsync(counsellor, "conv-a");
         await _loads.ReleaseAsync(counsellor, "conv-a");
         Assert.Equal(0, (await _loads.OpenCountsAsync())[counsellor]);
-        Assert.True(await _loads.TryReserveAsync(counsellor, "conv-b", 1));
+        Assert.Equal(Reservation.Reserved, await _loads.TryReserveAsync(counsellor, "conv-b", 1));
     }
 }
