@@ -1,5 +1,6 @@
 using Hotline.Functions.Auth;
 using Hotline.Functions.Configuration;
+using Hotline.Functions.Conversations;
 using Hotline.Functions.Health;
 using Hotline.Functions.Hosting;
 using Hotline.Functions.Hosting.Local;
@@ -86,6 +87,7 @@ public static class HotlineApp
         app.MapHealth();
         app.MapRoster();
         app.MapTwilioSms();
+        app.MapConversations();
         if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
         {
             app.MapDevTokens();
