@@ -41,17 +41,53 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         {
             var id = e.GetString("MessageId")!;
             var text = await textProtector.UnprotectAsync(e.GetString("Text")!, conversationId + "/" + id, cancellationToken);
-            messages.Add(new ConversationMessage(
-                id,
-                Enum.Parse<MessageDirection>(e.GetString("Direction")!),
-                new SensitiveText(text),
-                e.GetDateTimeOffset("At")!.Value,
-                e.GetString("Author"),
-                e.GetString("DeliveryStatus")));
+            messages.Add(ToMessage(e, text));
         }
 
         return messages;
     }
+
+    public async Task<ConversationMessage?> FindMessageAsync(string conversationId, string messageId, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        var response = await Conversations.GetEntityIfExistsAsync<TableEntity>(conversationId, MessageRowKey(at, messageId), cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            return null;
+        }
+
+        var e = response.Value!;
+        return ToMessage(e, await textProtector.UnprotectAsync(e.GetString("Text")!, conversationId + "/" + messageId, cancellationToken));
+    }
+
+    public async Task UpdateDeliveryAsync(string conversationId, ConversationMessage message, string status, string? providerMessageId, CancellationToken cancellationToken = default)
+    {
+        var update = new TableEntity(conversationId, MessageRowKey(message.At, message.Id))
+        {
+            ["DeliveryStatus"] = status,
+            ["DeliveryUpdatedAt"] = DateTimeOffset.UtcNow,
+        };
+        if (providerMessageId is not null)
+        {
+            update["ProviderMessageId"] = providerMessageId;
+        }
+
+        await Conversations.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    }
+
+    private static ConversationMessage ToMessage(TableEntity e, string text) => new(
+        e.GetString("MessageId")!,
+        Enum.Parse<MessageDirection>(e.GetString("Direction")!),
+        new SensitiveText(text),
+        e.GetDateTimeOffset("At")!.Value,
+        e.GetString("Author"),
+        e.GetString("DeliveryStatus"))
+    {
+        DeliveryUpdatedAt = e.GetDateTimeOffset("DeliveryUpdatedAt"),
+        ProviderMessageId = e.GetString("ProviderMessageId"),
+    };
+
+    private static string MessageRowKey(DateTimeOffset at, string messageId) =>
+        string.Create(CultureInfo.InvariantCulture, $"m-{at.UtcTicks:D19}-{messageId}");
 
     public async Task<IReadOnlyList<Conversation>> ListOpenAsync(string? counsellorId = null, CancellationToken cancellationToken = default)
     {
@@ -210,8 +246,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
 
     private async Task<TableEntity> MessageEntityAsync(string conversationId, ConversationMessage message, CancellationToken cancellationToken)
     {
-        var rowKey = string.Create(CultureInfo.InvariantCulture, $"m-{message.At.UtcTicks:D19}-{message.Id}");
-        return new TableEntity(conversationId, rowKey)
+        return new TableEntity(conversationId, MessageRowKey(message.At, message.Id))
         {
             ["MessageId"] = message.Id,
             ["Direction"] = message.Direction.ToString(),

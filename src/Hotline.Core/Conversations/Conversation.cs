@@ -82,7 +82,22 @@ public sealed record ConversationMessage(
     SensitiveText Text,
     DateTimeOffset At,
     string? Author = null,
-    string? DeliveryStatus = null);
+    string? DeliveryStatus = null)
+{
+    /// <summary>When the delivery status last changed (used to reconcile an interrupted send).</summary>
+    public DateTimeOffset? DeliveryUpdatedAt { get; init; }
+
+    public string? ProviderMessageId { get; init; }
+}
+
+public static class DeliveryStatuses
+{
+    public const string Queued = "queued";
+    public const string Sending = "sending";
+    public const string Sent = "sent";
+    public const string Unreachable = "unreachable";
+    public const string Failed = "failed";
+}
 
 /// <summary>What the hotline remembers about a caller, by pseudonym: the open conversation and how often they wrote.</summary>
 public sealed record CallerRecord(string Pseudonym, string? OpenConversationId, int Contacts, string? Language, string? Version);

@@ -29,6 +29,11 @@ public interface IConversationStore
     /// </summary>
     Task<bool> AppendAsync(string conversationId, ConversationMessage message, string? providerMessageId, CancellationToken cancellationToken = default);
 
+    Task<ConversationMessage?> FindMessageAsync(string conversationId, string messageId, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>Records where a message's delivery stands (queued, sending, sent, unreachable, failed) and when.</summary>
+    Task UpdateDeliveryAsync(string conversationId, ConversationMessage message, string status, string? providerMessageId, CancellationToken cancellationToken = default);
+
     /// <summary>Saves a changed conversation if nobody changed it since it was read; false on a conflict.</summary>
     Task<bool> TryUpdateAsync(Conversation conversation, CancellationToken cancellationToken = default);
 }

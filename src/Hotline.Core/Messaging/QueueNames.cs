@@ -10,7 +10,10 @@ public static class QueueNames
     /// <summary>Conversations waiting for a counsellor (read by RouteConversation).</summary>
     public const string ConversationsToRoute = "conversations-to-route";
 
-    public static IReadOnlyList<string> All { get; } = [ConversationsToRoute];
+    /// <summary>Counsellor replies to deliver by SMS (read by SendSms).</summary>
+    public const string SmsOutbound = "sms-outbound";
+
+    public static IReadOnlyList<string> All { get; } = [ConversationsToRoute, SmsOutbound];
 
     /// <summary>The queue where the Functions host moves a message that failed <c>maxDequeueCount</c> times.</summary>
     public static string PoisonQueueFor(string queueName) => queueName + "-poison";

@@ -6,6 +6,8 @@ using Hotline.Messaging;
 using Hotline.Privacy;
 using Hotline.Routing;
 using Hotline.Storage;
+using Hotline.Twilio;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace Hotline.Functions.Configuration;
 
@@ -40,6 +42,26 @@ public static class ConversationServices
         services.AddSingleton<ConversationAssigner>();
         services.AddSingleton<IFunctionHandler, RouteConversationFunction>();
         services.AddSingleton<IFunctionHandler, RerouteStaleFunction>();
+        services.AddSingleton<OutboundMessageDispatcher>();
+        services.AddSingleton<IFunctionHandler, SendSmsFunction>();
+
+        var apiBase = new SettingReader(configuration).String("Twilio:ApiBaseUrl") is { } value
+            ? Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var uri) ? uri
+              : throw new StartupSettingException("Setting 'Twilio__ApiBaseUrl' is malformed: expected an absolute URL.")
+            : TwilioApiSettings.DefaultApiBaseUrl;
+        services.AddSingleton(new TwilioApiSettings(apiBase, TwilioSecrets.AccountSid.Name, TwilioSecrets.AuthToken.Name));
+        services.AddHttpClient<ISmsSender, TwilioSmsSender>()
+            .AddStandardResilienceHandler(options =>
+            {
+                // Only retry what Twilio certainly did not act on (throttled, unavailable, no connection): retrying a
+                // POST that timed out could send the message twice. The queue retry and reconciliation cover the rest.
+                options.Retry.ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is HttpRequestException
+                    || args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable);
+                options.Retry.MaxRetryAttempts = 3;
+                options.Retry.UseJitter = true;
+                options.Retry.Delay = TimeSpan.FromMilliseconds(500);
+            });
         return services;
     }
 

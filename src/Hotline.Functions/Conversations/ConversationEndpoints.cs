@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Hotline.Conversations;
 using Hotline.Functions.Auth;
 using Hotline.Functions.Hosting;
+using Hotline.Messaging;
 using Hotline.Privacy;
 using Hotline.Routing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -79,7 +80,7 @@ public static class ConversationEndpoints
     }
 
     internal static async Task<Results<Accepted<MessageView>, ProblemHttpResult>> ReplyAsync(
-        string id, ReplyRequest? request, ClaimsPrincipal user, IConversationStore store, TimeProvider time, CancellationToken ct)
+        string id, ReplyRequest? request, ClaimsPrincipal user, IConversationStore store, IWorkQueue queue, TimeProvider time, CancellationToken ct)
     {
         var text = request?.Text?.Trim();
         if (string.IsNullOrEmpty(text) || text.Length > MaxReplyCharacters)
@@ -107,6 +108,7 @@ public static class ConversationEndpoints
             Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
             MessageDirection.Outbound, new SensitiveText(text), time.GetUtcNow(), user.UserId(), DeliveryStatus: "queued");
         await store.AppendAsync(id, message, providerMessageId: null, ct);
+        await queue.EnqueueAsync(QueueNames.SmsOutbound, new OutboundRequest(id, message.Id, message.At.UtcTicks), ct);
         return TypedResults.Accepted($"/api/conversations/{id}", MessageView.From(message));
     }
 

@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Hotline.Tests.Infrastructure;
+
+/// <summary>
+/// A loopback stand-in for Twilio's Messages API: checks HTTP Basic auth, records every send, answers 201 with a
+/// message resource, 400 with error 21610 for opted-out recipients, and scripted 429s; lists sent messages.
+/// </summary>
+public sealed class TwilioApiDouble : IAsyncDisposable
+{
+    public const string AccountSid = "AC0123456789abcdef0123456789abcdef";
+
+    private readonly ConcurrentQueue<int> _scriptedStatuses = new();
+    private readonly ConcurrentQueue<SentSms> _sent = new();
+    private WebApplication _app = null!;
+    private int _attempts;
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public IReadOnlyCollection<SentSms> Sent => _sent;
+
+    public int Attempts => _attempts;
+
+    public ConcurrentDictionary<string, bool> OptedOut { get; } = new();
+
+    public string ExpectedAuthToken { get; set; } = RunningApp.TwilioAuthToken;
+
+    public void AnswerNextWith(params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            _scriptedStatuses.Enqueue(status);
+        }
+    }
+
+    public static async Task<TwilioApiDouble> StartAsync()
+    {
+        var twilio = new TwilioApiDouble();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        twilio._app = builder.Build();
+        twilio._app.MapPost("/2010-04-01/Accounts/{sid}/Messages.json", twilio.SendAsync);
+        twilio._app.MapGet("/2010-04-01/Accounts/{sid}/Messages.json", twilio.List);
+        await twilio._app.StartAsync();
+        var address = twilio._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        twilio.BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        return twilio;
+    }
+
+    /// <summary>Adds a message as if an earlier attempt had sent it.</summary>
+    public void AlreadySent(string to, string from, string body) => _sent.Enqueue(new SentSms(NewSid(), to, from, body));
+
+    private async Task<IResult> SendAsync(string sid, HttpRequest request)
+    {
+        Interlocked.Increment(ref _attempts);
+        if (!Authorized(sid, request))
+        {
+            return Results.Json(new { code = 20003, message = "Authenticate", status = 401 }, statusCode: 401);
+        }
+
+        if (_scriptedStatuses.TryDequeue(out var scripted))
+        {
+            return Results.Json(new { code = 20429, message = "Too Many Requests", status = scripted }, statusCode: scripted);
+        }
+
+        var form = await request.ReadFormAsync();
+        var to = form["To"].ToString();
+        if (OptedOut.ContainsKey(to))
+        {
+            return Results.Json(new { code = 21610, message = "Attempt to send to unsubscribed recipient", status = 400 }, statusCode: 400);
+        }
+
+        var sms = new SentSms(NewSid(), to, form["From"].ToString(), form["Body"].ToString());
+        _sent.Enqueue(sms);
+        return Results.Json(new { sid = sms.Sid, status = "queued", to = sms.To, from = sms.From, body = sms.Body }, statusCode: 201);
+    }
+
+    private IResult List(string sid, HttpRequest request)
+    {
+        if (!Authorized(sid, request))
+        {
+            return Results.StatusCode(401);
+        }
+
+        var to = request.Query["To"].ToString();
+        var from = request.Query["From"].ToString();
+        var messages = _sent.Where(m => m.To == to && m.From == from).Select(m => new { sid = m.Sid, to = m.To, from = m.From, body = m.Body });
+        return Results.Json(new { messages });
+    }
+
+    private bool Authorized(string sid, HttpRequest request)
+    {
+        var expected = "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes($"{AccountSid}:{ExpectedAuthToken}"));
+        return sid == AccountSid && request.Headers.Authorization.ToString() == expected;
+    }
+
+    private static string NewSid() => "SM" + Guid.NewGuid().ToString("N");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public sealed record SentSms(string Sid, string To, string From, string Body);

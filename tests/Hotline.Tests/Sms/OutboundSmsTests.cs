@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Hotline.Conversations;
+using Hotline.Messaging;
+using Hotline.Roster;
+using Hotline.Tests.Infrastructure;
+
+namespace Hotline.Tests.Sms;
+
+/// <summary>
+/// A counsellor's reply reaches the caller's phone through the queue-triggered SendSms and a loopback double of
+/// Twilio's REST API: right fields, Basic auth, once; STOP (21610) and throttling (429) handled.
+/// </summary>
+[Collection(SmsCollection.Name)]
+public sealed class OutboundSmsTests : IAsyncLifetime
+{
+    private const string Caller = "+40723555666";
+    private TwilioApiDouble _twilio = null!;
+    private RunningApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _twilio = await TwilioApiDouble.StartAsync();
+        _app = await RunningApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["LocalFunctionsHost:Enabled"] = "true",
+            ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
+            ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
+        });
+        await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _twilio.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_reply_is_sent_once_to_the_callers_number_from_the_hotline_number_with_basic_auth()
+    {
+        var (ioana, id) = await AcceptedConversationAsync();
+
+        await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "Bună, sunt Ioana. Sunteți în siguranță?" });
+
+        var sent = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault()), "the SMS to reach Twilio");
+        Assert.Equal(Caller, sent.To);
+        Assert.Equal(TwilioWebhookClient.GeneralNumber, sent.From);
+        Assert.Equal("Bună, sunt Ioana. Sunteți în siguranță?", sent.Body);
+        await Eventually.TrueAsync(async () => await DeliveryStatusAsync(ioana, id) == "sent", "the reply to show as sent");
+        Assert.Single(_twilio.Sent);
+        Assert.Equal(1, _twilio.Attempts);
+    }
+
+    [Fact]
+    public async Task A_caller_who_sent_STOP_is_marked_unreachable_and_the_counsellor_is_told()
+    {
+        var (ioana, id) = await AcceptedConversationAsync();
+        _twilio.OptedOut[Caller] = true;
+
+        await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "Mai sunteți acolo?" });
+
+        await Eventually.TrueAsync(async () => await DeliveryStatusAsync(ioana, id) == "unreachable", "the reply to show as unreachable");
+        var detail = await ioana.GetFromJsonAsync<JsonElement>(Api($"conversations/{id}"));
+        Assert.False(detail.GetProperty("reachable").GetBoolean());
+        var again = await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "?" });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("STOP", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_twilio.Sent);
+    }
+
+    [Fact]
+    public async Task Throttling_is_retried_with_back_off_and_the_message_still_goes_out_once()
+    {
+        var (ioana, id) = await AcceptedConversationAsync();
+        _twilio.AnswerNextWith(429, 429);
+
+        await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "Vă sun mâine?" });
+
+        await Eventually.TrueAsync(async () => await DeliveryStatusAsync(ioana, id) == "sent", "the reply to go out after throttling");
+        Assert.Single(_twilio.Sent);
+        Assert.Equal(3, _twilio.Attempts);
+    }
+
+    [Fact]
+    public async Task A_redelivered_request_after_an_interrupted_send_is_reconciled_not_sent_twice()
+    {
+        var (ioana, id) = await AcceptedConversationAsync();
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        _twilio.OptedOut[Caller] = true; // keep SendSms from sending the first time; we simulate the interruption below
+        await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "Mesaj de test" });
+        await Eventually.TrueAsync(async () => await DeliveryStatusAsync(ioana, id) == "unreachable", "the first attempt");
+        _twilio.OptedOut.Clear();
+
+        // The state an attempt leaves when it dies right after Twilio accepted the message.
+        var message = (await store.MessagesAsync(id)).Single(m => m.Direction == MessageDirection.Outbound);
+        await store.UpdateDeliveryAsync(id, message, DeliveryStatuses.Sending, null);
+        _twilio.AlreadySent(Caller, TwilioWebhookClient.GeneralNumber, "Mesaj de test");
+        var conversation = (await store.FindAsync(id))!;
+        await store.TryUpdateAsync(conversation with { Reachable = true });
+
+        await _app.Services.GetRequiredService<OutboundMessageDispatcher>()
+            .DispatchAsync(new OutboundRequest(id, message.Id, message.At.UtcTicks));
+
+        Assert.Equal("sent", await DeliveryStatusAsync(ioana, id));
+        Assert.Single(_twilio.Sent);
+    }
+
+    private async Task<(HttpClient Ioana, string Id)> AcceptedConversationAsync()
+    {
+        await new TwilioWebhookClient(_app).SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var offered = await Eventually.ReturnsAsync(async () =>
+            (await store.ListOpenAsync("ioana")).FirstOrDefault(c => c.Status == ConversationStatus.Offered), "the offer");
+        var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
+        (await ioana.PostAsync(Api($"conversations/{offered.Id}/accept"), null)).EnsureSuccessStatusCode();
+        return (ioana, offered.Id);
+    }
+
+    private static async Task<string?> DeliveryStatusAsync(HttpClient client, string id)
+    {
+        var detail = await client.GetFromJsonAsync<JsonElement>(Api($"conversations/{id}"));
+        return detail.GetProperty("messages").EnumerateArray().LastOrDefault(m => m.GetProperty("direction").GetString() == "out")
+            .GetProperty("deliveryStatus").GetString();
+    }
+
+    private static Uri Api(string path) => new("/api/" + path, UriKind.Relative);
+}
