@@ -14,11 +14,15 @@ namespace Hotline.Storage;
 /// are also listed in one partition of <c>OpenConversations</c> for the counsellor and supervisor lists, and each
 /// caller pseudonym points at its open conversation in <c>Callers</c>. Message bodies are stored encrypted.
 /// </summary>
-public sealed class TableConversationStore(StorageAccount account, MessageTextProtector textProtector) : IConversationStore
+public sealed class TableConversationStore(StorageAccount account, MessageTextProtector textProtector, ConversationRetention retention)
+    : IConversationStore
 {
+    private readonly TimeSpan replyAddressGrace = retention.ReplyAddressGrace;
+
     private const string MetaRow = "meta";
     private const string OpenPartition = "open";
     private const string CallerRow = "caller";
+    private const string PurgePartition = "purge-reply-address";
 
     private TableClient Conversations => account.Table(TableNames.Conversations);
 
@@ -239,9 +243,77 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         else
         {
             await Open.DeleteEntityAsync(OpenPartition, conversation.Id, ETag.All, cancellationToken);
+            if (conversation.ProtectedReplyAddress is not null)
+            {
+                await Open.UpsertEntityAsync(
+                    new TableEntity(PurgePartition, conversation.Id) { ["DueAt"] = (conversation.ClosedAt ?? DateTimeOffset.UtcNow) + replyAddressGrace },
+                    TableUpdateMode.Replace, cancellationToken);
+            }
         }
 
         return true;
+    }
+
+    public async Task EraseAsync(string conversationId, string callerPseudonym, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<TableEntity>();
+        await foreach (var e in Conversations.QueryAsync<TableEntity>(x => x.PartitionKey == conversationId, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            rows.Add(e);
+        }
+
+        // Entity group transactions hold at most 100 operations, all in one partition.
+        foreach (var chunk in rows.Chunk(100))
+        {
+            await Conversations.SubmitTransactionAsync(
+                chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), cancellationToken);
+        }
+
+        await Open.DeleteEntityAsync(OpenPartition, conversationId, ETag.All, cancellationToken);
+        await Open.DeleteEntityAsync(PurgePartition, conversationId, ETag.All, cancellationToken);
+        await Callers.DeleteEntityAsync(callerPseudonym, CallerRow, ETag.All, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> DueForReplyAddressPurgeAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var due = new List<string>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PurgePartition} and DueAt le {now}");
+        await foreach (var e in Open.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            due.Add(e.RowKey);
+        }
+
+        return due;
+    }
+
+    public async Task PurgeReplyAddressAsync(string conversationId, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var current = await Conversations.GetEntityIfExistsAsync<TableEntity>(conversationId, MetaRow, cancellationToken: cancellationToken);
+            if (!current.HasValue)
+            {
+                break;
+            }
+
+            var entity = current.Value!;
+            if (!entity.Remove("ReplyAddress"))
+            {
+                break;
+            }
+
+            try
+            {
+                // Replace, not merge: a merge cannot remove a property.
+                await Conversations.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
+                break;
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+            }
+        }
+
+        await Open.DeleteEntityAsync(PurgePartition, conversationId, ETag.All, cancellationToken);
     }
 
     private async Task<TableEntity> MessageEntityAsync(string conversationId, ConversationMessage message, CancellationToken cancellationToken)
@@ -271,6 +343,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["Reachable"] = c.Reachable,
         ["ReplyAddress"] = c.ProtectedReplyAddress,
         ["Hops"] = JsonSerializer.Serialize(c.Hops),
+        ["ClosedAt"] = c.ClosedAt,
     };
 
     private static Conversation ToConversation(TableEntity e) => new()
@@ -288,6 +361,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         Reachable = e.GetBoolean("Reachable") ?? true,
         ProtectedReplyAddress = e.GetString("ReplyAddress"),
         Hops = JsonSerializer.Deserialize<List<RoutingHop>>(e.GetString("Hops") ?? "[]") ?? [],
+        ClosedAt = e.GetDateTimeOffset("ClosedAt"),
         Version = e.ETag.ToString(),
     };
 

@@ -64,6 +64,9 @@ public sealed record Conversation
 
     public IReadOnlyList<RoutingHop> Hops { get; init; } = [];
 
+    /// <summary>When it was closed; its reply address is deleted a grace period later.</summary>
+    public DateTimeOffset? ClosedAt { get; init; }
+
     /// <summary>Storage concurrency token; updates made with it fail if someone else changed the conversation.</summary>
     public string? Version { get; init; }
 
@@ -108,4 +111,11 @@ public static class ConversationIds
 
     public static bool IsValid(string id) =>
         id.Length == 22 && id.StartsWith("c-", StringComparison.Ordinal) && id[2..].All(char.IsAsciiHexDigitLower);
+}
+
+/// <summary>How long data outlives a closed conversation.</summary>
+/// <param name="ReplyAddressGrace">The encrypted reply address is deleted this long after the conversation closes.</param>
+public sealed record ConversationRetention(TimeSpan ReplyAddressGrace)
+{
+    public static ConversationRetention Default { get; } = new(TimeSpan.FromHours(24));
 }

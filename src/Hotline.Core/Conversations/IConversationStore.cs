@@ -34,6 +34,18 @@ public interface IConversationStore
     /// <summary>Records where a message's delivery stands (queued, sending, sent, unreachable, failed) and when.</summary>
     Task UpdateDeliveryAsync(string conversationId, ConversationMessage message, string status, string? providerMessageId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Erases a conversation for good (its messages, markers and summary) and the caller's record: the caller asked
+    /// for their data to be deleted.
+    /// </summary>
+    Task EraseAsync(string conversationId, string callerPseudonym, CancellationToken cancellationToken = default);
+
+    /// <summary>Closed conversations whose reply address is due to be deleted at or before <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<string>> DueForReplyAddressPurgeAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the encrypted reply address of a closed conversation (and its purge reminder).</summary>
+    Task PurgeReplyAddressAsync(string conversationId, CancellationToken cancellationToken = default);
+
     /// <summary>Saves a changed conversation if nobody changed it since it was read; false on a conflict.</summary>
     Task<bool> TryUpdateAsync(Conversation conversation, CancellationToken cancellationToken = default);
 }

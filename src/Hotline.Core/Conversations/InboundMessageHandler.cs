@@ -36,6 +36,7 @@ public sealed class InboundMessageHandler(
     IConversationStore store,
     IRosterStore roster,
     IWorkQueue queue,
+    ICounsellorLoads loads,
     CallerPseudonymizer pseudonymizer,
     ReplyAddressProtector replyAddresses,
     CallerTexts texts,
@@ -56,6 +57,11 @@ public sealed class InboundMessageHandler(
         var chosenLanguage = LanguageKeyword(keyword);
 
         var caller = await store.FindCallerAsync(pseudonym, cancellationToken);
+        if (IsDeleteKeyword(keyword))
+        {
+            return await EraseAsync(pseudonym, caller, message, cancellationToken);
+        }
+
         if (caller?.OpenConversationId is { } openId)
         {
             var open = await store.FindAsync(openId, cancellationToken);
@@ -155,6 +161,35 @@ public sealed class InboundMessageHandler(
         }
 
         return new InboundOutcome(false, conversation.Id, changed.Reachable ? reply : null);
+    }
+
+    private bool IsDeleteKeyword(string keyword) =>
+        keyword.Length is > 0 and <= 20
+        && texts.Languages.Any(l => texts.DeleteKeywords(l).Contains(keyword.ToUpperInvariant(), StringComparer.Ordinal));
+
+    /// <summary>
+    /// The caller asked for their data to be erased: their open conversation (messages, reply address, routing) and
+    /// their caller record go, and the confirmation is the last thing sent. A redelivered request erases nothing
+    /// more and confirms again, which is harmless.
+    /// </summary>
+    private async Task<InboundOutcome> EraseAsync(string pseudonym, CallerRecord? caller, InboundMessage message, CancellationToken cancellationToken)
+    {
+        var language = caller?.Language ?? LanguageDetector.Default.Detect(message.Body.Reveal(), settings.Languages).Language;
+        if (caller?.OpenConversationId is { } id && await store.FindAsync(id, cancellationToken) is { } conversation)
+        {
+            language = conversation.Language;
+            await store.EraseAsync(id, pseudonym, cancellationToken);
+            if (conversation.AssignedTo is { } counsellor)
+            {
+                await loads.ReleaseAsync(counsellor, id, cancellationToken);
+            }
+        }
+        else if (caller is not null)
+        {
+            await store.EraseAsync(caller.OpenConversationId ?? ConversationIds.New(), pseudonym, cancellationToken);
+        }
+
+        return new InboundOutcome(false, null, texts.Get(language, CallerText.DeleteConfirmation));
     }
 
     // The message is already stored, so a change must not be lost to a concurrent update (the router offering the

@@ -42,6 +42,9 @@ public static class ConversationServices
         services.AddSingleton<ConversationAssigner>();
         services.AddSingleton<IFunctionHandler, RouteConversationFunction>();
         services.AddSingleton<IFunctionHandler, RerouteStaleFunction>();
+        services.AddSingleton<IFunctionHandler, PurgeReplyAddressesFunction>();
+        services.AddSingleton(new ConversationRetention(
+            new SettingReader(configuration).Duration("Privacy:ReplyAddressGrace", ConversationRetention.Default.ReplyAddressGrace)));
         services.AddSingleton<OutboundMessageDispatcher>();
         services.AddSingleton<IFunctionHandler, SendSmsFunction>();
 

@@ -126,6 +126,7 @@ public static class ConversationEndpoints
             var closed = conversation with
             {
                 Status = ConversationStatus.Closed,
+                ClosedAt = time.GetUtcNow(),
                 Hops = [.. conversation.Hops, new RoutingHop(time.GetUtcNow(), user.UserId(), "closed")],
             };
             if (await store.TryUpdateAsync(closed, ct))

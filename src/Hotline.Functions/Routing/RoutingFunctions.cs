@@ -28,3 +28,17 @@ public sealed class RerouteStaleFunction(ConversationAssigner assigner) : TimerF
     protected override Task HandleAsync(TimerInfo timer, CancellationToken cancellationToken) =>
         assigner.RerouteStaleAsync(cancellationToken);
 }
+
+/// <summary>Timer: deletes the encrypted reply address of conversations closed longer ago than the grace period.</summary>
+public sealed class PurgeReplyAddressesFunction(IConversationStore store, TimeProvider time) : TimerFunction
+{
+    public override string Name => "PurgeReplyAddresses";
+
+    protected override async Task HandleAsync(TimerInfo timer, CancellationToken cancellationToken)
+    {
+        foreach (var id in await store.DueForReplyAddressPurgeAsync(time.GetUtcNow(), cancellationToken))
+        {
+            await store.PurgeReplyAddressAsync(id, cancellationToken);
+        }
+    }
+}

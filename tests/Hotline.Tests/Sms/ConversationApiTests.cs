@@ -56,6 +56,25 @@ public sealed class ConversationApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_reply_address_of_a_closed_conversation_is_deleted_after_the_grace_period()
+    {
+        var id = await IncomingRomanianConversationAsync();
+        using var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        Assert.NotNull((await store.FindAsync(id))!.ProtectedReplyAddress);
+
+        (await ioana.PostAsync(Api($"conversations/{id}/close"), null)).EnsureSuccessStatusCode();
+
+        Assert.DoesNotContain(id, await store.DueForReplyAddressPurgeAsync(DateTimeOffset.UtcNow.AddHours(23)));
+        Assert.Contains(id, await store.DueForReplyAddressPurgeAsync(DateTimeOffset.UtcNow.AddHours(25)));
+        await store.PurgeReplyAddressAsync(id);
+        var closed = (await store.FindAsync(id))!;
+        Assert.Null(closed.ProtectedReplyAddress);
+        Assert.Equal(ConversationStatus.Closed, closed.Status);
+        Assert.DoesNotContain(id, await store.DueForReplyAddressPurgeAsync(DateTimeOffset.UtcNow.AddHours(25)));
+    }
+
+    [Fact]
     public async Task Another_counsellor_can_neither_read_nor_answer_nor_accept_nor_close_the_conversation()
     {
         var id = await IncomingRomanianConversationAsync();

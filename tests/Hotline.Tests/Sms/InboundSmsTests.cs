@@ -129,6 +129,26 @@ public sealed class InboundSmsTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("ȘTERGE")]
+    [InlineData("sterge")]
+    [InlineData("DELETE")]
+    public async Task A_delete_keyword_in_the_callers_language_erases_the_conversation_and_confirms(string keyword)
+    {
+        await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var conversation = await OfferedConversationAsync(Caller);
+
+        var twiml = await (await _twilio.SendSmsAsync(Caller, keyword)).Content.ReadAsStringAsync();
+
+        var texts = _app.Services.GetRequiredService<CallerTexts>();
+        Assert.Contains(System.Security.SecurityElement.Escape(texts.Get("ro", CallerText.DeleteConfirmation)), twiml, StringComparison.Ordinal);
+        Assert.Null(await Store.FindAsync(conversation.Id));
+        Assert.Empty(await Store.MessagesAsync(conversation.Id));
+        Assert.Null(await CallerRecordAsync(Caller));
+        Assert.DoesNotContain(await Store.ListOpenAsync(), c => c.Id == conversation.Id);
+        Assert.Equal(0, (await _app.Services.GetRequiredService<Hotline.Routing.ICounsellorLoads>().OpenCountsAsync()).GetValueOrDefault("ioana"));
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("bm90IHRoZSBzaWduYXR1cmU=")]
     public async Task A_missing_or_wrong_signature_is_403_and_nothing_is_stored(string signature)
