@@ -1,6 +1,7 @@
 using Hotline.Functions.Auth;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Conversations;
+using Hotline.Functions.Dev;
 using Hotline.Functions.Health;
 using Hotline.Functions.Hosting;
 using Hotline.Functions.Hosting.Local;
@@ -76,6 +77,11 @@ public static class HotlineApp
 
         services.AddConversations(builder.Configuration, builder.Environment, settings);
         services.AddHotlineAuth(settings.Auth);
+        if (builder.Environment.IsDevelopment())
+        {
+            services.AddTwilioSimulator();
+        }
+
         services.AddHotlineTelemetry(builder.Configuration, hooks?.AddTraceExporters);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
 
@@ -91,6 +97,11 @@ public static class HotlineApp
         if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
         {
             app.MapDevTokens();
+        }
+
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapTwilioSimulator();
         }
 
         return app;

@@ -39,7 +39,8 @@ public sealed class RunningApp : IAsyncDisposable
         Action<WebApplicationBuilder>? configure = null,
         Action<TracerProviderBuilder>? traceExporters = null,
         bool needsStorage = true,
-        Action<Azure.Security.KeyVault.Secrets.SecretClientOptions>? configureKeyVault = null)
+        Action<Azure.Security.KeyVault.Secrets.SecretClientOptions>? configureKeyVault = null,
+        int port = 0)
     {
         var logs = new CapturingLoggerProvider();
         var merged = new Dictionary<string, string?>
@@ -60,7 +61,7 @@ public sealed class RunningApp : IAsyncDisposable
         }
 
         var app = HotlineApp.Build(
-            ["--environment", "Development", "--urls", "http://127.0.0.1:0"],
+            ["--environment", "Development", "--urls", $"http://127.0.0.1:{port}"],
             new HotlineAppHooks
             {
                 ConfigureBuilder = builder =>
@@ -81,6 +82,13 @@ public sealed class RunningApp : IAsyncDisposable
         }
 
         return new RunningApp(app, logs);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Xml.Linq;
+using Hotline.Functions.Sms;
+using Hotline.Secrets;
+using Hotline.Twilio;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Hotline.Functions.Dev;
+
+/// <summary>
+/// A local stand-in for Twilio, for trying the hotline without a Twilio account (Development only, never mapped
+/// otherwise). The page at <c>/dev/twilio</c> plays a caller's phone: what you type is form-encoded, signed exactly as
+/// Twilio signs and posted to the real webhook; the immediate TwiML answer and every SMS the app sends through the
+/// simulated Messages API (<c>/dev/twilio/api/</c>, which <c>./hotline up</c> configures as <c>Twilio__ApiBaseUrl</c>)
+/// appear on the page. Messages live in memory only.
+/// </summary>
+public static class TwilioSimulator
+{
+    public const string DevAccountSid = "AC00000000000000000000000000000000";
+
+    public static IServiceCollection AddTwilioSimulator(this IServiceCollection services)
+    {
+        services.AddSingleton<SimulatedPhones>();
+        services.AddHttpClient("twilio-simulator");
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapTwilioSimulator(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/dev/twilio").AllowAnonymous().ExcludeFromDescription();
+        group.MapGet("", () => Asset("simulator.html", "text/html; charset=utf-8"));
+        group.MapGet("/simulator.js", () => Asset("simulator.js", "text/javascript; charset=utf-8"));
+        group.MapGet("/simulator.css", () => Asset("simulator.css", "text/css; charset=utf-8"));
+        group.MapPost("/send", SendAsCallerAsync);
+        group.MapGet("/messages", (string to, SimulatedPhones phones) => TypedResults.Ok(phones.InboxOf(to)));
+        group.MapPost("/api/2010-04-01/Accounts/{sid}/Messages.json", ReceiveFromAppAsync).DisableAntiforgery();
+        group.MapGet("/api/2010-04-01/Accounts/{sid}/Messages.json", ListSent);
+        return app;
+    }
+
+    private static IResult Asset(string name, string contentType)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Dev", "wwwroot", name);
+        return File.Exists(path) ? Results.File(path, contentType) : Results.NotFound();
+    }
+
+    internal static async Task<IResult> SendAsCallerAsync(
+        SimulatedSms request, IHttpClientFactory clients, ISecretStore secrets, SmsSettings settings, IServer server,
+        SimulatedPhones phones, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.From) || string.IsNullOrWhiteSpace(request.To) || request.Body is null)
+        {
+            return Results.Problem("'from', 'to' and 'body' are required.", statusCode: 400);
+        }
+
+        var self = new Uri(server.Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)));
+        var publicBase = settings.PublicBaseUrl?.ToString().TrimEnd('/') ?? self.ToString().TrimEnd('/');
+        var form = new Dictionary<string, string>
+        {
+            ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N"),
+            ["AccountSid"] = DevAccountSid,
+            ["From"] = request.From.Trim(),
+            ["To"] = request.To.Trim(),
+            ["Body"] = request.Body,
+            ["NumMedia"] = "0",
+            ["NumSegments"] = "1",
+        };
+        var token = await secrets.GetAsync(TwilioSecrets.AuthToken.Name, ct);
+        var signature = TwilioWebhookSignature.Compute(publicBase + "/api/twilio/sms", form, token);
+        using var post = new HttpRequestMessage(HttpMethod.Post, new Uri(self, "/api/twilio/sms")) { Content = new FormUrlEncodedContent(form) };
+        post.Headers.Add(TwilioWebhookSignature.HeaderName, signature);
+        using var response = await clients.CreateClient("twilio-simulator").SendAsync(post, ct);
+        var body = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            return Results.Problem($"The webhook answered {(int)response.StatusCode}: {body}", statusCode: 502);
+        }
+
+        var replies = XDocument.Parse(body).Descendants("Message").Select(m => m.Value).ToList();
+        foreach (var reply in replies)
+        {
+            phones.Deliver(form["From"], form["To"], reply, "TwiML reply");
+        }
+
+        return Results.Ok(new { replies });
+    }
+
+    internal static async Task<IResult> ReceiveFromAppAsync(string sid, HttpRequest request, ISecretStore secrets, SimulatedPhones phones, CancellationToken ct)
+    {
+        if (!await AuthorizedAsync(sid, request, secrets, ct))
+        {
+            return Results.Json(new { code = 20003, message = "Authenticate", status = 401 }, statusCode: 401);
+        }
+
+        var form = await request.ReadFormAsync(ct);
+        var sms = phones.Deliver(form["To"].ToString(), form["From"].ToString(), form["Body"].ToString(), "Messages API");
+        return Results.Json(new { sid = sms.Sid, status = "queued", to = sms.To, from = sms.From, body = sms.Body }, statusCode: 201);
+    }
+
+    internal static IResult ListSent(string sid, string? to, string? from, SimulatedPhones phones) =>
+        Results.Json(new { messages = phones.InboxOf(to ?? string.Empty).Where(m => from is null || m.From == from).Select(m => new { sid = m.Sid, body = m.Body }) });
+
+    private static async Task<bool> AuthorizedAsync(string sid, HttpRequest request, ISecretStore secrets, CancellationToken ct)
+    {
+        var accountSid = await secrets.GetAsync(TwilioSecrets.AccountSid.Name, ct);
+        var token = await secrets.GetAsync(TwilioSecrets.AuthToken.Name, ct);
+        var expected = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.ASCII.GetBytes($"{accountSid}:{token}"))).ToString();
+        return sid == accountSid && request.Headers.Authorization.ToString() == expected;
+    }
+}
+
+public sealed record SimulatedSms(string? From, string? To, string? Body);
+
+public sealed record SimulatedMessage(string Sid, string To, string From, string Body, string Via, DateTimeOffset At);
+
+/// <summary>The simulated phones' inboxes: what the hotline sent to each number.</summary>
+public sealed class SimulatedPhones
+{
+    private readonly ConcurrentQueue<SimulatedMessage> _messages = new();
+
+    public SimulatedMessage Deliver(string to, string from, string body, string via)
+    {
+        var message = new SimulatedMessage("SM" + Guid.NewGuid().ToString("N"), to, from, body, via, DateTimeOffset.UtcNow);
+        _messages.Enqueue(message);
+        return message;
+    }
+
+    public IReadOnlyList<SimulatedMessage> InboxOf(string number) => _messages.Where(m => m.To == number.Trim()).ToList();
+}
