@@ -24,6 +24,9 @@ public sealed class HotlineAppHooks
     /// <summary>Adds trace exporters; they run after the redaction processor.</summary>
     public Action<TracerProviderBuilder>? AddTraceExporters { get; init; }
 
+    /// <summary>Added to every storage request pipeline (benchmarks count storage transactions with it).</summary>
+    public Azure.Core.Pipeline.HttpPipelinePolicy? StoragePipelinePolicy { get; init; }
+
     /// <summary>Adjusts the Key Vault client (e.g. its transport).</summary>
     public Action<Azure.Security.KeyVault.Secrets.SecretClientOptions>? ConfigureKeyVaultClient { get; init; }
 }
@@ -49,7 +52,7 @@ public static class HotlineApp
         StorageAccount storage;
         try
         {
-            storage = StorageAccount.FromConfiguration(builder.Configuration);
+            storage = StorageAccount.FromConfiguration(builder.Configuration, hooks?.StoragePipelinePolicy);
         }
         catch (StorageSettingException e)
         {

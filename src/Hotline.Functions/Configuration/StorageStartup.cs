@@ -22,8 +22,15 @@ public sealed partial class StorageStartup(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var started = new TaskCompletionSource();
-        using var _ = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         await started.Task.WaitAsync(stoppingToken);
+
+        // Warm what the first caller's message needs (the language model, the caller texts) while nobody waits.
+        _ = Task.Run(() =>
+        {
+            _ = Hotline.Language.LanguageDetector.Default.Detect("warm up");
+            _ = services.GetService<Hotline.Messaging.CallerTexts>();
+        }, stoppingToken);
 
         // Resolved only now: building the storage clients before the server listens would delay readiness.
         var provisioner = services.GetRequiredService<StorageProvisioner>();
