@@ -50,10 +50,12 @@ public static class ConversationRouter
         var seen = new HashSet<string>(StringComparer.Ordinal);
         void AddTier(string tier, Func<Counsellor, bool> fits)
         {
+            // Ties are broken at random: routers running at once then spread over equally loaded counsellors
+            // instead of all contending for the same one.
             foreach (var c in available.Where(fits)
                          .OrderBy(c => openConversations.GetValueOrDefault(c.Id))
                          .ThenByDescending(c => c.Capacity - openConversations.GetValueOrDefault(c.Id))
-                         .ThenBy(c => c.Id, StringComparer.Ordinal))
+                         .ThenBy(_ => Random.Shared.Next()))
             {
                 if (seen.Add(c.Id))
                 {
