@@ -16,6 +16,11 @@ public sealed class StartupSettingsTests
     [InlineData("FUNCTIONS_CUSTOMHANDLER_PORT", "seventy", "Setting 'FUNCTIONS_CUSTOMHANDLER_PORT' is malformed")]
     [InlineData("Functions:Root", "/nonexistent/folder", "Setting 'Functions__Root' is malformed")]
     [InlineData("Demo:SeedRoster", "yes please", "Setting 'Demo__SeedRoster' is malformed")]
+    [InlineData("Sms:Numbers", "+40312345678=klingon", "Setting 'Sms__Numbers' is malformed")]
+    [InlineData("Routing:Fallback", "Supervisor,Police", "Setting 'Routing__Fallback' is malformed")]
+    [InlineData("Routing:OfferTimeout", "two minutes", "Setting 'Routing__OfferTimeout' is malformed")]
+    [InlineData("Storage:TablePrefix", "9lives", "Setting 'Storage__TablePrefix' is malformed")]
+    [InlineData("Twilio:ApiBaseUrl", "not a url", "Setting 'Twilio__ApiBaseUrl' is malformed")]
     public void Development_startup_names_the_bad_setting(string key, string value, string expected)
     {
         var e = Assert.Throws<StartupSettingException>(() => Build("Development", new() { [key] = value }));
@@ -87,6 +92,42 @@ public sealed class StartupSettingsTests
             "Startup failed: Missing required setting 'AzureWebJobsStorage': set a connection string, or " +
             "'AzureWebJobsStorage__accountName' for a managed-identity connection.",
             stderr.Trim());
+    }
+
+    [Fact]
+    public void Production_requires_a_sign_in_authority_and_audience()
+    {
+        var vault = new Dictionary<string, string?> { ["Secrets:Provider"] = null, ["Secrets:VaultUri"] = "https://kv.vault.azure.net/" };
+        var e = Assert.Throws<StartupSettingException>(() => Build("Production", vault));
+        Assert.StartsWith("Missing required setting 'Auth__Authority'", e.Message, StringComparison.Ordinal);
+
+        vault["Auth:Authority"] = "https://login.microsoftonline.com/t/v2.0";
+        e = Assert.Throws<StartupSettingException>(() => Build("Production", vault));
+        Assert.StartsWith("Missing required setting 'Auth__Audience'", e.Message, StringComparison.Ordinal);
+
+        vault["Auth:Authority"] = "login.microsoftonline.com";
+        e = Assert.Throws<StartupSettingException>(() => Build("Production", vault));
+        Assert.Equal("Setting 'Auth__Authority' is malformed: expected an absolute https URI.", e.Message);
+    }
+
+    [Fact]
+    public void Malformed_language_list_is_refused()
+    {
+        var e = Assert.Throws<StartupSettingException>(() => Build("Development", new() { ["Languages:Supported"] = "en,Romanian" }));
+        Assert.StartsWith("Setting 'Languages__Supported' is malformed", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Production_requires_the_public_address_Twilio_calls()
+    {
+        var e = Assert.Throws<StartupSettingException>(() => Build("Production", new()
+        {
+            ["Secrets:Provider"] = null,
+            ["Secrets:VaultUri"] = "https://kv.vault.azure.net/",
+            ["Auth:Authority"] = "https://login.microsoftonline.com/t/v2.0",
+            ["Auth:Audience"] = "api://hotline",
+        }));
+        Assert.StartsWith("Missing required setting 'Hotline__PublicBaseUrl'", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Starts the built handler as a process (Development, no storage setting) and waits for it to exit.</summary>
