@@ -50,6 +50,8 @@ public sealed class InboundMessageHandler(
 
     private static readonly HashSet<string> MenuWords = new(StringComparer.OrdinalIgnoreCase) { "LANG", "MENU" };
 
+    private static readonly HashSet<string> HelpWords = new(StringComparer.OrdinalIgnoreCase) { "HELP", "INFO" };
+
     public async Task<InboundOutcome> HandleAsync(InboundMessage message, CancellationToken cancellationToken = default)
     {
         var pseudonym = await pseudonymizer.PseudonymOfAsync(message.From, cancellationToken);
@@ -118,7 +120,9 @@ public sealed class InboundMessageHandler(
             ? texts.Get(language, CallerText.OutOfHours, new Dictionary<string, string> { ["EmergencyNumber"] = settings.EmergencyNumber })
             : MenuWords.Contains(keyword)
                 ? texts.LanguageMenu(language, settings.Languages)
-                : texts.Get(language, CallerText.Acknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) });
+                : HelpWords.Contains(keyword)
+                    ? texts.Get(language, CallerText.Help)
+                    : texts.Get(language, CallerText.Acknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) });
         return new InboundOutcome(false, id, reply);
     }
 
@@ -144,6 +148,10 @@ public sealed class InboundMessageHandler(
         else if (MenuWords.Contains(keyword))
         {
             reply = texts.LanguageMenu(conversation.Language, settings.Languages);
+        }
+        else if (HelpWords.Contains(keyword))
+        {
+            reply = texts.Get(conversation.Language, CallerText.Help);
         }
         else if (chosenLanguage is not null)
         {

@@ -113,6 +113,24 @@ public sealed class InboundSmsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HELP_is_answered_in_the_callers_language_and_STOP_makes_the_caller_unreachable()
+    {
+        await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var texts = _app.Services.GetRequiredService<CallerTexts>();
+
+        var help = await (await _twilio.SendSmsAsync(Caller, "help")).Content.ReadAsStringAsync();
+        Assert.Contains(System.Security.SecurityElement.Escape(texts.Get("ro", CallerText.Help)), help, StringComparison.Ordinal);
+
+        var stop = await (await _twilio.SendSmsAsync(Caller, "STOP")).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<Message>", stop, StringComparison.Ordinal); // Twilio itself confirms an opt-out
+        var id = (await CallerRecordAsync(Caller))!.OpenConversationId!;
+        Assert.False((await Store.FindAsync(id))!.Reachable);
+
+        await _twilio.SendSmsAsync(Caller, "START");
+        Assert.True((await Store.FindAsync(id))!.Reachable);
+    }
+
+    [Fact]
     public async Task With_nobody_on_call_the_caller_gets_the_out_of_hours_answer_in_their_language()
     {
         var roster = _app.Services.GetRequiredService<IRosterStore>();
