@@ -18,6 +18,10 @@ public sealed class ConversationAssigner(
 {
     public const string TimeoutReason = "offer-timeout";
 
+    // Slots that looked orphaned at the previous sweep. A slot is only released when it still looks orphaned a
+    // sweep later, so a router between its reservation and its offer (well under a second) is never robbed.
+    private HashSet<(string Counsellor, string Conversation)> _orphanSuspects = [];
+
     public async Task AssignAsync(string conversationId, CancellationToken cancellationToken = default)
     {
         var conversation = await store.FindAsync(conversationId, cancellationToken);
@@ -138,7 +142,39 @@ public sealed class ConversationAssigner(
             }
         }
 
+        await ReleaseOrphanedSlotsAsync(cancellationToken);
         return rerouted;
+    }
+
+    /// <summary>
+    /// Gives back slots held for conversations their counsellor does not have (closed, erased, or a routing attempt
+    /// that died between reserving and offering), so a crash never shrinks a counsellor's capacity for good.
+    /// </summary>
+    public async Task<int> ReleaseOrphanedSlotsAsync(CancellationToken cancellationToken = default)
+    {
+        var suspects = new HashSet<(string, string)>();
+        foreach (var (counsellor, conversations) in await loads.HeldAsync(cancellationToken))
+        {
+            foreach (var id in conversations)
+            {
+                var conversation = await store.FindAsync(id, cancellationToken);
+                if (conversation is not { IsOpen: true } || conversation.AssignedTo != counsellor)
+                {
+                    suspects.Add((counsellor, id));
+                }
+            }
+        }
+
+        var released = 0;
+        foreach (var (counsellor, id) in suspects.Where(_orphanSuspects.Contains))
+        {
+            await loads.ReleaseAsync(counsellor, id, cancellationToken);
+            suspects.Remove((counsellor, id));
+            released++;
+        }
+
+        _orphanSuspects = suspects;
+        return released;
     }
 }
 

@@ -108,7 +108,16 @@ public static class ConversationEndpoints
             Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
             MessageDirection.Outbound, new SensitiveText(text), time.GetUtcNow(), user.UserId(), DeliveryStatus: "queued");
         await store.AppendAsync(id, message, providerMessageId: null, ct);
-        await queue.EnqueueAsync(QueueNames.SmsOutbound, new OutboundRequest(id, message.Id, message.At.UtcTicks), ct);
+        try
+        {
+            await queue.EnqueueAsync(QueueNames.SmsOutbound, new OutboundRequest(id, message.Id, message.At.UtcTicks), ct);
+        }
+        catch
+        {
+            // Never leave a reply looking "queued" when nothing will send it: show it failed, then report the error.
+            await store.UpdateDeliveryAsync(id, message, DeliveryStatuses.Failed + ": not queued, send again", null, CancellationToken.None);
+            throw;
+        }
         return TypedResults.Accepted($"/api/conversations/{id}", MessageView.From(message));
     }
 

@@ -56,3 +56,37 @@ public sealed class OfferTimeoutTests : IAsyncLifetime
         Assert.Equal(1, open[moved.AssignedTo!]);
     }
 }
+
+/// <summary>A slot left behind by a crashed routing attempt is given back, but never one a router is about to use.</summary>
+public sealed class OrphanedSlotTests : IAsyncLifetime
+{
+    private RunningApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await RunningApp.StartAsync();
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task An_orphaned_slot_is_released_at_the_second_sweep_and_a_real_offer_keeps_its_slot()
+    {
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var loads = _app.Services.GetRequiredService<ICounsellorLoads>();
+        var assigner = _app.Services.GetRequiredService<ConversationAssigner>();
+        await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("vera", "Vera", ["bg"], OnCall: true, Capacity: 2));
+
+        var real = ConversationIds.New();
+        var now = DateTimeOffset.UtcNow;
+        await store.CreateAsync(new Conversation { Id = real, Channel = Channels.Sms, Language = "bg", CallerPseudonym = "p-real", CreatedAt = now, LastMessageAt = now },
+            new ConversationMessage("m1", MessageDirection.Inbound, new SensitiveText("Здравейте"), now), null);
+        await assigner.AssignAsync(real);
+        var orphan = ConversationIds.New(); // a router reserved this slot and died before recording the offer
+        Assert.Equal(Reservation.Reserved, await loads.TryReserveAsync("vera", orphan, 2));
+
+        Assert.Equal(0, await assigner.ReleaseOrphanedSlotsAsync()); // first sweep: only suspected
+        Assert.Equal(2, (await loads.OpenCountsAsync())["vera"]);
+        Assert.Equal(1, await assigner.ReleaseOrphanedSlotsAsync()); // second sweep: released
+
+        var held = (await loads.HeldAsync())["vera"];
+        Assert.Equal([real], held);
+    }
+}
