@@ -17,8 +17,6 @@ namespace Hotline.Storage;
 public sealed class TableConversationStore(StorageAccount account, MessageTextProtector textProtector, ConversationRetention retention)
     : IConversationStore
 {
-    private readonly TimeSpan replyAddressGrace = retention.ReplyAddressGrace;
-
     private const string MetaRow = "meta";
     private const string OpenPartition = "open";
     private const string CallerRow = "caller";
@@ -246,7 +244,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
             if (conversation.ProtectedReplyAddress is not null)
             {
                 await Open.UpsertEntityAsync(
-                    new TableEntity(PurgePartition, conversation.Id) { ["DueAt"] = (conversation.ClosedAt ?? DateTimeOffset.UtcNow) + replyAddressGrace },
+                    new TableEntity(PurgePartition, conversation.Id) { ["DueAt"] = (conversation.ClosedAt ?? DateTimeOffset.UtcNow) + retention.ReplyAddressGrace },
                     TableUpdateMode.Replace, cancellationToken);
             }
         }

@@ -114,7 +114,8 @@ public sealed class ConversationAssigner(
     {
         var now = time.GetUtcNow();
         var rerouted = 0;
-        foreach (var conversation in await store.ListOpenAsync(cancellationToken: cancellationToken))
+        var open = await store.ListOpenAsync(cancellationToken: cancellationToken);
+        foreach (var conversation in open)
         {
             switch (conversation.Status)
             {
@@ -142,7 +143,8 @@ public sealed class ConversationAssigner(
             }
         }
 
-        await ReleaseOrphanedSlotsAsync(cancellationToken);
+        // The list read above may be a moment old; that is safe because a slot is only released when two sweeps agree.
+        await ReleaseOrphanedSlotsAsync(open, cancellationToken);
         return rerouted;
     }
 
@@ -150,18 +152,18 @@ public sealed class ConversationAssigner(
     /// Gives back slots held for conversations their counsellor does not have (closed, erased, or a routing attempt
     /// that died between reserving and offering), so a crash never shrinks a counsellor's capacity for good.
     /// </summary>
-    public async Task<int> ReleaseOrphanedSlotsAsync(CancellationToken cancellationToken = default)
+    public async Task<int> ReleaseOrphanedSlotsAsync(CancellationToken cancellationToken = default) =>
+        await ReleaseOrphanedSlotsAsync(await store.ListOpenAsync(cancellationToken: cancellationToken), cancellationToken);
+
+    private async Task<int> ReleaseOrphanedSlotsAsync(IReadOnlyList<Conversation> open, CancellationToken cancellationToken)
     {
+        var holderOf = open.Where(c => c.AssignedTo is not null).ToDictionary(c => c.Id, c => c.AssignedTo!, StringComparer.Ordinal);
         var suspects = new HashSet<(string, string)>();
         foreach (var (counsellor, conversations) in await loads.HeldAsync(cancellationToken))
         {
-            foreach (var id in conversations)
+            foreach (var id in conversations.Where(id => holderOf.GetValueOrDefault(id) != counsellor))
             {
-                var conversation = await store.FindAsync(id, cancellationToken);
-                if (conversation is not { IsOpen: true } || conversation.AssignedTo != counsellor)
-                {
-                    suspects.Add((counsellor, id));
-                }
+                suspects.Add((counsellor, id));
             }
         }
 

@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Xml.Linq;
+using Hotline.Functions.Hosting;
 using Hotline.Functions.Sms;
 using Hotline.Secrets;
 using Hotline.Twilio;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Hotline.Functions.Dev;
 
@@ -56,7 +56,7 @@ public static class TwilioSimulator
             return Results.Problem("'from', 'to' and 'body' are required.", statusCode: 400);
         }
 
-        var self = new Uri(server.Features.Get<IServerAddressesFeature>()!.Addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)));
+        var self = SelfAddress.Of(server);
         var publicBase = settings.PublicBaseUrl?.ToString().TrimEnd('/') ?? self.ToString().TrimEnd('/');
         var form = new Dictionary<string, string>
         {

@@ -167,20 +167,8 @@ internal sealed class RedactedState : IReadOnlyList<KeyValuePair<string, object?
 
     public KeyValuePair<string, object?> this[int index] => _values[index];
 
-    public static RedactedState From(object state)
-    {
-        if (state is RedactedState already)
-        {
-            return already;
-        }
-
-        var values = RedactPairs(state);
-        var template = values.FirstOrDefault(kv => kv.Key == "{OriginalFormat}").Value as string;
-        var message = template is not null
-            ? LogRedaction.Render(template, values)
-            : SensitiveDataScrubber.Scrub(state.ToString());
-        return new RedactedState(values, message);
-    }
+    public static RedactedState From(object state) =>
+        state as RedactedState ?? From(state, null, static (s, _) => s.ToString() ?? string.Empty);
 
     public static RedactedState From<TState>(TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {

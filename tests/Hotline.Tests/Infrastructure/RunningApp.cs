@@ -1,6 +1,4 @@
 using Hotline.Functions;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using OpenTelemetry.Trace;
 
 namespace Hotline.Tests.Infrastructure;
@@ -15,8 +13,7 @@ public sealed class RunningApp : IAsyncDisposable
     {
         App = app;
         Logs = logs;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        BaseAddress = new Uri(app.Urls.First().TrimEnd('/') + "/");
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -82,6 +79,24 @@ public sealed class RunningApp : IAsyncDisposable
         }
 
         return new RunningApp(app, logs);
+    }
+
+    /// <summary>
+    /// The app with the local Functions host driving the product's queues and timers, and these counsellors on the
+    /// roster: what the end-to-end SMS tests start from.
+    /// </summary>
+    public static async Task<RunningApp> StartWithRosterAsync(
+        IEnumerable<Hotline.Roster.Counsellor> roster, IDictionary<string, string?>? settings = null, int port = 0)
+    {
+        var merged = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["LocalFunctionsHost:Enabled"] = "true" };
+        var app = await StartAsync(merged, port: port);
+        var store = app.Services.GetRequiredService<Hotline.Roster.IRosterStore>();
+        foreach (var counsellor in roster)
+        {
+            await store.SaveAsync(counsellor);
+        }
+
+        return app;
     }
 
     public static int FreePort()

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Hotline.Tests.Infrastructure;
 
@@ -47,7 +45,7 @@ public sealed class TwilioApiDouble : IAsyncDisposable
         twilio._app.MapPost("/2010-04-01/Accounts/{sid}/Messages.json", twilio.SendAsync);
         twilio._app.MapGet("/2010-04-01/Accounts/{sid}/Messages.json", twilio.List);
         await twilio._app.StartAsync();
-        var address = twilio._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = twilio._app.Urls.First();
         twilio.BaseUrl = new Uri(address.TrimEnd('/') + "/");
         return twilio;
     }

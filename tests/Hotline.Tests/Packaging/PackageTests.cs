@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Hotline.Tests.Infrastructure;
 
@@ -44,7 +43,7 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackageFixture>
     [Fact]
     public async Task The_packaged_handler_starts_as_the_host_starts_it_and_answers_GET_root()
     {
-        var port = FreePort();
+        var port = RunningApp.FreePort();
         var start = new ProcessStartInfo(Path.Combine(_package.Output, "Hotline.Functions"))
         {
             WorkingDirectory = _package.Output,
@@ -94,13 +93,6 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackageFixture>
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Runs <c>./hotline package</c> once for the class, into a temporary folder.</summary>

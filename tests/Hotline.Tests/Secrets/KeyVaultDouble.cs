@@ -5,8 +5,6 @@ using System.Security.Cryptography.X509Certificates;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Hotline.Tests.Secrets;
 
@@ -44,7 +42,7 @@ public sealed class KeyVaultDouble : IAsyncDisposable
         vault._app.MapGet("/secrets", vault.List);
         vault._app.MapGet("/secrets/{name}/{version?}", vault.Get);
         await vault._app.StartAsync();
-        var address = vault._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = vault._app.Urls.First();
         vault.VaultUri = new Uri(address.TrimEnd('/') + "/");
         return vault;
     }

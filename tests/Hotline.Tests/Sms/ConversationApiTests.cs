@@ -16,10 +16,8 @@ public sealed class ConversationApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = await RunningApp.StartAsync(new Dictionary<string, string?> { ["LocalFunctionsHost:Enabled"] = "true" });
-        var roster = _app.Services.GetRequiredService<IRosterStore>();
-        await roster.SaveAsync(new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 2));
-        await roster.SaveAsync(new Counsellor("oksana", "Oksana", ["uk"], OnCall: true, Capacity: 2));
+        _app = await RunningApp.StartWithRosterAsync(
+            [new("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 2), new("oksana", "Oksana", ["uk"], OnCall: true, Capacity: 2)]);
     }
 
     public async Task DisposeAsync() => await _app.DisposeAsync();

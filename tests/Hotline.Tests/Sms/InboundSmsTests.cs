@@ -26,15 +26,10 @@ public sealed class InboundSmsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await new QueueClient(TestEnvironment.StorageConnectionString, QueueNames.ConversationsToRoute).ClearMessagesAsync().ContinueWith(_ => { });
-        _app = await RunningApp.StartAsync(new Dictionary<string, string?>
-        {
-            ["LocalFunctionsHost:Enabled"] = "true",
-            ["Sms:Numbers"] = "+380441234567=uk",
-        });
+        _app = await RunningApp.StartWithRosterAsync(
+            [new("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 2), new("oksana", "Oksana", ["uk", "ru"], OnCall: true, Capacity: 2)],
+            new Dictionary<string, string?> { ["Sms:Numbers"] = "+380441234567=uk" });
         _twilio = new TwilioWebhookClient(_app);
-        var roster = _app.Services.GetRequiredService<IRosterStore>();
-        await roster.SaveAsync(new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 2));
-        await roster.SaveAsync(new Counsellor("oksana", "Oksana", ["uk", "ru"], OnCall: true, Capacity: 2));
     }
 
     public async Task DisposeAsync() => await _app.DisposeAsync();

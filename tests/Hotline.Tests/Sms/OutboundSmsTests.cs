@@ -22,13 +22,13 @@ public sealed class OutboundSmsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _twilio = await TwilioApiDouble.StartAsync();
-        _app = await RunningApp.StartAsync(new Dictionary<string, string?>
-        {
-            ["LocalFunctionsHost:Enabled"] = "true",
-            ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
-            ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
-        });
-        await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3));
+        _app = await RunningApp.StartWithRosterAsync(
+            [new("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3)],
+            new Dictionary<string, string?>
+            {
+                ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
+                ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
+            });
     }
 
     public async Task DisposeAsync()

@@ -14,11 +14,12 @@ public sealed class ParallelInboundTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = await RunningApp.StartAsync(new Dictionary<string, string?> { ["LocalFunctionsHost:Enabled"] = "true" });
-        var roster = _app.Services.GetRequiredService<IRosterStore>();
-        await roster.SaveAsync(new Counsellor("ro-1", "RO one", ["ro"], OnCall: true, Capacity: 4));
-        await roster.SaveAsync(new Counsellor("ro-2", "RO two", ["ro"], OnCall: true, Capacity: 3));
-        await roster.SaveAsync(new Counsellor("ro-3", "RO three", ["ro"], OnCall: true, Capacity: 5));
+        _app = await RunningApp.StartWithRosterAsync(
+        [
+            new("ro-1", "RO one", ["ro"], OnCall: true, Capacity: 4),
+            new("ro-2", "RO two", ["ro"], OnCall: true, Capacity: 3),
+            new("ro-3", "RO three", ["ro"], OnCall: true, Capacity: 5),
+        ]);
     }
 
     public async Task DisposeAsync() => await _app.DisposeAsync();

@@ -18,17 +18,16 @@ public sealed class TwilioSimulatorTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var port = RunningApp.FreePort();
-        _app = await RunningApp.StartAsync(
+        _app = await RunningApp.StartWithRosterAsync(
+            [new("ana", "Ana", ["ro"], OnCall: true, Capacity: 2)],
             new Dictionary<string, string?>
             {
-                ["LocalFunctionsHost:Enabled"] = "true",
                 ["Hotline:PublicBaseUrl"] = null,
                 ["Twilio:AuthToken"] = null, // the generated local token, as with ./hotline up
                 ["Twilio:ApiBaseUrl"] = $"http://127.0.0.1:{port}/dev/twilio/api/",
                 ["Twilio:AccountSid"] = TwilioSimulator.DevAccountSid,
             },
-            port: port);
-        await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("ana", "Ana", ["ro"], OnCall: true, Capacity: 2));
+            port);
     }
 
     public async Task DisposeAsync() => await _app.DisposeAsync();

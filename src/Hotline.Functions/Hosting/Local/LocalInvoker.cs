@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Queues.Models;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Hotline.Functions.Hosting.Local;
 
@@ -69,7 +68,7 @@ public sealed partial class LocalInvoker(
     private async Task<bool> InvokeAsync(string functionName, JsonObject data, JsonObject metadata, CancellationToken ct)
     {
         var invocationId = Guid.NewGuid().ToString();
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(SelfAddress(), functionName))
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(SelfAddress.Of(server), functionName))
         {
             Content = JsonContent.Create(new JsonObject { ["Data"] = data, ["Metadata"] = metadata }),
         };
@@ -111,23 +110,6 @@ public sealed partial class LocalInvoker(
         {
             // Not a contract answer (e.g. a 404 problem document); nothing to forward.
         }
-    }
-
-    private Uri SelfAddress()
-    {
-        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses
-            ?? throw new InvalidOperationException("The server has no addresses yet.");
-        var address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-            ?? throw new InvalidOperationException("The local Functions host needs an http:// listener.");
-        var uri = new UriBuilder(address.Replace("://+", "://localhost", StringComparison.Ordinal)
-            .Replace("://*", "://localhost", StringComparison.Ordinal));
-        if (uri.Host is "0.0.0.0" or "[::]" or "localhost")
-        {
-            uri.Host = "127.0.0.1";
-        }
-
-        uri.Path = "/";
-        return uri.Uri;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Function {FunctionName} failed (invocation {InvocationId}, status {Status})")]
