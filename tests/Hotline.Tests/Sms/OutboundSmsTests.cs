@@ -54,6 +54,24 @@ public sealed class OutboundSmsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_a_full_exchange_the_callers_number_is_nowhere_in_plaintext_tables_queues_or_logs()
+    {
+        var (ioana, id) = await AcceptedConversationAsync();
+        await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "Bună, sunt Ioana." });
+        await Eventually.TrueAsync(async () => await DeliveryStatusAsync(ioana, id) == "sent", "the reply to go out");
+        (await ioana.PostAsync(Api($"conversations/{id}/close"), null)).EnsureSuccessStatusCode();
+
+        var everything = await StoredData.EverythingAsync(_app);
+
+        Assert.True(everything.Length > 1000, "the scan saw the stored data");
+        Assert.Equal(Caller, _twilio.Sent.Single().To); // it did reach the phone, through Twilio only
+        foreach (var form in StoredData.FormsOf(Caller, "0723555666"))
+        {
+            Assert.DoesNotContain(form, everything, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_caller_who_sent_STOP_is_marked_unreachable_and_the_counsellor_is_told()
     {
         var (ioana, id) = await AcceptedConversationAsync();
