@@ -106,6 +106,22 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         return found.OfType<Conversation>().Where(c => c.IsOpen).ToList();
     }
 
+    public async Task<IReadOnlyList<OpenConversationSummary>> ListOpenSummariesAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<OpenConversationSummary>();
+        await foreach (var e in Open.QueryAsync<TableEntity>(x => x.PartitionKey == OpenPartition, cancellationToken: cancellationToken))
+        {
+            result.Add(new OpenConversationSummary(
+                e.RowKey,
+                Enum.Parse<ConversationStatus>(e.GetString("Status")!),
+                NullIfEmpty(e.GetString("AssignedTo")),
+                e.GetDateTimeOffset("CreatedAt") ?? default,
+                e.GetDateTimeOffset("OfferedAt")));
+        }
+
+        return result;
+    }
+
     public async Task<CallerRecord?> FindCallerAsync(string pseudonym, CancellationToken cancellationToken = default)
     {
         var response = await Callers.GetEntityIfExistsAsync<TableEntity>(pseudonym, CallerRow, cancellationToken: cancellationToken);
@@ -119,28 +135,28 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
             e.GetString("Language"), e.ETag.ToString());
     }
 
-    public async Task<string> LinkCallerAsync(string pseudonym, string conversationId, string language, CancellationToken cancellationToken = default)
+    public async Task<string> LinkCallerAsync(
+        string pseudonym, string conversationId, string language, CallerRecord? current, CancellationToken cancellationToken = default)
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var existing = await Callers.GetEntityIfExistsAsync<TableEntity>(pseudonym, CallerRow, cancellationToken: cancellationToken);
+            var existing = attempt == 0 ? current : await FindCallerAsync(pseudonym, cancellationToken);
             try
             {
-                if (!existing.HasValue)
+                if (existing is null)
                 {
                     await Callers.AddEntityAsync(CallerEntity(pseudonym, conversationId, 1, language), cancellationToken);
                     return conversationId;
                 }
 
-                var e = existing.Value!;
-                if (NullIfEmpty(e.GetString("OpenConversationId")) is { } open)
+                if (existing.OpenConversationId is { } open)
                 {
                     return open; // someone linked first
                 }
 
                 await Callers.UpdateEntityAsync(
-                    CallerEntity(pseudonym, conversationId, (e.GetInt32("Contacts") ?? 0) + 1, language),
-                    e.ETag, TableUpdateMode.Replace, cancellationToken);
+                    CallerEntity(pseudonym, conversationId, existing.Contacts + 1, language),
+                    new ETag(existing.Version!), TableUpdateMode.Replace, cancellationToken);
                 return conversationId;
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
@@ -368,6 +384,8 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["AssignedTo"] = c.AssignedTo ?? string.Empty,
         ["Status"] = c.Status.ToString(),
         ["Language"] = c.Language,
+        ["CreatedAt"] = c.CreatedAt,
+        ["OfferedAt"] = c.OfferedAt,
     };
 
     private static TableEntity CallerEntity(string pseudonym, string conversationId, int contacts, string language) =>

@@ -103,6 +103,10 @@ public static class DeliveryStatuses
 }
 
 /// <summary>What the hotline remembers about a caller, by pseudonym: the open conversation and how often they wrote.</summary>
+/// <summary>An open conversation as the routing sweeps see it.</summary>
+public sealed record OpenConversationSummary(
+    string Id, ConversationStatus Status, string? AssignedTo, DateTimeOffset CreatedAt, DateTimeOffset? OfferedAt);
+
 public sealed record CallerRecord(string Pseudonym, string? OpenConversationId, int Contacts, string? Language, string? Version);
 
 public static class ConversationIds

@@ -114,12 +114,18 @@ public sealed class ConversationAssigner(
     {
         var now = time.GetUtcNow();
         var rerouted = 0;
-        var open = await store.ListOpenAsync(cancellationToken: cancellationToken);
-        foreach (var conversation in open)
+        var open = await store.ListOpenSummariesAsync(cancellationToken);
+        foreach (var summary in open.Where(s => NeedsRouting(s, now)))
         {
+            // The summary may lag; decide on the conversation itself.
+            if (await store.FindAsync(summary.Id, cancellationToken) is not { IsOpen: true } conversation)
+            {
+                continue;
+            }
+
             switch (conversation.Status)
             {
-                case ConversationStatus.Offered when conversation.OfferedAt is { } at && now - at >= policy.OfferTimeout:
+                case ConversationStatus.Offered when OfferExpired(conversation.OfferedAt, now):
                     var expired = conversation with
                     {
                         Status = ConversationStatus.Waiting,
@@ -136,7 +142,7 @@ public sealed class ConversationAssigner(
 
                     break;
                 case ConversationStatus.Waiting:
-                case ConversationStatus.New when now - conversation.CreatedAt > TimeSpan.FromSeconds(30):
+                case ConversationStatus.New when Stranded(conversation.CreatedAt, now):
                     await AssignAsync(conversation.Id, cancellationToken);
                     rerouted++;
                     break;
@@ -148,14 +154,27 @@ public sealed class ConversationAssigner(
         return rerouted;
     }
 
+    private bool NeedsRouting(OpenConversationSummary s, DateTimeOffset now) => s.Status switch
+    {
+        ConversationStatus.Offered => OfferExpired(s.OfferedAt, now),
+        ConversationStatus.Waiting => true,
+        ConversationStatus.New => Stranded(s.CreatedAt, now),
+        _ => false,
+    };
+
+    private bool OfferExpired(DateTimeOffset? offeredAt, DateTimeOffset now) => offeredAt is { } at && now - at >= policy.OfferTimeout;
+
+    // A new conversation is routed within moments; one still new after this long lost its routing request.
+    private static bool Stranded(DateTimeOffset createdAt, DateTimeOffset now) => now - createdAt > TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Gives back slots held for conversations their counsellor does not have (closed, erased, or a routing attempt
     /// that died between reserving and offering), so a crash never shrinks a counsellor's capacity for good.
     /// </summary>
     public async Task<int> ReleaseOrphanedSlotsAsync(CancellationToken cancellationToken = default) =>
-        await ReleaseOrphanedSlotsAsync(await store.ListOpenAsync(cancellationToken: cancellationToken), cancellationToken);
+        await ReleaseOrphanedSlotsAsync(await store.ListOpenSummariesAsync(cancellationToken), cancellationToken);
 
-    private async Task<int> ReleaseOrphanedSlotsAsync(IReadOnlyList<Conversation> open, CancellationToken cancellationToken)
+    private async Task<int> ReleaseOrphanedSlotsAsync(IReadOnlyList<OpenConversationSummary> open, CancellationToken cancellationToken)
     {
         var holderOf = open.Where(c => c.AssignedTo is not null).ToDictionary(c => c.Id, c => c.AssignedTo!, StringComparer.Ordinal);
         var suspects = new HashSet<(string, string)>();
@@ -168,8 +187,14 @@ public sealed class ConversationAssigner(
         }
 
         var released = 0;
-        foreach (var (counsellor, id) in suspects.Where(_orphanSuspects.Contains))
+        foreach (var (counsellor, id) in suspects.Where(_orphanSuspects.Contains).ToList())
         {
+            // The open list is a summary that can lag; the conversation itself has the last word.
+            if (await store.FindAsync(id, cancellationToken) is { IsOpen: true } conversation && conversation.AssignedTo == counsellor)
+            {
+                continue;
+            }
+
             await loads.ReleaseAsync(counsellor, id, cancellationToken);
             suspects.Remove((counsellor, id));
             released++;

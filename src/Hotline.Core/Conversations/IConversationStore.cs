@@ -10,13 +10,21 @@ public interface IConversationStore
     /// <summary>Open conversations, optionally only those assigned to <paramref name="counsellorId"/>.</summary>
     Task<IReadOnlyList<Conversation>> ListOpenAsync(string? counsellorId = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What the routing sweeps need of every open conversation, in one cheap read (no messages, no last-message
+    /// time). It may lag a routing change by a moment; act only on a conversation read again with <see cref="FindAsync"/>.
+    /// </summary>
+    Task<IReadOnlyList<OpenConversationSummary>> ListOpenSummariesAsync(CancellationToken cancellationToken = default);
+
     Task<CallerRecord?> FindCallerAsync(string pseudonym, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Links a caller to an open conversation. Returns the conversation id that is linked afterwards: the given one,
     /// or the one another request linked first (two first messages racing end up in one conversation).
+    /// <paramref name="current"/> is the caller record as just read (null: there was none), which saves reading it again.
     /// </summary>
-    Task<string> LinkCallerAsync(string pseudonym, string conversationId, string language, CancellationToken cancellationToken = default);
+    Task<string> LinkCallerAsync(
+        string pseudonym, string conversationId, string language, CallerRecord? current, CancellationToken cancellationToken = default);
 
     Task UnlinkCallerAsync(string pseudonym, string conversationId, CancellationToken cancellationToken = default);
 

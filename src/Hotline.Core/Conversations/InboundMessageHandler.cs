@@ -16,15 +16,21 @@ public sealed record InboundMessage(
     DateTimeOffset ReceivedAt);
 
 /// <summary>What happened to an inbound message, and what to answer the caller at once (if anything).</summary>
-public sealed record InboundOutcome(bool Duplicate, string? ConversationId, string? Reply);
+/// <param name="NeedsRouting">The conversation waits for its first counsellor: the channel may route it at once
+/// (a durable routing request is already queued, see <see cref="InboundSettings.RoutingRequestDelay"/>).</param>
+public sealed record InboundOutcome(bool Duplicate, string? ConversationId, string? Reply, bool NeedsRouting = false);
 
 /// <summary>Where the hotline answers and in what language.</summary>
 /// <param name="NumberLanguages">Hotline numbers that serve one language; any other number is multilingual.</param>
 /// <param name="EmergencyNumber">Told to callers out of hours (e.g. 112).</param>
+/// <param name="RoutingRequestDelay">How long the queued routing request of a new conversation stays invisible. When
+/// the process routes new conversations at once itself, the queued request is only the durable fallback for a process
+/// that stopped before it could, and the delay keeps the two from racing.</param>
 public sealed record InboundSettings(
     IReadOnlyDictionary<string, string> NumberLanguages,
     IReadOnlyList<string> Languages,
-    string EmergencyNumber);
+    string EmergencyNumber,
+    TimeSpan RoutingRequestDelay = default);
 
 /// <summary>
 /// Takes a caller's message into the hotline: finds or starts their conversation by pseudonym, stores the message
@@ -79,7 +85,9 @@ public sealed class InboundMessageHandler(
 
         // A previous delivery may have linked the caller before it failed; reuse that conversation id.
         var id = caller?.OpenConversationId ?? ConversationIds.New();
-        var linked = await store.LinkCallerAsync(pseudonym, id, language, cancellationToken);
+        // Only a new conversation needs the roster (is anyone on call?): read it while the conversation is stored.
+        var rosterRead = roster.ListAsync(cancellationToken);
+        var linked = await store.LinkCallerAsync(pseudonym, id, language, caller, cancellationToken);
         if (linked != id && await store.FindAsync(linked, cancellationToken) is { IsOpen: true } raced)
         {
             return await ContinueAsync(raced, message, keyword, chosenLanguage, cancellationToken);
@@ -100,7 +108,16 @@ public sealed class InboundMessageHandler(
             ProtectedReplyAddress = await replyAddresses.ProtectAsync(message.From, id, cancellationToken),
         };
         var first = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
-        if (!await store.CreateAsync(conversation, first, message.ProviderMessageId, cancellationToken))
+        var creating = store.CreateAsync(conversation, first, message.ProviderMessageId, cancellationToken);
+        // A delayed routing request cannot overtake the conversation it names, so it is queued while that is stored.
+        // (Should the conversation exist already, routing it again is harmless.)
+        var routingRequested = settings.RoutingRequestDelay > TimeSpan.Zero ? RequestRoutingAsync(id, cancellationToken) : null;
+        if (routingRequested is not null)
+        {
+            await Task.WhenAll(creating, routingRequested);
+        }
+
+        if (!await creating)
         {
             // Another message from this caller created the conversation first (or this is a redelivery): append
             // to it; the provider message id still catches a true duplicate.
@@ -108,14 +125,14 @@ public sealed class InboundMessageHandler(
             return await ContinueAsync(existing, message, keyword, chosenLanguage, cancellationToken);
         }
 
-        await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(id), cancellationToken);
+        await (routingRequested ?? RequestRoutingAsync(id, cancellationToken));
 
         if (!conversation.Reachable)
         {
-            return new InboundOutcome(false, id, null);
+            return new InboundOutcome(false, id, null, NeedsRouting: true);
         }
 
-        var counsellors = await roster.ListAsync(cancellationToken);
+        var counsellors = await rosterRead;
         var reply = ConversationRouter.NobodyOnCall(counsellors)
             ? texts.Get(language, CallerText.OutOfHours, new Dictionary<string, string> { ["EmergencyNumber"] = settings.EmergencyNumber })
             : MenuWords.Contains(keyword)
@@ -123,8 +140,11 @@ public sealed class InboundMessageHandler(
                 : HelpWords.Contains(keyword)
                     ? texts.Get(language, CallerText.Help)
                     : texts.Get(language, CallerText.Acknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) });
-        return new InboundOutcome(false, id, reply);
+        return new InboundOutcome(false, id, reply, NeedsRouting: true);
     }
+
+    private Task RequestRoutingAsync(string conversationId, CancellationToken cancellationToken) =>
+        queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversationId), settings.RoutingRequestDelay, cancellationToken);
 
     private async Task<InboundOutcome> ContinueAsync(
         Conversation conversation, InboundMessage message, string keyword, string? chosenLanguage, CancellationToken cancellationToken)
@@ -165,10 +185,10 @@ public sealed class InboundMessageHandler(
         if (conversation.Status == ConversationStatus.New)
         {
             // A new conversation whose routing request may have been lost: ask again (routing is idempotent).
-            await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversation.Id), cancellationToken);
+            await RequestRoutingAsync(conversation.Id, cancellationToken);
         }
 
-        return new InboundOutcome(false, conversation.Id, changed.Reachable ? reply : null);
+        return new InboundOutcome(false, conversation.Id, changed.Reachable ? reply : null, conversation.Status == ConversationStatus.New);
     }
 
     private bool IsDeleteKeyword(string keyword) =>

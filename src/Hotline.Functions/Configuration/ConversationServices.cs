@@ -13,6 +13,9 @@ namespace Hotline.Functions.Configuration;
 
 public static class ConversationServices
 {
+    /// <summary>How long a new conversation's queued routing request waits when this process routes it at once.</summary>
+    public static readonly TimeSpan QueuedRoutingFallbackDelay = TimeSpan.FromSeconds(10);
+
     /// <summary>Conversations, routing and the SMS channel, with the secrets they use.</summary>
     public static IServiceCollection AddConversations(
         this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment, HotlineSettings settings)
@@ -24,7 +27,11 @@ public static class ConversationServices
         services.AddSingleton(sms);
         services.AddSingleton(routing);
         services.AddSingleton(_ => CallerTexts.Load(textsFolder)); // read on first use, not at cold start
-        services.AddSingleton(sp => new InboundSettings(sms.NumberLanguages, settings.Languages.Supported, sms.EmergencyNumber));
+        // Routing in-process at once unless turned off; the queued request then waits, as the fallback, until the
+        // in-process attempt has long finished.
+        var immediate = new SettingReader(configuration).Bool("Routing:Immediate", true);
+        services.AddSingleton(sp => new InboundSettings(
+            sms.NumberLanguages, settings.Languages.Supported, sms.EmergencyNumber, immediate ? QueuedRoutingFallbackDelay : TimeSpan.Zero));
 
         services.AddSecret(CallerPseudonymizer.KeySecret);
         services.AddSecret(ReplyAddressProtector.KeySecret);
@@ -40,6 +47,9 @@ public static class ConversationServices
         services.AddSingleton<IWorkQueue, StorageWorkQueue>();
         services.AddSingleton<InboundMessageHandler>();
         services.AddSingleton<ConversationAssigner>();
+        services.AddSingleton(sp => new ImmediateRouter(
+            sp.GetRequiredService<ConversationAssigner>(), sp.GetRequiredService<ILogger<ImmediateRouter>>(), immediate));
+        services.AddHostedService(sp => sp.GetRequiredService<ImmediateRouter>());
         services.AddSingleton<IFunctionHandler, RouteConversationFunction>();
         services.AddSingleton<IFunctionHandler, RerouteStaleFunction>();
         services.AddSingleton<IFunctionHandler, PurgeReplyAddressesFunction>();

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Hotline.Conversations;
 using Hotline.Functions.Hosting;
+using Hotline.Functions.Routing;
 using Hotline.Privacy;
 using Hotline.Secrets;
 using Hotline.Twilio;
@@ -28,6 +29,7 @@ public static partial class TwilioSmsEndpoint
         ISecretStore secrets,
         SmsSettings settings,
         InboundMessageHandler handler,
+        ImmediateRouter router,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -84,6 +86,11 @@ public static partial class TwilioSmsEndpoint
 
         var outcome = await handler.HandleAsync(
             new InboundMessage(Channels.Sms, sid, from, to, new SensitiveText(body), time.GetUtcNow()), cancellationToken);
+        if (outcome is { NeedsRouting: true, ConversationId: { } id })
+        {
+            router.Request(id);
+        }
+
         var twiml = outcome.Reply is null ? TwiML.Empty() : TwiML.Message(outcome.Reply);
         return Results.Text(twiml, TwiML.ContentType);
     }

@@ -88,7 +88,8 @@ public sealed class RunningApp : IAsyncDisposable
     public static async Task<RunningApp> StartWithRosterAsync(
         IEnumerable<Hotline.Roster.Counsellor> roster, IDictionary<string, string?>? settings = null, int port = 0)
     {
-        var merged = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["LocalFunctionsHost:Enabled"] = "true" };
+        var merged = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
+        merged.TryAdd("LocalFunctionsHost:Enabled", "true");
         var app = await StartAsync(merged, port: port);
         var store = app.Services.GetRequiredService<Hotline.Roster.IRosterStore>();
         foreach (var counsellor in roster)

@@ -1,0 +1,56 @@
+using System.Threading.Channels;
+using Hotline.Conversations;
+
+namespace Hotline.Functions.Routing;
+
+/// <summary>
+/// Routes a new conversation in this process as soon as its first message is stored, so a counsellor is offered it
+/// within milliseconds instead of after the next queue poll (up to the host's maximum polling interval, seconds when
+/// the queue was idle). Best effort by design: the routing request queued with a delay before the caller was answered
+/// is the durable one, and routing twice is harmless (<see cref="ConversationAssigner"/> is idempotent).
+/// </summary>
+/// <param name="enabled">Off (setting <c>Routing__Immediate</c>), requests are ignored and only the queue routes.</param>
+public sealed class ImmediateRouter(ConversationAssigner assigner, ILogger<ImmediateRouter> logger, bool enabled) : BackgroundService
+{
+    private const int MaxConcurrentRoutes = 8;
+
+    // Bounded so a flood cannot grow memory; a request dropped here is routed by the queued request instead.
+    private readonly Channel<string> _pending = Channel.CreateBounded<string>(
+        new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+
+    public void Request(string conversationId)
+    {
+        if (enabled)
+        {
+            _pending.Writer.TryWrite(conversationId);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!enabled)
+        {
+            return;
+        }
+
+        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentRoutes, CancellationToken = stoppingToken };
+        try
+        {
+            await Parallel.ForEachAsync(_pending.Reader.ReadAllAsync(stoppingToken), options, async (id, ct) =>
+            {
+                try
+                {
+                    await assigner.AssignAsync(id, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Immediate routing of conversation {ConversationId} failed; the queued request will route it.", id);
+                }
+            });
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: anything still pending is routed from the queue.
+        }
+    }
+}
