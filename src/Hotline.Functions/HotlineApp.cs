@@ -1,4 +1,5 @@
 using Hotline.Functions.Auth;
+using Hotline.Functions.Blocks;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Conversations;
 using Hotline.Functions.Dev;
@@ -97,6 +98,7 @@ public static class HotlineApp
         app.MapRoster();
         app.MapTwilioSms();
         app.MapConversations();
+        app.MapBlocks();
         if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
         {
             app.MapDevTokens();

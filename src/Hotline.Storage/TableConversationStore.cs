@@ -12,7 +12,8 @@ namespace Hotline.Storage;
 /// ("meta"), its messages (time-ordered row keys) and a marker per provider message id, so appending a message,
 /// moving the last-message time and detecting a redelivered webhook happen in one atomic batch. Open conversations
 /// are also listed in one partition of <c>OpenConversations</c> for the counsellor and supervisor lists, and each
-/// caller pseudonym points at its open conversation in <c>Callers</c>. Message bodies are stored encrypted.
+/// caller pseudonym's partition of <c>Callers</c> holds their record (open conversation, contacts) and any block on
+/// them. Message bodies are stored encrypted.
 /// </summary>
 public sealed class TableConversationStore(StorageAccount account, MessageTextProtector textProtector, ConversationRetention retention)
     : IConversationStore
@@ -20,6 +21,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
     private const string MetaRow = "meta";
     private const string OpenPartition = "open";
     private const string CallerRow = "caller";
+    private const string BlockRow = "block";
     private const string PurgePartition = "purge-reply-address";
 
     private TableClient Conversations => account.Table(TableNames.Conversations);
@@ -124,16 +126,60 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
 
     public async Task<CallerRecord?> FindCallerAsync(string pseudonym, CancellationToken cancellationToken = default)
     {
-        var response = await Callers.GetEntityIfExistsAsync<TableEntity>(pseudonym, CallerRow, cancellationToken: cancellationToken);
-        if (!response.HasValue)
+        // The caller's partition holds their record and any block on them: one query reads both.
+        TableEntity? record = null;
+        CallerBlock? block = null;
+        await foreach (var e in Callers.QueryAsync<TableEntity>(x => x.PartitionKey == pseudonym, cancellationToken: cancellationToken))
         {
-            return null;
+            if (e.RowKey == CallerRow)
+            {
+                record = e;
+            }
+            else if (e.RowKey == BlockRow)
+            {
+                block = ToBlock(e);
+            }
         }
 
-        var e = response.Value!;
-        return new CallerRecord(pseudonym, NullIfEmpty(e.GetString("OpenConversationId")), e.GetInt32("Contacts") ?? 0,
-            e.GetString("Language"), e.ETag.ToString());
+        if (record is null)
+        {
+            return block is null ? null : new CallerRecord(pseudonym, null, 0, null, null, block);
+        }
+
+        return new CallerRecord(pseudonym, NullIfEmpty(record.GetString("OpenConversationId")), record.GetInt32("Contacts") ?? 0,
+            record.GetString("Language"), record.ETag.ToString(), block);
     }
+
+    public async Task BlockCallerAsync(CallerBlock block, CancellationToken cancellationToken = default) =>
+        await Callers.UpsertEntityAsync(new TableEntity(block.Pseudonym, BlockRow)
+        {
+            ["Reason"] = block.Reason,
+            ["BlockedBy"] = block.BlockedBy,
+            ["BlockedAt"] = block.BlockedAt,
+            ["Until"] = block.Until,
+        }, TableUpdateMode.Replace, cancellationToken);
+
+    public async Task<bool> UnblockCallerAsync(string pseudonym, CancellationToken cancellationToken = default)
+    {
+        // The SDK answers a delete of a missing entity with its 404 response rather than an exception.
+        var response = await Callers.DeleteEntityAsync(pseudonym, BlockRow, ETag.All, cancellationToken);
+        return response.Status != 404;
+    }
+
+    public async Task<IReadOnlyList<CallerBlock>> ListBlocksAsync(CancellationToken cancellationToken = default)
+    {
+        var blocks = new List<CallerBlock>();
+        await foreach (var e in Callers.QueryAsync<TableEntity>(x => x.RowKey == BlockRow, cancellationToken: cancellationToken))
+        {
+            blocks.Add(ToBlock(e));
+        }
+
+        return blocks;
+    }
+
+    private static CallerBlock ToBlock(TableEntity e) => new(
+        e.PartitionKey, e.GetString("Reason") ?? string.Empty, e.GetString("BlockedBy") ?? string.Empty,
+        e.GetDateTimeOffset("BlockedAt") ?? default, e.GetDateTimeOffset("Until") ?? default);
 
     public async Task<string> LinkCallerAsync(
         string pseudonym, string conversationId, string language, CallerRecord? current, CancellationToken cancellationToken = default)
@@ -143,7 +189,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
             var existing = attempt == 0 ? current : await FindCallerAsync(pseudonym, cancellationToken);
             try
             {
-                if (existing is null)
+                if (existing?.Version is null)
                 {
                     await Callers.AddEntityAsync(CallerEntity(pseudonym, conversationId, 1, language), cancellationToken);
                     return conversationId;
@@ -348,6 +394,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["Channel"] = c.Channel,
         ["Language"] = c.Language,
         ["CallerPseudonym"] = c.CallerPseudonym,
+        ["CallerContacts"] = c.CallerContacts,
         ["Status"] = c.Status.ToString(),
         ["AssignedTo"] = c.AssignedTo,
         ["CreatedAt"] = c.CreatedAt,
@@ -366,6 +413,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         Channel = e.GetString("Channel")!,
         Language = e.GetString("Language")!,
         CallerPseudonym = e.GetString("CallerPseudonym")!,
+        CallerContacts = e.GetInt32("CallerContacts") ?? 1,
         Status = Enum.Parse<ConversationStatus>(e.GetString("Status")!),
         AssignedTo = e.GetString("AssignedTo"),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,

@@ -43,6 +43,9 @@ public sealed record Conversation
 
     public required string CallerPseudonym { get; init; }
 
+    /// <summary>How many conversations this caller has started, this one included (1: first contact).</summary>
+    public int CallerContacts { get; init; } = 1;
+
     public ConversationStatus Status { get; init; } = ConversationStatus.New;
 
     public string? AssignedTo { get; init; }
@@ -102,12 +105,30 @@ public static class DeliveryStatuses
     public const string Failed = "failed";
 }
 
-/// <summary>What the hotline remembers about a caller, by pseudonym: the open conversation and how often they wrote.</summary>
 /// <summary>An open conversation as the routing sweeps see it.</summary>
 public sealed record OpenConversationSummary(
     string Id, ConversationStatus Status, string? AssignedTo, DateTimeOffset CreatedAt, DateTimeOffset? OfferedAt);
 
-public sealed record CallerRecord(string Pseudonym, string? OpenConversationId, int Contacts, string? Language, string? Version);
+/// <summary>
+/// What the hotline remembers about a caller, by pseudonym: the open conversation, how often they made contact, and
+/// whether a supervisor blocked them. <see cref="Version"/> is null when only a block is known (their record was erased).
+/// </summary>
+public sealed record CallerRecord(
+    string Pseudonym, string? OpenConversationId, int Contacts, string? Language, string? Version, CallerBlock? Block = null)
+{
+    public bool IsBlockedAt(DateTimeOffset now) => Block is { } b && b.Until > now;
+}
+
+/// <summary>
+/// A supervisor's decision that a caller's messages are dropped until <see cref="Until"/>: for abuse of the line.
+/// Always time-limited, because a person who abused it once may need it in earnest later. It survives the caller's
+/// erasure request, which would otherwise lift it.
+/// </summary>
+public sealed record CallerBlock(string Pseudonym, string Reason, string BlockedBy, DateTimeOffset BlockedAt, DateTimeOffset Until)
+{
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
+    public static readonly TimeSpan DefaultDuration = TimeSpan.FromDays(30);
+}
 
 public static class ConversationIds
 {

@@ -16,7 +16,16 @@ public interface IConversationStore
     /// </summary>
     Task<IReadOnlyList<OpenConversationSummary>> ListOpenSummariesAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>The caller's record with any block on them, in one read.</summary>
     Task<CallerRecord?> FindCallerAsync(string pseudonym, CancellationToken cancellationToken = default);
+
+    Task BlockCallerAsync(CallerBlock block, CancellationToken cancellationToken = default);
+
+    /// <summary>Lifts a block. False when there was none.</summary>
+    Task<bool> UnblockCallerAsync(string pseudonym, CancellationToken cancellationToken = default);
+
+    /// <summary>Every block, lapsed ones included (they are kept as the record of the decision until lifted).</summary>
+    Task<IReadOnlyList<CallerBlock>> ListBlocksAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Links a caller to an open conversation. Returns the conversation id that is linked afterwards: the given one,

@@ -16,9 +16,10 @@ public sealed record InboundMessage(
     DateTimeOffset ReceivedAt);
 
 /// <summary>What happened to an inbound message, and what to answer the caller at once (if anything).</summary>
+/// <param name="Blocked">The caller is blocked: the message was dropped, unstored and unanswered.</param>
 /// <param name="NeedsRouting">The conversation waits for its first counsellor: the channel may route it at once
 /// (a durable routing request is already queued, see <see cref="InboundSettings.RoutingRequestDelay"/>).</param>
-public sealed record InboundOutcome(bool Duplicate, string? ConversationId, string? Reply, bool NeedsRouting = false);
+public sealed record InboundOutcome(bool Duplicate, string? ConversationId, string? Reply, bool NeedsRouting = false, bool Blocked = false);
 
 /// <summary>Where the hotline answers and in what language.</summary>
 /// <param name="NumberLanguages">Hotline numbers that serve one language; any other number is multilingual.</param>
@@ -70,6 +71,12 @@ public sealed class InboundMessageHandler(
             return await EraseAsync(pseudonym, caller, message, cancellationToken);
         }
 
+        if (caller is not null && caller.IsBlockedAt(time.GetUtcNow()))
+        {
+            // Silence rather than a refusal: an answer would only invite more. Nothing is stored or routed.
+            return new InboundOutcome(false, null, null, Blocked: true);
+        }
+
         if (caller?.OpenConversationId is { } openId)
         {
             var open = await store.FindAsync(openId, cancellationToken);
@@ -101,6 +108,7 @@ public sealed class InboundMessageHandler(
             Channel = message.Channel,
             Language = language,
             CallerPseudonym = pseudonym,
+            CallerContacts = (caller?.Contacts ?? 0) + 1,
             CreatedAt = now,
             LastMessageAt = message.ReceivedAt,
             HotlineNumber = message.To,

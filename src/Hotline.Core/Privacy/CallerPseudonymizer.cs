@@ -21,6 +21,10 @@ public sealed class CallerPseudonymizer(ISecretStore secrets)
         // 120 bits, lower-case base32: short enough to read out, far too long to collide.
         return "p-" + Base32.Encode(mac.AsSpan(0, 15)).ToLowerInvariant();
     }
+
+    /// <summary>Whether <paramref name="value"/> has the shape of a pseudonym (for checking input, not identity).</summary>
+    public static bool IsPseudonym(string value) =>
+        value.Length == 26 && value.StartsWith("p-", StringComparison.Ordinal) && value[2..].All(c => c is (>= 'a' and <= 'z') or (>= '2' and <= '7'));
 }
 
 internal static class Base32

@@ -47,6 +47,7 @@ public static class ConversationServices
         services.AddSingleton<IWorkQueue, StorageWorkQueue>();
         services.AddSingleton<InboundMessageHandler>();
         services.AddSingleton<ConversationAssigner>();
+        services.AddSingleton<ConversationCloser>();
         services.AddSingleton(sp => new ImmediateRouter(
             sp.GetRequiredService<ConversationAssigner>(), sp.GetRequiredService<ILogger<ImmediateRouter>>(), immediate));
         services.AddHostedService(sp => sp.GetRequiredService<ImmediateRouter>());

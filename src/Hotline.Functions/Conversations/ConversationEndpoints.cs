@@ -122,7 +122,7 @@ public static class ConversationEndpoints
     }
 
     internal static async Task<Results<Ok<ConversationSummary>, ProblemHttpResult>> CloseAsync(
-        string id, ClaimsPrincipal user, IConversationStore store, ICounsellorLoads loads, TimeProvider time, CancellationToken ct)
+        string id, ClaimsPrincipal user, IConversationStore store, ConversationCloser closer, CancellationToken ct)
     {
         var (conversation, problem) = await AccessibleAsync(id, user, store, ct, assignedOnly: !user.IsInRole(Roles.Supervisor));
         if (problem is not null)
@@ -130,30 +130,8 @@ public static class ConversationEndpoints
             return problem;
         }
 
-        for (var attempt = 0; attempt < 5 && conversation!.IsOpen; attempt++)
-        {
-            var closed = conversation with
-            {
-                Status = ConversationStatus.Closed,
-                ClosedAt = time.GetUtcNow(),
-                Hops = [.. conversation.Hops, new RoutingHop(time.GetUtcNow(), user.UserId(), "closed")],
-            };
-            if (await store.TryUpdateAsync(closed, ct))
-            {
-                if (conversation.AssignedTo is { } counsellor)
-                {
-                    await loads.ReleaseAsync(counsellor, id, ct);
-                }
-
-                await store.UnlinkCallerAsync(conversation.CallerPseudonym, id, ct);
-                return TypedResults.Ok(ConversationSummary.From(closed));
-            }
-
-            conversation = await store.FindAsync(id, ct);
-        }
-
-        return conversation is { IsOpen: false }
-            ? TypedResults.Ok(ConversationSummary.From(conversation))
+        return await closer.CloseAsync(conversation!, user.UserId(), "closed", ct) is { } closed
+            ? TypedResults.Ok(ConversationSummary.From(closed))
             : TypedResults.Problem("The conversation keeps changing; try again.", statusCode: 409);
     }
 
@@ -183,11 +161,11 @@ public sealed record ReplyRequest(string? Text);
 
 public sealed record ConversationSummary(
     string Id, string Channel, string Language, string Status, string? AssignedTo, DateTimeOffset LastMessageAt,
-    DateTimeOffset CreatedAt, string Caller, bool Reachable)
+    DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable)
 {
     public static ConversationSummary From(Conversation c) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
-        c.CallerPseudonym, c.Reachable);
+        c.CallerPseudonym, c.CallerContacts, c.Reachable);
 }
 
 public sealed record MessageView(string Id, string Direction, string Text, DateTimeOffset At, string? Author, string? DeliveryStatus)
@@ -198,9 +176,10 @@ public sealed record MessageView(string Id, string Direction, string Text, DateT
 
 public sealed record ConversationDetail(
     string Id, string Channel, string Language, string Status, string? AssignedTo, DateTimeOffset LastMessageAt,
-    DateTimeOffset CreatedAt, string Caller, bool Reachable, IReadOnlyList<RoutingHop> Hops, IReadOnlyList<MessageView> Messages)
+    DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, IReadOnlyList<RoutingHop> Hops,
+    IReadOnlyList<MessageView> Messages)
 {
     public static ConversationDetail From(Conversation c, IReadOnlyList<ConversationMessage> messages) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
-        c.CallerPseudonym, c.Reachable, c.Hops, messages.Select(MessageView.From).ToList());
+        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.Hops, messages.Select(MessageView.From).ToList());
 }

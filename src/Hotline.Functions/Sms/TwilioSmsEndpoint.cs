@@ -30,6 +30,7 @@ public static partial class TwilioSmsEndpoint
         SmsSettings settings,
         InboundMessageHandler handler,
         ImmediateRouter router,
+        ILoggerFactory loggers,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -86,6 +87,11 @@ public static partial class TwilioSmsEndpoint
 
         var outcome = await handler.HandleAsync(
             new InboundMessage(Channels.Sms, sid, from, to, new SensitiveText(body), time.GetUtcNow()), cancellationToken);
+        if (outcome.Blocked)
+        {
+            loggers.CreateLogger(typeof(TwilioSmsEndpoint)).LogInformation("Dropped an SMS from a blocked caller.");
+        }
+
         if (outcome is { NeedsRouting: true, ConversationId: { } id })
         {
             router.Request(id);
