@@ -7,6 +7,7 @@ using Hotline.Privacy;
 using Hotline.Routing;
 using Hotline.Storage;
 using Hotline.Twilio;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 
 namespace Hotline.Functions.Configuration;
@@ -44,7 +45,7 @@ public static class ConversationServices
 
         services.AddSingleton<IConversationStore, TableConversationStore>();
         services.AddSingleton<ICounsellorLoads, TableCounsellorLoads>();
-        services.AddSingleton<IWorkQueue, StorageWorkQueue>();
+        services.TryAddSingleton<IWorkQueue, StorageWorkQueue>(); // a host (or a test) may put a queue of its own first
         services.AddSingleton<InboundMessageHandler>();
         services.AddSingleton<ConversationAssigner>();
         services.AddSingleton<ConversationCloser>();

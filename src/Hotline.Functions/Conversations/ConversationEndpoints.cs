@@ -80,7 +80,8 @@ public static class ConversationEndpoints
     }
 
     internal static async Task<Results<Accepted<MessageView>, ProblemHttpResult>> ReplyAsync(
-        string id, ReplyRequest? request, ClaimsPrincipal user, IConversationStore store, IWorkQueue queue, TimeProvider time, CancellationToken ct)
+        string id, ReplyRequest? request, ClaimsPrincipal user, IConversationStore store, IWorkQueue queue, TimeProvider time,
+        ILogger<ReplyRequest> logger, CancellationToken ct)
     {
         var text = request?.Text?.Trim();
         if (string.IsNullOrEmpty(text) || text.Length > MaxReplyCharacters)
@@ -112,11 +113,12 @@ public static class ConversationEndpoints
         {
             await queue.EnqueueAsync(QueueNames.SmsOutbound, new OutboundRequest(id, message.Id, message.At.UtcTicks), ct);
         }
-        catch
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Never leave a reply looking "queued" when nothing will send it: show it failed, then report the error.
+            // Never leave a reply looking "queued" when nothing will send it: show it failed, and say so.
             await store.UpdateDeliveryAsync(id, message, DeliveryStatuses.Failed + ": not queued, send again", null, CancellationToken.None);
-            throw;
+            logger.LogError(e, "A reply in conversation {ConversationId} could not be queued for sending.", id);
+            return TypedResults.Problem("The reply could not be queued for sending; it is marked failed. Send it again.", statusCode: 503);
         }
         return TypedResults.Accepted($"/api/conversations/{id}", MessageView.From(message));
     }
