@@ -164,6 +164,7 @@ public sealed class InboundMessageHandler(
         }
 
         string? reply = null;
+        string? takenBackFrom = null;
         Func<Conversation, Conversation>? change = null;
         if (StopWords.Contains(keyword))
         {
@@ -183,20 +184,26 @@ public sealed class InboundMessageHandler(
         }
         else if (chosenLanguage is not null)
         {
-            change = c => c with { Language = chosenLanguage };
+            change = c => ChangeLanguage(c, chosenLanguage, out takenBackFrom);
             reply = texts.Get(chosenLanguage, CallerText.LanguageSwitched,
                 new Dictionary<string, string> { ["Language"] = texts.LanguageName(chosenLanguage) });
         }
 
         var changed = change is null ? conversation : await UpdateAsync(conversation, change, cancellationToken);
-
-        if (conversation.Status == ConversationStatus.New)
+        if (takenBackFrom is not null)
         {
-            // A new conversation whose routing request may have been lost: ask again (routing is idempotent).
+            await loads.ReleaseAsync(takenBackFrom, conversation.Id, cancellationToken);
+        }
+
+        var needsRouting = changed.Status is ConversationStatus.New || takenBackFrom is not null;
+        if (needsRouting)
+        {
+            // A new conversation whose routing request may have been lost, or one whose offer was taken back: ask
+            // again (routing is idempotent).
             await RequestRoutingAsync(conversation.Id, cancellationToken);
         }
 
-        return new InboundOutcome(false, conversation.Id, changed.Reachable ? reply : null, conversation.Status == ConversationStatus.New);
+        return new InboundOutcome(false, conversation.Id, changed.Reachable ? reply : null, needsRouting);
     }
 
     private bool IsDeleteKeyword(string keyword) =>
@@ -230,6 +237,29 @@ public sealed class InboundMessageHandler(
 
     // The message is already stored, so a change must not be lost to a concurrent update (the router offering the
     // conversation at the same moment): re-read and re-apply until it sticks.
+    /// <summary>
+    /// Switches the conversation's language. One offered but not yet accepted is taken back from the counsellor and
+    /// routed again, so the caller reaches someone who speaks the language they chose; once accepted, it stays.
+    /// </summary>
+    private Conversation ChangeLanguage(Conversation c, string language, out string? takenBackFrom)
+    {
+        takenBackFrom = null;
+        if (c.Status != ConversationStatus.Offered || c.Language == language)
+        {
+            return c with { Language = language };
+        }
+
+        takenBackFrom = c.AssignedTo;
+        return c with
+        {
+            Language = language,
+            Status = ConversationStatus.Waiting,
+            AssignedTo = null,
+            OfferedAt = null,
+            Hops = [.. c.Hops, new RoutingHop(time.GetUtcNow(), c.AssignedTo, "language changed to " + language)],
+        };
+    }
+
     private async Task<Conversation> UpdateAsync(Conversation conversation, Func<Conversation, Conversation> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 10; attempt++)

@@ -61,6 +61,25 @@ public sealed class InboundSmsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Switching_language_before_the_offer_is_accepted_reroutes_to_a_speaker_of_the_new_language()
+    {
+        await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor, patronul mi-a luat pașaportul");
+        var offered = await OfferedConversationAsync(Caller);
+        Assert.Equal("ioana", offered.AssignedTo);
+
+        var twiml = await (await _twilio.SendSmsAsync(Caller, "UK")).Content.ReadAsStringAsync();
+
+        Assert.Contains("Українська", twiml, StringComparison.Ordinal);
+        var rerouted = await Eventually.ReturnsAsync(async () =>
+            await Store.FindAsync(offered.Id) is { Status: ConversationStatus.Offered, AssignedTo: "oksana" } c ? c : null, "the offer to Oksana");
+        Assert.Equal("uk", rerouted.Language);
+        Assert.Contains(rerouted.Hops, h => h.CounsellorId == "ioana" && h.Reason == "language changed to uk");
+        var loads = await _app.Services.GetRequiredService<Hotline.Routing.ICounsellorLoads>().OpenCountsAsync();
+        Assert.Equal(0, loads.GetValueOrDefault("ioana"));
+        Assert.Equal(1, loads.GetValueOrDefault("oksana"));
+    }
+
+    [Fact]
     public async Task A_retried_webhook_stores_the_message_once_and_acknowledges_once()
     {
         var sid = TwilioWebhookClient.NewMessageSid();
