@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Security.KeyVault.Secrets;
+using Hotline.Tests.Infrastructure;
 
 namespace Hotline.Tests.Secrets;
 
@@ -21,7 +22,7 @@ public sealed class KeyVaultDouble : IAsyncDisposable
     private readonly ConcurrentQueue<string> _requests = new();
     private WebApplication _app = null!;
 
-    public X509Certificate2 Certificate { get; } = CreateCertificate();
+    public X509Certificate2 Certificate { get; } = TestCertificates.SelfSignedLoopback();
 
     public Uri VaultUri { get; private set; } = null!;
 
@@ -124,18 +125,6 @@ public sealed class KeyVaultDouble : IAsyncDisposable
         request.HttpContext.Response.Headers.WWWAuthenticate =
             "Bearer authorization=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\", resource=\"https://vault.azure.net\"";
         return Results.StatusCode(401);
-    }
-
-    private static X509Certificate2 CreateCertificate()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        san.AddDnsName("localhost");
-        request.CertificateExtensions.Add(san.Build());
-        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pfx), null);
     }
 
     public async ValueTask DisposeAsync()
