@@ -1,5 +1,6 @@
 using Hotline.Functions.Auth;
 using Hotline.Functions.Blocks;
+using Hotline.Functions.Chat;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Conversations;
 using Hotline.Functions.Dev;
@@ -7,6 +8,7 @@ using Hotline.Functions.Health;
 using Hotline.Functions.Hosting;
 using Hotline.Functions.Hosting.Local;
 using Hotline.Functions.Observability;
+using Hotline.Functions.Pages;
 using Hotline.Functions.Roster;
 using Hotline.Functions.Sms;
 using Hotline.Roster;
@@ -81,6 +83,7 @@ public static class HotlineApp
 
         services.AddConversations(builder.Configuration, builder.Environment, settings);
         services.AddHotlineAuth(settings.Auth);
+        services.AddChat(builder.Configuration);
         if (builder.Environment.IsDevelopment())
         {
             services.AddTwilioSimulator();
@@ -93,12 +96,15 @@ public static class HotlineApp
         services.RedactAllLogProviders();
 
         var app = builder.Build();
+        app.UseRateLimiter();
         app.MapFunctionsHostContract();
         app.MapHealth();
         app.MapRoster();
         app.MapTwilioSms();
         app.MapConversations();
         app.MapBlocks();
+        app.MapChat();
+        app.MapPages();
         if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
         {
             app.MapDevTokens();

@@ -7,13 +7,17 @@ using Hotline.Routing;
 namespace Hotline.Conversations;
 
 /// <summary>A message from a caller as the channel delivered it. <see cref="From"/> is the only place the number appears.</summary>
+/// <param name="From">The caller's address on the channel: a phone number (SMS) or the anonymous session token (chat).</param>
+/// <param name="To">The hotline number or entry point the caller used.</param>
+/// <param name="Language">The language the caller chose where the channel lets them (the chat page's picker).</param>
 public sealed record InboundMessage(
     string Channel,
     string ProviderMessageId,
     string From,
     string To,
     SensitiveText Body,
-    DateTimeOffset ReceivedAt);
+    DateTimeOffset ReceivedAt,
+    string? Language = null);
 
 /// <summary>What happened to an inbound message, and what to answer the caller at once (if anything).</summary>
 /// <param name="Blocked">The caller is blocked: the message was dropped, unstored and unanswered.</param>
@@ -61,8 +65,12 @@ public sealed class InboundMessageHandler(
 
     public async Task<InboundOutcome> HandleAsync(InboundMessage message, CancellationToken cancellationToken = default)
     {
-        var pseudonym = await pseudonymizer.PseudonymOfAsync(message.From, cancellationToken);
-        var keyword = message.Body.Reveal().Trim();
+        var isSms = message.Channel == Channels.Sms;
+        var pseudonym = isSms
+            ? await pseudonymizer.PseudonymOfAsync(message.From, cancellationToken)
+            : await pseudonymizer.PseudonymOfSessionAsync(message.From, cancellationToken);
+        // Keywords (STOP, LANG, language codes, delete words) are an SMS convention; the chat page has buttons.
+        var keyword = isSms ? message.Body.Reveal().Trim() : string.Empty;
         var chosenLanguage = LanguageKeyword(keyword);
 
         var caller = await store.FindCallerAsync(pseudonym, cancellationToken);
@@ -87,6 +95,7 @@ public sealed class InboundMessageHandler(
         }
 
         var language = chosenLanguage
+            ?? (message.Language is { } picked && settings.Languages.Contains(picked) ? picked : null)
             ?? settings.NumberLanguages.GetValueOrDefault(PhoneNumberNormalizer.Normalize(message.To))
             ?? LanguageDetector.Default.Detect(message.Body.Reveal(), settings.Languages).Language;
 
@@ -113,7 +122,8 @@ public sealed class InboundMessageHandler(
             LastMessageAt = message.ReceivedAt,
             HotlineNumber = message.To,
             Reachable = !StopWords.Contains(keyword),
-            ProtectedReplyAddress = await replyAddresses.ProtectAsync(message.From, id, cancellationToken),
+            // Only SMS needs an address to reply to; a chat page fetches its replies itself.
+            ProtectedReplyAddress = isSms ? await replyAddresses.ProtectAsync(message.From, id, cancellationToken) : null,
         };
         var first = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
         var creating = store.CreateAsync(conversation, first, message.ProviderMessageId, cancellationToken);
@@ -142,7 +152,10 @@ public sealed class InboundMessageHandler(
 
         var counsellors = await rosterRead;
         var reply = ConversationRouter.NobodyOnCall(counsellors)
-            ? texts.Get(language, CallerText.OutOfHours, new Dictionary<string, string> { ["EmergencyNumber"] = settings.EmergencyNumber })
+            ? texts.Get(language, isSms ? CallerText.OutOfHours : CallerText.ChatOutOfHours,
+                new Dictionary<string, string> { ["EmergencyNumber"] = settings.EmergencyNumber })
+            : !isSms
+                ? texts.Get(language, CallerText.ChatAcknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) })
             : MenuWords.Contains(keyword)
                 ? texts.LanguageMenu(language, settings.Languages)
                 : HelpWords.Contains(keyword)

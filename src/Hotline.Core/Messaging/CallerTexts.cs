@@ -15,6 +15,25 @@ public enum CallerText
     StopConfirmation,
     StartConfirmation,
     DeleteConfirmation,
+
+    // The web chat page.
+    ChatHeading,
+    ChatIntro,
+    ChatLanguageLabel,
+    ChatStart,
+    ChatMessageLabel,
+    ChatSend,
+    ChatQuickExit,
+    ChatQuickExitHint,
+    ChatAcknowledgement,
+    ChatOutOfHours,
+    ChatCounsellor,
+    ChatYou,
+    ChatTooLong,
+    ChatTooFast,
+    ChatSendFailed,
+    ChatLeave,
+    ChatEnded,
 }
 
 /// <summary>
@@ -134,6 +153,9 @@ public sealed class CallerTexts
         (CallerText.LanguageSwitched, "{Language}"),
         (CallerText.LanguageMenu, "{Menu}"),
         (CallerText.OutOfHours, "{EmergencyNumber}"),
+        (CallerText.ChatAcknowledgement, "{Language}"),
+        (CallerText.ChatOutOfHours, "{EmergencyNumber}"),
+        (CallerText.ChatTooLong, "{Limit}"),
     ];
 }
 

@@ -22,6 +22,17 @@ public sealed class CallerPseudonymizer(ISecretStore secrets)
         return "p-" + Base32.Encode(mac.AsSpan(0, 15)).ToLowerInvariant();
     }
 
+    /// <summary>
+    /// The pseudonym of an anonymous chat session, from its random token: the same token always gives the same
+    /// pseudonym, and it can never equal a phone number's (the input is kept apart by a prefix).
+    /// </summary>
+    public async ValueTask<string> PseudonymOfSessionAsync(string sessionToken, CancellationToken cancellationToken = default)
+    {
+        var key = Convert.FromBase64String(await secrets.GetAsync(KeySecret.Name, cancellationToken));
+        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("chat-session:" + sessionToken));
+        return "p-" + Base32.Encode(mac.AsSpan(0, 15)).ToLowerInvariant();
+    }
+
     /// <summary>Whether <paramref name="value"/> has the shape of a pseudonym (for checking input, not identity).</summary>
     public static bool IsPseudonym(string value) =>
         value.Length == 26 && value.StartsWith("p-", StringComparison.Ordinal) && value[2..].All(c => c is (>= 'a' and <= 'z') or (>= '2' and <= '7'));

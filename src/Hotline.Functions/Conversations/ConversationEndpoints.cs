@@ -100,15 +100,24 @@ public static class ConversationEndpoints
             return TypedResults.Problem("Accept the conversation before answering.", statusCode: 409);
         }
 
+        var isChat = conversation.Channel == Channels.Chat;
         if (!conversation.Reachable)
         {
-            return TypedResults.Problem("The caller cannot be reached by SMS (they sent STOP).", statusCode: 409);
+            return TypedResults.Problem(
+                isChat ? "The caller has left the chat." : "The caller cannot be reached by SMS (they sent STOP).", statusCode: 409);
         }
 
+        // A chat page fetches its replies itself: stored is sent. An SMS reply still has to be delivered.
         var message = new ConversationMessage(
             Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
-            MessageDirection.Outbound, new SensitiveText(text), time.GetUtcNow(), user.UserId(), DeliveryStatus: "queued");
+            MessageDirection.Outbound, new SensitiveText(text), time.GetUtcNow(), user.UserId(),
+            DeliveryStatus: isChat ? DeliveryStatuses.Sent : DeliveryStatuses.Queued);
         await store.AppendAsync(id, message, providerMessageId: null, ct);
+        if (isChat)
+        {
+            return TypedResults.Accepted($"/api/conversations/{id}", MessageView.From(message));
+        }
+
         try
         {
             await queue.EnqueueAsync(QueueNames.SmsOutbound, new OutboundRequest(id, message.Id, message.At.UtcTicks), ct);

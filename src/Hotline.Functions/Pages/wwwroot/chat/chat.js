@@ -1,0 +1,166 @@
+'use strict';
+// The caller's chat. Everything lives in this page's memory only: no cookies, no web storage, no service worker.
+// Quick exit (the button, or Esc twice) empties the page and replaces it with an ordinary site.
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const exitUrl = document.body.dataset.exit || 'about:blank';
+  const state = { token: null, texts: null, language: 'en', lastAt: null, seen: new Set(), pendingId: null, timer: null, started: false, ended: false, escAt: 0 };
+
+  function quickExit() {
+    const token = state.token;
+    state.token = null;
+    clearTimeout(state.timer);
+    if (token) {
+      // Tell the counsellor the caller has gone; never wait for it.
+      fetch('/api/chat/leave', { method: 'POST', keepalive: true, credentials: 'omit', headers: { 'X-Chat-Session': token } }).catch(() => {});
+    }
+    document.title = '';
+    document.body.replaceChildren();
+    location.replace(exitUrl);
+  }
+
+  $('exit').addEventListener('click', quickExit);
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape') return;
+    const now = Date.now();
+    if (now - state.escAt < 1500) quickExit();
+    state.escAt = now;
+  });
+
+  const t = (key) => (state.texts && state.texts.texts[key]) || '';
+
+  function applyTexts(texts) {
+    state.texts = texts;
+    state.language = texts.language;
+    document.documentElement.lang = texts.language;
+    document.documentElement.dir = texts.direction;
+    const labels = { exit: 'quickExit', 'language-label': 'languageLabel', heading: 'heading', intro: 'intro', 'exit-hint': 'quickExitHint',
+      start: 'start', 'message-label': 'messageLabel', send: 'send', leave: 'leave' };
+    for (const [id, key] of Object.entries(labels)) $(id).textContent = t(key);
+    $('message').maxLength = texts.maxLength;
+    const select = $('language');
+    if (select.options.length !== texts.languages.length) {
+      select.replaceChildren(...texts.languages.map((l) => new Option(l.name, l.code)));
+    }
+    select.value = texts.language;
+    for (const li of $('transcript').querySelectorAll('li[data-who]')) {
+      li.querySelector('.who').textContent = t(li.dataset.who);
+    }
+  }
+
+  async function loadTexts(language) {
+    const response = await fetch('/api/chat/texts/' + encodeURIComponent(language), { credentials: 'omit', cache: 'no-store' });
+    if (response.ok) applyTexts(await response.json());
+  }
+
+  function browserLanguage() {
+    const offered = (document.body.dataset.languages || 'en').split(',');
+    for (const tag of navigator.languages || [navigator.language || 'en']) {
+      const code = String(tag).slice(0, 2).toLowerCase();
+      if (offered.includes(code)) return code;
+    }
+    return 'en';
+  }
+
+  $('language').addEventListener('change', (e) => loadTexts(e.target.value));
+
+  function addLine(kind, text, who) {
+    const li = document.createElement('li');
+    li.className = kind;
+    if (who) {
+      li.dataset.who = who;
+      const label = document.createElement('span');
+      label.className = 'who';
+      label.textContent = t(who);
+      li.append(label);
+    }
+    li.append(document.createTextNode(text));
+    $('transcript').append(li);
+    li.scrollIntoView({ block: 'nearest' });
+  }
+
+  const headers = () => ({ 'Content-Type': 'application/json', 'X-Chat-Session': state.token });
+
+  async function poll() {
+    if (!state.token) return;
+    try {
+      const after = state.lastAt ? '?after=' + encodeURIComponent(state.lastAt) : '';
+      const response = await fetch('/api/chat/messages' + after, { headers: headers(), credentials: 'omit', cache: 'no-store' });
+      if (response.ok) {
+        const result = await response.json();
+        for (const m of result.messages) {
+          if (state.seen.has(m.id)) continue;
+          state.seen.add(m.id);
+          state.lastAt = m.at;
+          addLine(m.direction, m.text, m.direction === 'in' ? 'you' : 'counsellor');
+        }
+        if (state.started && (result.status === 'none' || result.status === 'left') && state.seen.size > 0) return end();
+      }
+    } catch (e) { /* offline for a moment: try again at the next tick */ }
+    state.timer = setTimeout(poll, 2000);
+  }
+
+  function end() {
+    state.ended = true;
+    state.token = null;
+    clearTimeout(state.timer);
+    $('composer').hidden = true;
+    addLine('note', t('ended'));
+  }
+
+  $('start').addEventListener('click', async () => {
+    $('start').disabled = true;
+    try {
+      const response = await fetch('/api/chat/sessions', { method: 'POST', credentials: 'omit' });
+      if (!response.ok) throw new Error(String(response.status));
+      state.token = (await response.json()).token;
+      $('start').hidden = true;
+      $('chat').hidden = false;
+      $('message').focus();
+    } catch (e) {
+      $('start').disabled = false;
+      $('status').textContent = t(String(e.message) === '429' ? 'tooFast' : 'sendFailed');
+    }
+  });
+
+  $('composer').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const box = $('message');
+    const text = box.value.trim();
+    if (!text || !state.token) return;
+    if (text.length > state.texts.maxLength) { $('status').textContent = t('tooLong'); return; }
+    // One id per message, kept until it is accepted, so a retry after a lost answer is not stored twice.
+    state.pendingId = state.pendingId || Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+    $('send').disabled = true;
+    try {
+      const response = await fetch('/api/chat/messages', {
+        method: 'POST', headers: headers(), credentials: 'omit',
+        body: JSON.stringify({ id: state.pendingId, text, language: state.language }),
+      });
+      if (response.status === 429) { $('status').textContent = t('tooFast'); return; }
+      if (!response.ok) { $('status').textContent = t(response.status === 400 && text.length > state.texts.maxLength ? 'tooLong' : 'sendFailed'); return; }
+      const result = await response.json();
+      state.pendingId = null;
+      state.started = true;
+      box.value = '';
+      $('status').textContent = '';
+      clearTimeout(state.timer);
+      await poll();
+      if (result.reply) addLine('note', result.reply);
+    } catch (err) {
+      $('status').textContent = t('sendFailed');
+    } finally {
+      $('send').disabled = false;
+      box.focus();
+    }
+  });
+
+  $('leave').addEventListener('click', async () => {
+    if (!state.token) return;
+    const token = state.token;
+    end();
+    await fetch('/api/chat/leave', { method: 'POST', credentials: 'omit', headers: { 'X-Chat-Session': token } }).catch(() => {});
+  });
+
+  loadTexts(browserLanguage());
+})();
