@@ -1,5 +1,6 @@
 using Hotline.Functions.Auth;
 using Hotline.Functions.Blocks;
+using Hotline.Functions.Board;
 using Hotline.Functions.Chat;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Conversations;
@@ -104,6 +105,7 @@ public static class HotlineApp
         app.MapConversations();
         app.MapBlocks();
         app.MapChat();
+        app.MapBoard();
         app.MapPages();
         if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
         {

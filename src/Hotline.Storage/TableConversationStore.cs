@@ -19,6 +19,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
     : IConversationStore
 {
     private const string MetaRow = "meta";
+    private const string IntakeRow = "intake";
     private const string OpenPartition = "open";
     private const string CallerRow = "caller";
     private const string BlockRow = "block";
@@ -108,6 +109,25 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         return found.OfType<Conversation>().Where(c => c.IsOpen).ToList();
     }
 
+    public async Task SaveIntakeAsync(string conversationId, Intake intake, CancellationToken cancellationToken = default)
+    {
+        // Free-text notes and personal details: encrypted like message bodies, bound to this conversation.
+        var data = await textProtector.ProtectAsync(JsonSerializer.Serialize(intake), conversationId + "/" + IntakeRow, cancellationToken);
+        await Conversations.UpsertEntityAsync(new TableEntity(conversationId, IntakeRow) { ["Data"] = data }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<Intake?> FindIntakeAsync(string conversationId, CancellationToken cancellationToken = default)
+    {
+        var response = await Conversations.GetEntityIfExistsAsync<TableEntity>(conversationId, IntakeRow, cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            return null;
+        }
+
+        var json = await textProtector.UnprotectAsync(response.Value!.GetString("Data")!, conversationId + "/" + IntakeRow, cancellationToken);
+        return JsonSerializer.Deserialize<Intake>(json);
+    }
+
     public async Task<IReadOnlyList<OpenConversationSummary>> ListOpenSummariesAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<OpenConversationSummary>();
@@ -118,7 +138,8 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
                 Enum.Parse<ConversationStatus>(e.GetString("Status")!),
                 NullIfEmpty(e.GetString("AssignedTo")),
                 e.GetDateTimeOffset("CreatedAt") ?? default,
-                e.GetDateTimeOffset("OfferedAt")));
+                e.GetDateTimeOffset("OfferedAt"),
+                e.GetString("Language") ?? string.Empty));
         }
 
         return result;
@@ -267,7 +288,11 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         var batch = new List<TableTransactionAction>
         {
             new(TableTransactionActionType.Add, await MessageEntityAsync(conversationId, message, cancellationToken)),
-            new(TableTransactionActionType.UpdateMerge, new TableEntity(conversationId, MetaRow) { ["LastMessageAt"] = message.At }, ETag.All),
+            new(TableTransactionActionType.UpdateMerge, new TableEntity(conversationId, MetaRow)
+            {
+                ["LastMessageAt"] = message.At,
+                [message.Direction == MessageDirection.Inbound ? "LastInboundAt" : "LastOutboundAt"] = message.At,
+            }, ETag.All),
         };
         if (providerMessageId is not null)
         {
@@ -399,6 +424,8 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["AssignedTo"] = c.AssignedTo,
         ["CreatedAt"] = c.CreatedAt,
         ["LastMessageAt"] = c.LastMessageAt,
+        ["LastInboundAt"] = c.LastInboundAt,
+        ["LastOutboundAt"] = c.LastOutboundAt,
         ["OfferedAt"] = c.OfferedAt,
         ["HotlineNumber"] = c.HotlineNumber,
         ["Reachable"] = c.Reachable,
@@ -418,6 +445,8 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         AssignedTo = e.GetString("AssignedTo"),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,
         LastMessageAt = e.GetDateTimeOffset("LastMessageAt") ?? default,
+        LastInboundAt = e.GetDateTimeOffset("LastInboundAt"),
+        LastOutboundAt = e.GetDateTimeOffset("LastOutboundAt"),
         OfferedAt = e.GetDateTimeOffset("OfferedAt"),
         HotlineNumber = e.GetString("HotlineNumber"),
         Reachable = e.GetBoolean("Reachable") ?? true,

@@ -8,6 +8,7 @@ public static class TableNames
     public const string Conversations = "Conversations";
     public const string OpenConversations = "OpenConversations";
     public const string Callers = "Callers";
+    public const string Contacts = "Contacts";
 
-    public static IReadOnlyList<string> All { get; } = [Roster, CounsellorLoads, Conversations, OpenConversations, Callers];
+    public static IReadOnlyList<string> All { get; } = [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts];
 }

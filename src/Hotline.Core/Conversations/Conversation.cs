@@ -54,6 +54,22 @@ public sealed record Conversation
 
     public DateTimeOffset LastMessageAt { get; init; }
 
+    /// <summary>The caller's latest message, and the latest reply: the caller waits while the first is later.</summary>
+    public DateTimeOffset? LastInboundAt { get; init; }
+
+    public DateTimeOffset? LastOutboundAt { get; init; }
+
+    /// <summary>
+    /// Since when the caller has been waiting for a person: for a conversation nobody accepted yet, since it began;
+    /// once accepted, since their latest message if it has had no reply. Null when they are not waiting.
+    /// </summary>
+    public DateTimeOffset? WaitingSince => Status switch
+    {
+        ConversationStatus.New or ConversationStatus.Waiting or ConversationStatus.Offered => CreatedAt,
+        ConversationStatus.Active when LastInboundAt is { } inbound && (LastOutboundAt is null || LastOutboundAt < inbound) => inbound,
+        _ => null,
+    };
+
     public DateTimeOffset? OfferedAt { get; init; }
 
     /// <summary>The hotline number (or entry point) the caller used; decides the language when it is mapped.</summary>
@@ -107,7 +123,7 @@ public static class DeliveryStatuses
 
 /// <summary>An open conversation as the routing sweeps see it.</summary>
 public sealed record OpenConversationSummary(
-    string Id, ConversationStatus Status, string? AssignedTo, DateTimeOffset CreatedAt, DateTimeOffset? OfferedAt);
+    string Id, ConversationStatus Status, string? AssignedTo, DateTimeOffset CreatedAt, DateTimeOffset? OfferedAt, string Language = "");
 
 /// <summary>
 /// What the hotline remembers about a caller, by pseudonym: the open conversation, how often they made contact, and

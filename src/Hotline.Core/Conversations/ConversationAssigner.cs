@@ -13,10 +13,12 @@ public sealed class ConversationAssigner(
     IConversationStore store,
     IRosterStore roster,
     ICounsellorLoads loads,
+    IContactStatistics statistics,
     RoutingPolicy policy,
     TimeProvider time)
 {
     public const string TimeoutReason = "offer-timeout";
+    public const string TransferReason = "transferred to ";
 
     // Slots that looked orphaned at the previous sweep. A slot is only released when it still looks orphaned a
     // sweep later, so a router between its reservation and its offer (well under a second) is never robbed.
@@ -30,8 +32,14 @@ public sealed class ConversationAssigner(
             return; // gone, closed, or already offered by an earlier delivery
         }
 
-        // Who let an offer of this conversation time out is asked last, not again first.
-        var declined = conversation.Hops.Where(h => h.Reason == TimeoutReason && h.CounsellorId is not null)
+        if (conversation.Status == ConversationStatus.New)
+        {
+            await statistics.RecordContactAsync(conversation, cancellationToken); // counted once, at its first routing
+        }
+
+        // Who let an offer of this conversation time out, or passed it on, is asked last, not again first.
+        var declined = conversation.Hops
+            .Where(h => (h.Reason == TimeoutReason || h.Reason.StartsWith(TransferReason, StringComparison.Ordinal)) && h.CounsellorId is not null)
             .Select(h => h.CounsellorId!).ToHashSet(StringComparer.Ordinal);
         var counsellors = await roster.ListAsync(cancellationToken);
         // A slot this conversation already holds (an earlier attempt that stopped half-way) does not count against
@@ -104,6 +112,45 @@ public sealed class ConversationAssigner(
 
             conversation = await store.FindAsync(conversationId, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Passes a conversation to the pool of another language (the counsellor found the caller is better served in
+    /// it): the counsellor's slot is given back and the conversation routed again, to someone else where possible.
+    /// Returns the conversation as routed, or null when it is closed or gone.
+    /// </summary>
+    public async Task<Conversation?> TransferAsync(string conversationId, string language, string? by, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            if (await store.FindAsync(conversationId, cancellationToken) is not { IsOpen: true } conversation)
+            {
+                return null;
+            }
+
+            var transferred = conversation with
+            {
+                Language = language,
+                Status = ConversationStatus.Waiting,
+                AssignedTo = null,
+                OfferedAt = null,
+                Hops = [.. conversation.Hops, new RoutingHop(time.GetUtcNow(), by, TransferReason + language)],
+            };
+            if (!await store.TryUpdateAsync(transferred, cancellationToken))
+            {
+                continue;
+            }
+
+            if (conversation.AssignedTo is { } holder)
+            {
+                await loads.ReleaseAsync(holder, conversationId, cancellationToken);
+            }
+
+            await AssignAsync(conversationId, cancellationToken);
+            return await store.FindAsync(conversationId, cancellationToken);
+        }
+
+        throw new ConversationChangedException(conversationId);
     }
 
     /// <summary>

@@ -17,6 +17,11 @@ public interface IConversationStore
     Task<IReadOnlyList<OpenConversationSummary>> ListOpenSummariesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The caller's record with any block on them, in one read.</summary>
+    /// <summary>Stores the intake record with the conversation (encrypted; erased with it).</summary>
+    Task SaveIntakeAsync(string conversationId, Intake intake, CancellationToken cancellationToken = default);
+
+    Task<Intake?> FindIntakeAsync(string conversationId, CancellationToken cancellationToken = default);
+
     Task<CallerRecord?> FindCallerAsync(string pseudonym, CancellationToken cancellationToken = default);
 
     Task BlockCallerAsync(CallerBlock block, CancellationToken cancellationToken = default);

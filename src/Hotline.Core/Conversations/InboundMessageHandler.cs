@@ -120,6 +120,7 @@ public sealed class InboundMessageHandler(
             CallerContacts = (caller?.Contacts ?? 0) + 1,
             CreatedAt = now,
             LastMessageAt = message.ReceivedAt,
+            LastInboundAt = message.ReceivedAt,
             HotlineNumber = message.To,
             Reachable = !StopWords.Contains(keyword),
             // Only SMS needs an address to reply to; a chat page fetches its replies itself.

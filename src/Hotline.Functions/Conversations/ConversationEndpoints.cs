@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Hotline.Conversations;
 using Hotline.Functions.Auth;
+using Hotline.Functions.Configuration;
 using Hotline.Functions.Hosting;
 using Hotline.Messaging;
 using Hotline.Privacy;
@@ -25,6 +26,8 @@ public static class ConversationEndpoints
         group.MapPost("/{id}/accept", AcceptAsync).AsFunction("ConversationAccept");
         group.MapPost("/{id}/messages", ReplyAsync).AsFunction("ConversationReply");
         group.MapPost("/{id}/close", CloseAsync).AsFunction("ConversationClose");
+        group.MapPost("/{id}/transfer", TransferAsync).AsFunction("ConversationTransfer");
+        group.MapPut("/{id}/intake", SaveIntakeAsync).AsFunction("ConversationIntake");
         return app;
     }
 
@@ -46,12 +49,13 @@ public static class ConversationEndpoints
             return problem;
         }
 
-        var messages = await store.MessagesAsync(id, ct);
-        return TypedResults.Ok(ConversationDetail.From(conversation!, messages));
+        var messages = store.MessagesAsync(id, ct);
+        var intake = store.FindIntakeAsync(id, ct);
+        return TypedResults.Ok(ConversationDetail.From(conversation!, await messages, await intake));
     }
 
     internal static async Task<Results<Ok<ConversationSummary>, ProblemHttpResult>> AcceptAsync(
-        string id, ClaimsPrincipal user, IConversationStore store, TimeProvider time, CancellationToken ct)
+        string id, ClaimsPrincipal user, IConversationStore store, IContactStatistics statistics, TimeProvider time, CancellationToken ct)
     {
         var (conversation, problem) = await AccessibleAsync(id, user, store, ct, assignedOnly: true);
         if (problem is not null)
@@ -74,9 +78,17 @@ public static class ConversationEndpoints
             Status = ConversationStatus.Active,
             Hops = [.. conversation.Hops, new RoutingHop(time.GetUtcNow(), user.UserId(), "accepted")],
         };
-        return await store.TryUpdateAsync(accepted, ct)
-            ? TypedResults.Ok(ConversationSummary.From(accepted))
-            : TypedResults.Problem("The conversation changed meanwhile (it may have moved on after the offer timed out); reload it.", statusCode: 409);
+        if (!await store.TryUpdateAsync(accepted, ct))
+        {
+            return TypedResults.Problem("The conversation changed meanwhile (it may have moved on after the offer timed out); reload it.", statusCode: 409);
+        }
+
+        if (!conversation.Hops.Any(h => h.Reason == "accepted"))
+        {
+            await statistics.RecordAcceptedAsync(accepted, accepted.Hops[^1].At, ct); // the wait to the first acceptance
+        }
+
+        return TypedResults.Ok(ConversationSummary.From(accepted));
     }
 
     internal static async Task<Results<Accepted<MessageView>, ProblemHttpResult>> ReplyAsync(
@@ -146,6 +158,52 @@ public static class ConversationEndpoints
             : TypedResults.Problem("The conversation keeps changing; try again.", statusCode: 409);
     }
 
+    internal static async Task<Results<Ok<ConversationSummary>, ProblemHttpResult>> TransferAsync(
+        string id, TransferRequest? request, ClaimsPrincipal user, IConversationStore store, ConversationAssigner assigner,
+        LanguageSettings languages, CancellationToken ct)
+    {
+        var language = request?.Language?.Trim().ToLowerInvariant();
+        if (language is null || !languages.Supported.Contains(language))
+        {
+            return TypedResults.Problem($"'language' must be one of: {string.Join(", ", languages.Supported)}.", statusCode: 400);
+        }
+
+        var (_, problem) = await AccessibleAsync(id, user, store, ct, assignedOnly: !user.IsInRole(Roles.Supervisor));
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        return await assigner.TransferAsync(id, language, user.UserId(), ct) is { } routed
+            ? TypedResults.Ok(ConversationSummary.From(routed))
+            : TypedResults.Problem("The conversation is closed.", statusCode: 409);
+    }
+
+    /// <summary>Records the intake form. Only with the caller's approval: without <c>callerApproved</c> nothing is stored.</summary>
+    internal static async Task<Results<Ok<Intake>, ProblemHttpResult>> SaveIntakeAsync(
+        string id, IntakeRequest? request, ClaimsPrincipal user, IConversationStore store, TimeProvider time, CancellationToken ct)
+    {
+        if (request is not { CallerApproved: true })
+        {
+            return TypedResults.Problem("Intake is recorded only with the caller's approval: set 'callerApproved' to true once they agreed.", statusCode: 400);
+        }
+
+        var intake = request.ToIntake(user.UserId(), time.GetUtcNow());
+        if (intake.Problem() is { } invalid)
+        {
+            return TypedResults.Problem(invalid, statusCode: 400);
+        }
+
+        var (_, problem) = await AccessibleAsync(id, user, store, ct, assignedOnly: !user.IsInRole(Roles.Supervisor));
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        await store.SaveIntakeAsync(id, intake, ct);
+        return TypedResults.Ok(intake);
+    }
+
     private static async Task<(Conversation? Conversation, ProblemHttpResult? Problem)> AccessibleAsync(
         string id, ClaimsPrincipal user, IConversationStore store, CancellationToken ct, bool assignedOnly = false)
     {
@@ -170,13 +228,32 @@ public static class ConversationEndpoints
 
 public sealed record ReplyRequest(string? Text);
 
+public sealed record TransferRequest(string? Language);
+
+/// <param name="CallerApproved">The caller agreed to these details being recorded; required.</param>
+public sealed record IntakeRequest(
+    bool CallerApproved, string? CallType, string? CallerRole, string? Gender, string? AgeGroup, string? Nationality,
+    string? ExploitationForm, string? Sector, IReadOnlyList<string>? Indicators, string? Source, string? Note,
+    bool RepeatContact, bool ComplicatedCase)
+{
+    public Intake ToIntake(string? recordedBy, DateTimeOffset at) => new()
+    {
+        CallType = Blank(CallType), CallerRole = Blank(CallerRole), Gender = Blank(Gender), AgeGroup = Blank(AgeGroup),
+        Nationality = Blank(Nationality), ExploitationForm = Blank(ExploitationForm), Sector = Blank(Sector),
+        Indicators = Indicators?.Distinct().ToList() ?? [], Source = Blank(Source), Note = Blank(Note),
+        RepeatContact = RepeatContact, ComplicatedCase = ComplicatedCase, RecordedBy = recordedBy, RecordedAt = at,
+    };
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
+
 public sealed record ConversationSummary(
     string Id, string Channel, string Language, string Status, string? AssignedTo, DateTimeOffset LastMessageAt,
-    DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable)
+    DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, DateTimeOffset? WaitingSince)
 {
     public static ConversationSummary From(Conversation c) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
-        c.CallerPseudonym, c.CallerContacts, c.Reachable);
+        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince);
 }
 
 public sealed record MessageView(string Id, string Direction, string Text, DateTimeOffset At, string? Author, string? DeliveryStatus)
@@ -187,10 +264,10 @@ public sealed record MessageView(string Id, string Direction, string Text, DateT
 
 public sealed record ConversationDetail(
     string Id, string Channel, string Language, string Status, string? AssignedTo, DateTimeOffset LastMessageAt,
-    DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, IReadOnlyList<RoutingHop> Hops,
-    IReadOnlyList<MessageView> Messages)
+    DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, DateTimeOffset? WaitingSince,
+    IReadOnlyList<RoutingHop> Hops, IReadOnlyList<MessageView> Messages, Intake? Intake)
 {
-    public static ConversationDetail From(Conversation c, IReadOnlyList<ConversationMessage> messages) => new(
+    public static ConversationDetail From(Conversation c, IReadOnlyList<ConversationMessage> messages, Intake? intake = null) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
-        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.Hops, messages.Select(MessageView.From).ToList());
+        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince, c.Hops, messages.Select(MessageView.From).ToList(), intake);
 }

@@ -24,7 +24,17 @@ public static class RosterEndpoints
         app.MapPut("/api/me/availability", SetAvailabilityAsync)
             .RequireAuthorization(Policies.Counsellor)
             .AsFunction("MyAvailability");
+        app.MapGet("/api/me", MeAsync).RequireAuthorization(Policies.Counsellor).AsFunction("Me");
         return app;
+    }
+
+    /// <summary>Who is signed in: their id and roles, and their roster entry if they have one.</summary>
+    internal static async Task<Ok<MeDto>> MeAsync(ClaimsPrincipal user, IRosterStore roster, LanguageSettings languages, CancellationToken ct)
+    {
+        var id = user.UserId() ?? string.Empty;
+        var entry = await roster.FindAsync(id, ct);
+        var roles = Roles.All.Where(user.IsInRole).ToList();
+        return TypedResults.Ok(new MeDto(id, roles, entry is null ? null : CounsellorDto.From(entry), languages.Supported));
     }
 
     internal static async Task<Ok<IReadOnlyList<CounsellorDto>>> ListAsync(IRosterStore roster, CancellationToken ct) =>
@@ -115,6 +125,9 @@ public sealed record CounsellorUpdate(
     bool? SupervisorOnDuty = null);
 
 public sealed record AvailabilityUpdate(bool? OnCall);
+
+/// <param name="HotlineLanguages">Every language the hotline works in (the pools a conversation can be transferred to).</param>
+public sealed record MeDto(string Id, IReadOnlyList<string> Roles, CounsellorDto? Counsellor, IReadOnlyList<string> HotlineLanguages);
 
 public sealed record CounsellorDto(
     string Id,

@@ -261,9 +261,3 @@ public sealed class InboundSmsTests : IAsyncLifetime
             return conversation is { Status: ConversationStatus.Offered } ? conversation : null;
         }, "the conversation to be offered to a counsellor");
 }
-
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SmsCollection
-{
-    public const string Name = "SMS end to end";
-}

@@ -1,0 +1,203 @@
+'use strict';
+// The counsellor console: your conversations across channels, one open at a time with its transcript, reply box and
+// intake form. Polls every 2 s. Every text from a caller is put on the page with textContent: it is never markup.
+(function () {
+  const { el, api, since } = Staff;
+  const main = document.getElementById('main');
+  const state = { me: null, list: [], openId: null, seen: {}, timer: null, detail: null, languages: [] };
+
+  const INTAKE = {
+    callType: ['Call type', ['reporting-a-location', 'reporting-trafficking', 'after-the-fact', 'shelter-information', 'travel-or-work-abroad',
+      'employment-agency-check', 'missing-person', 'family-violence', 'misuse-or-threatening', 'unspecified']],
+    callerRole: ['Caller is', ['victim', 'relative', 'co-worker', 'other-third-party']],
+    gender: ['Gender', ['female', 'male', 'other', 'not-said']],
+    ageGroup: ['Age group', ['under-18', '18-24', '25-34', '35-49', '50-plus']],
+    exploitationForm: ['Form of exploitation', ['labour', 'sexual', 'domestic-servitude', 'forced-criminality', 'forced-begging', 'forced-marriage', 'organ-removal', 'other']],
+    sector: ['Sector', ['agriculture', 'construction', 'domestic-work', 'care', 'hospitality', 'manufacturing', 'fishing', 'cleaning', 'transport', 'sex-industry', 'other']],
+    source: ['Found the hotline through', ['friend-or-family', 'social-media', 'poster-or-leaflet', 'ngo', 'authorities', 'co-worker', 'search-engine', 'media', 'other']],
+  };
+  const INDICATORS = ['abuse-of-vulnerability', 'deception', 'restriction-of-movement', 'isolation', 'physical-or-sexual-violence',
+    'intimidation-and-threats', 'retention-of-identity-documents', 'withholding-of-wages', 'debt-bondage',
+    'abusive-working-and-living-conditions', 'excessive-overtime'];
+  const words = (code) => code.replace(/-/g, ' ');
+
+  document.getElementById('sign-out').addEventListener('click', () => Staff.signOut());
+  Staff.onSignedOut(() => {
+    clearTimeout(state.timer);
+    Object.assign(state, { me: null, list: [], openId: null, seen: {}, detail: null });
+    document.getElementById('who').hidden = true;
+    document.getElementById('me').textContent = '';
+    main.replaceChildren();
+    Staff.signInForm(main, 'counsellor', start);
+  });
+
+  document.getElementById('on-call').addEventListener('change', async (e) => {
+    try { await api('PUT', '/api/me/availability', { onCall: e.target.checked }); } catch (err) { e.target.checked = !e.target.checked; showError(err); }
+  });
+
+  const errorLine = el('p', { class: 'error', role: 'alert', id: 'error' });
+  const listEl = el('ul', { id: 'conversations', 'aria-label': 'Your conversations' });
+  const viewEl = el('section', { id: 'conversation', class: 'panel', 'aria-live': 'polite' }, el('p', { class: 'empty', text: 'Choose a conversation.' }));
+  const showError = (err) => { errorLine.textContent = err ? err.message : ''; };
+
+  async function start() {
+    state.me = await api('GET', '/api/me');
+    state.me.languages = state.me.hotlineLanguages;
+    document.getElementById('who').hidden = false;
+    document.getElementById('me').textContent = state.me.id;
+    const counsellor = state.me.counsellor;
+    document.getElementById('on-call').checked = !!(counsellor && counsellor.onCall);
+    document.getElementById('on-call').disabled = !counsellor;
+    document.getElementById('my-languages').textContent = counsellor ? 'Languages: ' + counsellor.languages.join(', ') : 'Not on the roster';
+    main.replaceChildren(errorLine, el('div', { class: 'console' },
+      el('nav', { class: 'panel', 'aria-label': 'Conversations' }, el('h2', { text: 'Conversations' }), listEl), viewEl));
+    window.addEventListener('hashchange', openFromHash);
+    openFromHash();
+    tick();
+  }
+
+  async function tick() {
+    clearTimeout(state.timer);
+    if (!Staff.user) return;
+    try {
+      state.list = await api('GET', '/api/conversations');
+      renderList();
+      if (state.openId) await loadDetail(state.openId);
+      showError(null);
+    } catch (err) { showError(err); }
+    if (Staff.user) state.timer = setTimeout(tick, 2000);
+  }
+
+  function renderList() {
+    const items = state.list.map((c) => {
+      const unread = c.id !== state.openId && (!state.seen[c.id] || state.seen[c.id] < c.lastMessageAt);
+      return el('li', {}, el('button', { type: 'button', 'aria-current': c.id === state.openId ? 'true' : 'false', dataset: { id: c.id },
+        onclick: () => { location.hash = c.id; } },
+        el('span', { class: 'line' },
+          unread ? el('span', { class: 'unread', title: 'New messages', 'aria-label': 'New messages' }) : null,
+          el('span', { class: 'badge', text: c.language }), el('span', { text: c.channel }), el('span', { text: c.status })),
+        el('span', { class: 'pseudonym', text: c.caller }),
+        c.waitingSince ? el('span', { class: 'wait', text: 'waiting ' + since(c.waitingSince) }) : null));
+    });
+    listEl.replaceChildren(...(items.length ? items : [el('li', { class: 'empty', text: 'No conversations.' })]));
+  }
+
+  function openFromHash() {
+    const id = location.hash.slice(1);
+    state.openId = /^c-[0-9a-f]{20}$/.test(id) ? id : null;
+    state.detail = null;
+    delete viewEl.dataset.id;
+    if (state.openId) loadDetail(state.openId); else viewEl.replaceChildren(el('p', { class: 'empty', text: 'Choose a conversation.' }));
+    renderList();
+  }
+
+  async function loadDetail(id) {
+    try {
+      const detail = await api('GET', '/api/conversations/' + encodeURIComponent(id));
+      if (id !== state.openId) return;
+      const changed = !state.detail || JSON.stringify(state.detail) !== JSON.stringify(detail);
+      state.detail = detail;
+      state.seen[id] = detail.lastMessageAt;
+      if (changed) renderDetail(detail);
+    } catch (err) {
+      if (id !== state.openId) return;
+      state.detail = null;
+      delete viewEl.dataset.id;
+      viewEl.replaceChildren(el('p', { class: 'error', role: 'alert', text: err.message }));
+    }
+  }
+
+  // Built once per conversation; later updates replace the head, actions and transcript only, so a reply being typed
+  // and an intake form being filled keep their text and focus.
+  function renderDetail(c) {
+    if (viewEl.dataset.id !== c.id) {
+      viewEl.dataset.id = c.id;
+      viewEl.replaceChildren(el('div', { id: 'detail-head' }), el('div', { class: 'actions', id: 'detail-actions' }),
+        el('ol', { id: 'transcript', 'aria-label': 'Transcript' }), replyForm(c), intakeForm(c));
+    }
+
+    document.getElementById('detail-head').replaceChildren(
+      el('h2', {}, el('span', { text: 'Caller ' }), el('span', { class: 'pseudonym', text: c.caller })),
+      el('p', { class: 'actions' },
+        el('span', { class: 'badge', text: c.language }), el('span', { text: c.channel }), el('span', { text: c.status }),
+        c.callerContacts > 1 ? el('span', { class: 'badge warn', text: 'repeat contact (' + c.callerContacts + ')' }) : null,
+        c.waitingSince ? el('span', { class: 'wait', text: 'waiting ' + since(c.waitingSince) }) : null,
+        !c.reachable ? el('span', { class: 'badge warn', text: c.channel === 'chat' ? 'The caller has left the chat' : 'Not reachable by SMS' }) : null));
+
+    const act = (label, fn, props) => el('button', Object.assign({ type: 'button', text: label, onclick: async () => {
+      try { await fn(); showError(null); await loadDetail(c.id); tick(); } catch (err) { showError(err); }
+    } }, props || {}));
+    const languageSelect = el('select', { id: 'transfer-language' },
+      ...state.me.languages.filter((l) => l !== c.language).map((l) => el('option', { value: l, text: l })));
+    document.getElementById('detail-actions').replaceChildren(...[
+      c.status === 'offered' ? act('Accept', () => api('POST', '/api/conversations/' + c.id + '/accept'), { class: 'primary', id: 'accept' }) : null,
+      el('label', { for: 'transfer-language', class: 'hint', text: 'Transfer to' }),
+      languageSelect,
+      act('Transfer', () => api('POST', '/api/conversations/' + c.id + '/transfer', { language: languageSelect.value }).then(() => { location.hash = ''; }), { id: 'transfer' }),
+      act('Close', () => api('POST', '/api/conversations/' + c.id + '/close').then(() => { location.hash = ''; }), { class: 'danger', id: 'close' }),
+    ].filter(Boolean));
+
+    const transcript = document.getElementById('transcript');
+    transcript.replaceChildren(...c.messages.map((m) =>
+      el('li', { class: m.direction },
+        el('span', { class: 'meta', text: (m.direction === 'in' ? 'Caller' : (m.author || 'Counsellor')) + ' · ' + new Date(m.at).toLocaleTimeString()
+          + (m.deliveryStatus && m.direction === 'out' ? ' · ' + m.deliveryStatus : '') }),
+        el('span', { class: 'text', text: m.text }))));
+    transcript.scrollTop = transcript.scrollHeight;
+    const canReply = c.status === 'active' && c.reachable;
+    document.getElementById('reply-text').disabled = !canReply;
+    document.getElementById('reply-send').disabled = !canReply;
+  }
+
+  function replyForm(c) {
+    return el('form', { id: 'reply', onsubmit: async (e) => {
+      e.preventDefault();
+      const box = document.getElementById('reply-text');
+      const text = box.value.trim();
+      if (!text) return;
+      try { await api('POST', '/api/conversations/' + c.id + '/messages', { text }); box.value = ''; showError(null); await loadDetail(c.id); } catch (err) { showError(err); }
+    } },
+      el('label', { for: 'reply-text', text: 'Reply' }),
+      el('textarea', { id: 'reply-text', rows: 3, maxlength: 1600 }),
+      el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', id: 'reply-send', text: 'Send' })));
+  }
+
+  function intakeForm(c) {
+    const saved = c.intake || {};
+    const status = el('p', { role: 'status', class: 'hint' });
+    const field = (name) => {
+      const [label, options] = INTAKE[name];
+      const select = el('select', { id: 'intake-' + name, name }, el('option', { value: '', text: '—' }),
+        ...options.map((o) => el('option', { value: o, text: words(o) })));
+      select.value = saved[name] || '';
+      return el('label', { for: 'intake-' + name }, label, select);
+    };
+    const checkbox = (id, label, checked) => el('label', { for: id }, el('input', { type: 'checkbox', id, checked: !!checked }), label);
+    const indicators = el('fieldset', { class: 'checks' }, el('legend', { text: 'Indicators of forced labour (ILO)' }),
+      INDICATORS.map((i) => checkbox('indicator-' + i, words(i), (saved.indicators || []).includes(i))));
+    const form = el('form', { id: 'intake', onsubmit: async (e) => {
+      e.preventDefault();
+      const value = (id) => document.getElementById(id).value;
+      const body = {
+        callerApproved: document.getElementById('intake-approved').checked,
+        nationality: value('intake-nationality'), note: value('intake-note'),
+        indicators: INDICATORS.filter((i) => document.getElementById('indicator-' + i).checked),
+        repeatContact: document.getElementById('intake-repeat').checked, complicatedCase: document.getElementById('intake-complicated').checked,
+      };
+      for (const name of Object.keys(INTAKE)) body[name] = value('intake-' + name);
+      try { await api('PUT', '/api/conversations/' + c.id + '/intake', body); status.textContent = 'Saved.'; } catch (err) { status.textContent = err.message; }
+    } },
+      checkbox('intake-approved', 'The caller agreed to these details being recorded', !!c.intake),
+      el('div', { class: 'intake-grid' }, Object.keys(INTAKE).map(field),
+        el('label', { for: 'intake-nationality' }, 'Nationality', el('input', { id: 'intake-nationality', maxlength: 80, value: saved.nationality || '' }))),
+      indicators,
+      el('label', { for: 'intake-note', text: 'Note' }), el('textarea', { id: 'intake-note', rows: 3, maxlength: 2000 }),
+      el('div', { class: 'checks' }, checkbox('intake-repeat', 'Repeat contact', saved.repeatContact || c.callerContacts > 1),
+        checkbox('intake-complicated', 'Complicated case', saved.complicatedCase)),
+      el('button', { type: 'submit', id: 'intake-save', text: 'Save intake' }), status);
+    form.querySelector('#intake-note').value = saved.note || '';
+    return el('details', { class: 'intake', open: !!c.intake }, el('summary', { text: 'Intake (only with the caller\'s approval)' }), form);
+  }
+
+  Staff.signInForm(main, 'counsellor', start);
+})();

@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Net;
+using Hotline.Conversations;
+using Hotline.Messaging;
+using Hotline.Roster;
+using Hotline.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Hotline.Tests.Pages;
+
+/// <summary>
+/// The three pages in a real browser (Debian's Chromium through Playwright) against the app on Azurite: a caller
+/// chats, a counsellor answers from the console, a supervisor watches the board.
+/// </summary>
+[Collection(SmsCollection.Name)]
+public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
+{
+    private const string Ukrainian = "Добрий день, мені потрібна допомога, роботодавець забрав мій паспорт";
+    private RunningApp _app = null!;
+    private WebApplication _neutral = null!;
+    private string _neutralUrl = null!;
+
+    public async Task InitializeAsync()
+    {
+        // The ordinary site quick exit goes to, on loopback (the tests have no internet).
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _neutral = builder.Build();
+        _neutral.MapGet("/{**path}", () => Results.Content("<!doctype html><title>Weather</title><p>Sunny, 21 °C</p>", "text/html"));
+        await _neutral.StartAsync();
+        _neutralUrl = _neutral.Urls.First().TrimEnd('/') + "/weather";
+
+        _app = await RunningApp.StartWithRosterAsync(
+            [
+                new Counsellor("oksana", "Oksana", ["uk", "ru"], OnCall: true, Capacity: 3),
+                new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3),
+                new Counsellor("sam", "Sam", ["en"], OnCall: false, Capacity: 2),
+            ],
+            new Dictionary<string, string?>
+            {
+                ["LocalFunctionsHost:Enabled"] = "false", // routing happens in-process; no queue needed
+                ["Chat:QuickExitUrl"] = _neutralUrl,
+                ["Routing:Fallback"] = "InterpreterService",
+            });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _neutral.DisposeAsync();
+    }
+
+    private string Url(string path) => new Uri(_app.BaseAddress, path).ToString();
+
+    [Fact]
+    public async Task A_caller_chats_in_Ukrainian_the_Ukrainian_counsellor_sees_it_within_3_s_answers_and_the_caller_sees_the_answer_within_3_s()
+    {
+        var console = await chromium.NewPageAsync();
+        await SignInAsync(console, "console", "oksana", "counsellor");
+        await console.Locator("#conversations").WaitForAsync();
+
+        var caller = await chromium.NewPageAsync(locale: "uk-UA", width: 390, height: 780);
+        await caller.GotoAsync(Url("chat"));
+        var texts = _app.Services.GetRequiredService<CallerTexts>();
+        await Assertions.Expect(caller.Locator("#heading")).ToHaveTextAsync(texts.Get("uk", CallerText.ChatHeading));
+        Assert.Equal("uk", await caller.Locator("html").GetAttributeAsync("lang"));
+        await caller.ClickAsync("#start");
+        await caller.FillAsync("#message", Ukrainian);
+        await caller.ClickAsync("#send");
+        var sent = Stopwatch.StartNew();
+
+        var item = console.Locator("#conversations button", new() { HasText = "uk" });
+        await item.WaitForAsync(new() { Timeout = 3000 });
+        Assert.True(sent.Elapsed < TimeSpan.FromSeconds(3), $"the console showed it after {sent.Elapsed.TotalSeconds:F1} s");
+        await Assertions.Expect(caller.Locator("#transcript li.note")).ToContainTextAsync("Українська");
+
+        await item.ClickAsync();
+        await console.ClickAsync("#accept");
+        await Assertions.Expect(console.Locator("#transcript li.in .text")).ToHaveTextAsync(Ukrainian);
+        await console.FillAsync("#reply-text", "Вітаю, я Оксана. Ви зараз у безпеці?");
+        await Assertions.Expect(console.Locator("#reply-send")).ToBeEnabledAsync();
+        await console.ClickAsync("#reply-send");
+        var answered = Stopwatch.StartNew();
+
+        await caller.Locator("#transcript li.out").WaitForAsync(new() { Timeout = 3000 });
+        Assert.True(answered.Elapsed < TimeSpan.FromSeconds(3), $"the caller saw the answer after {answered.Elapsed.TotalSeconds:F1} s");
+        await Assertions.Expect(caller.Locator("#transcript li.out")).ToContainTextAsync("Ви зараз у безпеці?");
+        await Assertions.Expect(console.Locator("#transcript li.out")).ToContainTextAsync("Ви зараз у безпеці?");
+
+        await Chromium.ScreenshotAsync(caller, "chat");
+        await Chromium.ScreenshotAsync(console, "console");
+    }
+
+    [Fact]
+    public async Task Quick_exit_leaves_no_trace_storage_empty_page_emptied_neutral_url_and_no_chat_in_the_back_history()
+    {
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(_neutralUrl.Replace("/weather", "/home", StringComparison.Ordinal)); // where the caller came from
+        await page.GotoAsync(Url("chat"));
+        await page.ClickAsync("#start");
+        await page.FillAsync("#message", "I need help");
+        await page.ClickAsync("#send");
+        await Assertions.Expect(page.Locator("#transcript li.in")).ToHaveCountAsync(1);
+
+        // Nothing of the chat is kept by the browser: no cookies, no web storage, no databases.
+        Assert.True(await page.EvaluateAsync<bool>(
+            "async () => localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === '' && (await indexedDB.databases()).length === 0"));
+        Assert.Empty(await page.Context.CookiesAsync());
+        var historyBefore = await page.EvaluateAsync<int>("history.length");
+
+        // The first time, stop the way out (as a slow network would) to look at the chat page as it is left.
+        await page.RouteAsync(_neutralUrl, route => route.AbortAsync("aborted"));
+        await page.Keyboard.PressAsync("Escape");
+        await page.Keyboard.PressAsync("Escape");
+        await Eventually.TrueAsync(async () => await page.EvaluateAsync<int>("document.body.childElementCount") == 0, "the page emptied");
+        Assert.Equal(string.Empty, await page.EvaluateAsync<string>("document.body.textContent"));
+        Assert.Equal(string.Empty, await page.TitleAsync());
+
+        await page.UnrouteAsync(_neutralUrl);
+        await page.Keyboard.PressAsync("Escape");
+        await page.Keyboard.PressAsync("Escape");
+        await Eventually.TrueAsync(() => page.Url == _neutralUrl, "the neutral site");
+        await Assertions.Expect(page.Locator("body")).ToContainTextAsync("Sunny");
+
+        Assert.Equal(historyBefore, await page.EvaluateAsync<int>("history.length")); // replaced, not added
+        await page.GoBackAsync();
+        Assert.DoesNotContain("/chat", page.Url, StringComparison.Ordinal);
+        Assert.Empty(await page.Context.CookiesAsync());
+
+        // The counsellor is told the caller left.
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        await Eventually.TrueAsync(async () => (await store.ListOpenAsync()).Any(c => c.Channel == Channels.Chat && !c.Reachable), "the caller marked as left");
+    }
+
+    [Fact]
+    public async Task A_message_with_markup_shows_as_text_in_the_console_and_runs_nothing()
+    {
+        const string Attack = "<img src=x onerror=alert(1)><script>alert(2)</script>";
+        var console = await chromium.NewPageAsync();
+        var dialogs = 0;
+        console.Dialog += (_, dialog) => { dialogs++; _ = dialog.DismissAsync(); };
+        await SignInAsync(console, "console", "ioana", "counsellor");
+
+        var caller = await chromium.NewPageAsync(locale: "ro-RO");
+        caller.Dialog += (_, dialog) => { dialogs++; _ = dialog.DismissAsync(); };
+        await caller.GotoAsync(Url("chat"));
+        await caller.ClickAsync("#start");
+        await caller.FillAsync("#message", Attack);
+        await caller.ClickAsync("#send");
+
+        await console.Locator("#conversations button").First.ClickAsync(new() { Timeout = 5000 });
+        await console.ClickAsync("#accept");
+        var shown = console.Locator("#transcript li.in .text");
+        await Assertions.Expect(shown).ToHaveTextAsync(Attack);
+        Assert.Equal(0, await console.Locator("#transcript img, #transcript script").CountAsync());
+        Assert.Equal(0, await caller.Locator("#transcript img, #transcript script").CountAsync());
+        await Assertions.Expect(caller.Locator("#transcript li.in")).ToContainTextAsync("<img src=x");
+        await console.WaitForTimeoutAsync(500);
+        Assert.Equal(0, dialogs);
+    }
+
+    [Fact]
+    public async Task A_counsellor_cannot_open_another_counsellors_conversation()
+    {
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        await new TwilioWebhookClient(_app).SendSmsAsync("+380501112233", Ukrainian);
+        var oksanas = await Eventually.ReturnsAsync(async () =>
+            (await store.ListOpenAsync("oksana")).FirstOrDefault(c => c.Status == ConversationStatus.Offered), "the offer to Oksana");
+
+        var ioana = await chromium.NewPageAsync();
+        await SignInAsync(ioana, "console", "ioana", "counsellor");
+        await ioana.EvaluateAsync("id => { location.hash = id; }", oksanas.Id);
+
+        await Assertions.Expect(ioana.Locator("#conversation [role=alert]")).ToContainTextAsync("not assigned to you");
+        Assert.Equal(0, await ioana.Locator("#transcript").CountAsync());
+        Assert.Equal(0, await ioana.Locator("#conversations button").CountAsync());
+        await Assertions.Expect(ioana.Locator("#conversation")).Not.ToContainTextAsync(Ukrainian);
+    }
+
+    [Fact]
+    public async Task The_supervisor_board_shows_a_waiting_conversation_and_the_language_nobody_covers()
+    {
+        // Nobody on call speaks Chinese and the fallback finds nobody: the conversation waits.
+        await new TwilioWebhookClient(_app).SendSmsAsync("+8613800138000", "你好，我需要帮助，老板拿走了我的护照，我不能离开");
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        await Eventually.TrueAsync(async () => (await store.ListOpenAsync()).Any(c => c.Language == "zh" && c.Status == ConversationStatus.Waiting), "a waiting conversation");
+
+        var board = await chromium.NewPageAsync();
+        await SignInAsync(board, "supervisor", "sam", "supervisor");
+
+        await Assertions.Expect(board.Locator("#waiting")).ToContainTextAsync("zh", new() { Timeout = 5000 });
+        await Assertions.Expect(board.Locator("#coverage")).ToContainTextAsync("no one on call");
+        await Assertions.Expect(board.Locator("#counsellors")).ToContainTextAsync("oksana");
+        await Assertions.Expect(board.Locator("#roster")).ToContainTextAsync("Ioana");
+        await board.Locator("#charts svg").First.WaitForAsync();
+        await Chromium.ScreenshotAsync(board, "supervisor");
+    }
+
+    [Fact]
+    public async Task The_chat_page_is_light_self_contained_and_right_to_left_in_Arabic()
+    {
+        var page = await chromium.NewPageAsync(locale: "ar-EG", width: 360, height: 640);
+        var origins = new HashSet<string>();
+        page.Request += (_, request) => origins.Add(new Uri(request.Url).GetLeftPart(UriPartial.Authority));
+        var response = await page.GotoAsync(Url("chat"));
+        await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("dir", "rtl");
+
+        Assert.Contains("script-src 'self'", response!.Headers["content-security-policy"], StringComparison.Ordinal);
+        Assert.Equal("no-store", response.Headers["cache-control"]);
+        Assert.Equal(0, await page.Locator("script:not([src])").CountAsync());
+        Assert.Equal([_app.BaseAddress.GetLeftPart(UriPartial.Authority)], origins);
+        var bytes = await page.EvaluateAsync<double>(
+            "() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((s, e) => s + e.transferSize, 0)");
+        Assert.InRange(bytes, 1, 100_000);
+        Assert.Equal("Chat", await page.TitleAsync()); // the neutral default title
+        await Chromium.ScreenshotAsync(page, "chat-arabic");
+
+        await page.ClickAsync("#exit"); // the quick exit button is there from the first view
+        await Eventually.TrueAsync(() => page.Url == _neutralUrl, "the neutral site");
+    }
+
+    private async Task SignInAsync(IPage page, string path, string user, string role)
+    {
+        await page.GotoAsync(Url(path));
+        await page.FillAsync("#signin-user", user);
+        await page.SelectOptionAsync("#signin-role", role);
+        await page.ClickAsync("#signin-submit");
+        await page.Locator("#signin-submit").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+    }
+}
