@@ -113,6 +113,103 @@ public sealed class ConversationApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, (await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = " " })).StatusCode);
     }
 
+    [Fact]
+    public async Task A_counsellor_transfers_a_conversation_to_another_language_pool_and_it_is_offered_there()
+    {
+        var id = await IncomingRomanianConversationAsync();
+        using var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
+        using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
+        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.PostAsJsonAsync(Api($"conversations/{id}/transfer"), new { language = "uk" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await ioana.PostAsJsonAsync(Api($"conversations/{id}/transfer"), new { language = "xx" })).StatusCode);
+
+        var moved = await ioana.PostAsJsonAsync(Api($"conversations/{id}/transfer"), new { language = "uk" });
+
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        var conversation = (await _app.Services.GetRequiredService<IConversationStore>().FindAsync(id))!;
+        Assert.Equal(("uk", "oksana", ConversationStatus.Offered), (conversation.Language, conversation.AssignedTo, conversation.Status));
+        Assert.Contains(conversation.Hops, h => h.CounsellorId == "ioana" && h.Reason == "transferred to uk");
+        var loads = await _app.Services.GetRequiredService<Hotline.Routing.ICounsellorLoads>().OpenCountsAsync();
+        Assert.Equal((0, 1), (loads.GetValueOrDefault("ioana"), loads.GetValueOrDefault("oksana")));
+        Assert.Equal(HttpStatusCode.Forbidden, (await ioana.GetAsync(Api($"conversations/{id}"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Intake_is_recorded_only_with_the_callers_approval_validated_encrypted_and_shown_with_the_conversation()
+    {
+        var id = await IncomingRomanianConversationAsync();
+        using var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
+        using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
+        const string Note = "Works on a farm near Timișoara; passport kept by the farm manager";
+        var intake = new
+        {
+            callerApproved = true, callType = "reporting-trafficking", callerRole = "victim", gender = "female", ageGroup = "25-34",
+            nationality = "Moldovan", exploitationForm = "labour", sector = "agriculture",
+            indicators = new[] { "retention-of-identity-documents", "withholding-of-wages" }, source = "social-media", note = Note,
+            repeatContact = false, complicatedCase = true,
+        };
+
+        var unapproved = await ioana.PutAsJsonAsync(Api($"conversations/{id}/intake"), intake with { callerApproved = false });
+        Assert.Equal(HttpStatusCode.BadRequest, unapproved.StatusCode);
+        Assert.Contains("approval", await unapproved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var invalid = await ioana.PutAsJsonAsync(Api($"conversations/{id}/intake"), intake with { callType = "gossip" });
+        Assert.Contains("'callType' must be one of", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.PutAsJsonAsync(Api($"conversations/{id}/intake"), intake)).StatusCode);
+        Assert.Null(await _app.Services.GetRequiredService<IConversationStore>().FindIntakeAsync(id));
+
+        Assert.Equal(HttpStatusCode.OK, (await ioana.PutAsJsonAsync(Api($"conversations/{id}/intake"), intake)).StatusCode);
+
+        var detail = await ioana.GetFromJsonAsync<JsonElement>(Api($"conversations/{id}"));
+        var saved = detail.GetProperty("intake");
+        Assert.Equal("reporting-trafficking", saved.GetProperty("callType").GetString());
+        Assert.Equal(["retention-of-identity-documents", "withholding-of-wages"], saved.GetProperty("indicators").EnumerateArray().Select(i => i.GetString()));
+        Assert.Equal(Note, saved.GetProperty("note").GetString());
+        Assert.Equal("ioana", saved.GetProperty("recordedBy").GetString());
+        Assert.True(saved.GetProperty("complicatedCase").GetBoolean());
+        Assert.DoesNotContain("Timișoara", await StoredData.EverythingAsync(_app), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Me_tells_a_counsellor_their_roster_entry_and_the_hotlines_languages()
+    {
+        using var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
+        var me = await ioana.GetFromJsonAsync<JsonElement>(Api("me"));
+        Assert.Equal("ioana", me.GetProperty("id").GetString());
+        Assert.Equal(["counsellor"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["ro"], me.GetProperty("counsellor").GetProperty("languages").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(12, me.GetProperty("hotlineLanguages").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_board_counts_contacts_per_channel_and_the_wait_to_acceptance_for_supervisors_only()
+    {
+        var id = await IncomingRomanianConversationAsync();
+        using var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        Assert.Equal(HttpStatusCode.Forbidden, (await ioana.GetAsync(Api("board"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await ioana.GetAsync(Api("board/history"))).StatusCode);
+
+        var now = await sam.GetFromJsonAsync<JsonElement>(Api("board"));
+        var waiting = Assert.Single(now.GetProperty("waiting").EnumerateArray());
+        Assert.Equal(("ro", 1), (waiting.GetProperty("language").GetString(), waiting.GetProperty("count").GetInt32()));
+        var coverage = now.GetProperty("coverage").EnumerateArray().ToDictionary(c => c.GetProperty("language").GetString()!);
+        Assert.False(coverage["ro"].GetProperty("gap").GetBoolean());
+        Assert.True(coverage["zh"].GetProperty("gap").GetBoolean());
+        var ioanasLoad = now.GetProperty("counsellors").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "ioana");
+        Assert.Equal((1, 2), (ioanasLoad.GetProperty("open").GetInt32(), ioanasLoad.GetProperty("capacity").GetInt32()));
+
+        (await ioana.PostAsync(Api($"conversations/{id}/accept"), null)).EnsureSuccessStatusCode();
+        Assert.Empty((await sam.GetFromJsonAsync<JsonElement>(Api("board"))).GetProperty("waiting").EnumerateArray());
+        var history = await sam.GetFromJsonAsync<JsonElement>(Api("board/history"));
+        var days = history.GetProperty("contactsByDay").EnumerateArray().ToList();
+        Assert.Equal(14, days.Count);
+        Assert.Equal((1, 0), (days[^1].GetProperty("sms").GetInt32(), days[^1].GetProperty("chat").GetInt32()));
+        var ro = Assert.Single(history.GetProperty("waitsByLanguage").EnumerateArray());
+        Assert.Equal("ro", ro.GetProperty("language").GetString());
+        var point = Assert.Single(ro.GetProperty("points").EnumerateArray());
+        Assert.Equal(1, point.GetProperty("count").GetInt32());
+        Assert.InRange(point.GetProperty("averageWaitSeconds").GetDouble(), 0, 60);
+    }
+
     private async Task<string> IncomingRomanianConversationAsync()
     {
         await new TwilioWebhookClient(_app).SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
