@@ -100,6 +100,7 @@ public static class HotlineApp
         app.UseRateLimiter();
         app.MapFunctionsHostContract();
         app.MapHealth();
+        app.MapSignInConfig();
         app.MapRoster();
         app.MapTwilioSms();
         app.MapConversations();

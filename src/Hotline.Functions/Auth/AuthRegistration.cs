@@ -10,6 +10,7 @@ public static class AuthRegistration
 {
     public static IServiceCollection AddHotlineAuth(this IServiceCollection services, AuthSettings settings)
     {
+        services.AddSingleton(settings);
         if (settings.UsesDevTokens)
         {
             services.AddSingleton<DevTokenIssuer>();

@@ -22,7 +22,12 @@ public static class Policies
 /// <c>Auth__Audience</c>), roles in the <c>roles</c> claim (app roles), the counsellor id in <c>Auth__UserClaim</c>.
 /// In Development without an authority: tokens from <c>POST /api/dev/token</c>, signed with a generated local key.
 /// </summary>
-public sealed record AuthSettings(string? Authority, string? Audience, string UserClaim)
+/// <param name="ConsoleClientId">The staff pages' own (single-page application) registration at the authority.</param>
+/// <param name="ConsoleScope">The scope the pages ask for to call the API; by default <c>{Audience}/.default</c>.</param>
+public sealed record AuthSettings(string? Authority, string? Audience, string UserClaim, string? ConsoleClientId = null, string? ConsoleScope = null)
 {
     public bool UsesDevTokens => Authority is null;
+
+    /// <summary>The authority's origin, which the staff pages may call (to redeem the sign-in code).</summary>
+    public string? AuthorityOrigin => Authority is null ? null : new Uri(Authority).GetLeftPart(UriPartial.Authority);
 }

@@ -63,7 +63,9 @@ public sealed record HotlineSettings(
             authority,
             authority is null ? null : reader.String("Auth:Audience") ?? throw new StartupSettingException(
                 "Missing required setting 'Auth__Audience': the application ID URI or client id tokens are issued for."),
-            reader.String("Auth:UserClaim") ?? (authority is null ? "user" : "preferred_username"));
+            reader.String("Auth:UserClaim") ?? (authority is null ? "user" : "preferred_username"),
+            reader.String("Auth:ConsoleClientId"),
+            reader.String("Auth:ConsoleScope"));
 
         return new HotlineSettings(
             port, secrets, functions, auth, LanguageSettings.Read(configuration), reader.Bool("Demo:SeedRoster", false));

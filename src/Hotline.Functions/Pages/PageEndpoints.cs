@@ -1,4 +1,5 @@
 using System.Net;
+using Hotline.Functions.Auth;
 using Hotline.Functions.Chat;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Hosting;
@@ -13,9 +14,9 @@ namespace Hotline.Functions.Pages;
 /// </summary>
 public static class PageEndpoints
 {
-    private const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    private static string ContentSecurityPolicy(string? alsoConnectTo = null) =>
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'" +
+        (alsoConnectTo is null ? "" : " " + alsoConnectTo) + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private static readonly Dictionary<string, string> ContentTypes = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -28,8 +29,11 @@ public static class PageEndpoints
     public static IEndpointRouteBuilder MapPages(this IEndpointRouteBuilder app)
     {
         app.MapGet("/chat/{*asset}", ChatAsync).AllowAnonymous().AsFunction("ChatPage");
-        app.MapGet("/console/{*asset}", (HttpContext http, string? asset) => ServeAsync(http, "console", asset)).AllowAnonymous().AsFunction("ConsolePage");
-        app.MapGet("/supervisor/{*asset}", (HttpContext http, string? asset) => ServeAsync(http, "supervisor", asset)).AllowAnonymous().AsFunction("SupervisorPage");
+        // The staff pages redeem their sign-in code at the authority, so they may also connect there.
+        app.MapGet("/console/{*asset}", (HttpContext http, string? asset, AuthSettings auth) =>
+            ServeAsync(http, "console", asset, connectTo: auth.AuthorityOrigin)).AllowAnonymous().AsFunction("ConsolePage");
+        app.MapGet("/supervisor/{*asset}", (HttpContext http, string? asset, AuthSettings auth) =>
+            ServeAsync(http, "supervisor", asset, connectTo: auth.AuthorityOrigin)).AllowAnonymous().AsFunction("SupervisorPage");
         return app;
     }
 
@@ -55,7 +59,8 @@ public static class PageEndpoints
             .Replace("{{Languages}}", WebUtility.HtmlEncode(string.Join(',', languages.Supported.Where(texts.Has))), StringComparison.Ordinal));
     }
 
-    private static async Task ServeAsync(HttpContext http, string page, string? asset, bool cache = true, Func<string, string>? fill = null)
+    private static async Task ServeAsync(
+        HttpContext http, string page, string? asset, bool cache = true, Func<string, string>? fill = null, string? connectTo = null)
     {
         var name = string.IsNullOrEmpty(asset) ? "index.html" : asset;
         // Only plain file names from the page's folder, then the shared staff folder: no paths, no dot files.
@@ -73,7 +78,7 @@ public static class PageEndpoints
             return;
         }
 
-        Secure(http.Response, cache && !name.EndsWith(".html", StringComparison.Ordinal));
+        Secure(http.Response, cache && !name.EndsWith(".html", StringComparison.Ordinal), connectTo);
         http.Response.ContentType = type;
         if (fill is null || type != ContentTypes[".html"])
         {
@@ -84,9 +89,9 @@ public static class PageEndpoints
         await http.Response.WriteAsync(fill(await File.ReadAllTextAsync(path)));
     }
 
-    private static void Secure(HttpResponse response, bool cache)
+    private static void Secure(HttpResponse response, bool cache, string? connectTo = null)
     {
-        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy(connectTo);
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.XFrameOptions = "DENY";
         response.Headers["Referrer-Policy"] = "no-referrer";

@@ -25,6 +25,18 @@ public sealed class OpenIdProviderDouble : IAsyncDisposable
 
     public int MetadataRequests { get; private set; }
 
+    /// <summary>Who signs in at the authorize endpoint (no login page: the double signs this person in at once).</summary>
+    public (string User, string[] Roles) SignsIn { get; set; } = ("oksana", ["counsellor"]);
+
+    /// <summary>The audience of the access tokens the token endpoint issues.</summary>
+    public string Audience { get; set; } = "api://hotline-test";
+
+    public int Logouts { get; private set; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PendingCode> _codes = new();
+
+    private sealed record PendingCode(string ClientId, string RedirectUri, string Challenge, string User, string[] Roles);
+
     public static async Task<OpenIdProviderDouble> StartAsync()
     {
         var provider = new OpenIdProviderDouble();
@@ -34,6 +46,9 @@ public sealed class OpenIdProviderDouble : IAsyncDisposable
         provider._app = builder.Build();
         provider._app.MapGet($"/{Tenant}/v2.0/.well-known/openid-configuration", provider.Metadata);
         provider._app.MapGet($"/{Tenant}/discovery/v2.0/keys", provider.Keys);
+        provider._app.MapGet($"/{Tenant}/oauth2/v2.0/authorize", provider.Authorize);
+        provider._app.MapPost($"/{Tenant}/oauth2/v2.0/token", (Func<HttpContext, Task<IResult>>)provider.RedeemAsync);
+        provider._app.MapGet($"/{Tenant}/oauth2/v2.0/logout", provider.Logout);
         await provider._app.StartAsync();
         provider.Authority = provider._app.Urls.First().TrimEnd('/') + $"/{Tenant}/v2.0";
         return provider;
@@ -67,12 +82,50 @@ public sealed class OpenIdProviderDouble : IAsyncDisposable
         });
     }
 
+    // The authorization endpoint: signs SignsIn in and returns to the page with a code bound to its PKCE challenge.
+    private IResult Authorize(HttpRequest request)
+    {
+        var q = request.Query;
+        if (q["response_type"] != "code" || q["code_challenge_method"] != "S256" || string.IsNullOrEmpty(q["code_challenge"]))
+        {
+            return Results.BadRequest("authorization code with S256 PKCE only");
+        }
+
+        var code = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(24));
+        _codes[code] = new PendingCode(q["client_id"]!, q["redirect_uri"]!, q["code_challenge"]!, SignsIn.User, SignsIn.Roles);
+        return Results.Redirect($"{q["redirect_uri"]}?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(q["state"]!)}");
+    }
+
+    // The token endpoint, as a single-page application calls it: a cross-origin form post with the PKCE verifier.
+    private async Task<IResult> RedeemAsync(HttpContext http)
+    {
+        http.Response.Headers.AccessControlAllowOrigin = http.Request.Headers.Origin.ToString();
+        var form = await http.Request.ReadFormAsync();
+        if (!_codes.TryRemove(form["code"].ToString(), out var pending)
+            || pending.ClientId != form["client_id"] || pending.RedirectUri != form["redirect_uri"]
+            || Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(form["code_verifier"].ToString()))) != pending.Challenge)
+        {
+            return Results.Json(new { error = "invalid_grant", error_description = "The code, client, redirect or verifier does not match." }, statusCode: 400);
+        }
+
+        return Results.Json(new { token_type = "Bearer", expires_in = 3600, access_token = Token(pending.User, pending.Roles, Audience) });
+    }
+
+    private IResult Logout(HttpRequest request)
+    {
+        Logouts++;
+        return Results.Redirect(request.Query["post_logout_redirect_uri"]!);
+    }
+
     private IResult Metadata()
     {
         MetadataRequests++;
         return Results.Json(new Dictionary<string, object>
         {
             ["issuer"] = Authority,
+            ["authorization_endpoint"] = Authority.Replace("/v2.0", "/oauth2/v2.0/authorize", StringComparison.Ordinal),
+            ["token_endpoint"] = Authority.Replace("/v2.0", "/oauth2/v2.0/token", StringComparison.Ordinal),
+            ["end_session_endpoint"] = Authority.Replace("/v2.0", "/oauth2/v2.0/logout", StringComparison.Ordinal),
             ["jwks_uri"] = Authority.Replace("/v2.0", "/discovery/v2.0/keys", StringComparison.Ordinal),
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
         });

@@ -28,12 +28,14 @@ public sealed class Chromium : IAsyncLifetime
         });
     }
 
-    public async Task<IPage> NewPageAsync(string locale = "en-GB", int width = 1280, int height = 860)
+    /// <param name="trustSelfSigned">Accept the self-signed certificates of loopback doubles (an identity provider).</param>
+    public async Task<IPage> NewPageAsync(string locale = "en-GB", int width = 1280, int height = 860, bool trustSelfSigned = false)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             Locale = locale,
             ViewportSize = new ViewportSize { Width = width, Height = height },
+            IgnoreHTTPSErrors = trustSelfSigned,
         });
         return await context.NewPageAsync();
     }

@@ -86,11 +86,12 @@ public sealed class RunningApp : IAsyncDisposable
     /// roster: what the end-to-end SMS tests start from.
     /// </summary>
     public static async Task<RunningApp> StartWithRosterAsync(
-        IEnumerable<Hotline.Roster.Counsellor> roster, IDictionary<string, string?>? settings = null, int port = 0)
+        IEnumerable<Hotline.Roster.Counsellor> roster, IDictionary<string, string?>? settings = null, int port = 0,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var merged = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
         merged.TryAdd("LocalFunctionsHost:Enabled", "true");
-        var app = await StartAsync(merged, port: port);
+        var app = await StartAsync(merged, configure, port: port);
         var store = app.Services.GetRequiredService<Hotline.Roster.IRosterStore>();
         foreach (var counsellor in roster)
         {

@@ -28,7 +28,7 @@
     document.getElementById('who').hidden = true;
     document.getElementById('me').textContent = '';
     main.replaceChildren();
-    Staff.signInForm(main, 'counsellor', start);
+    Staff.signIn(main, 'counsellor', start);
   });
 
   document.getElementById('on-call').addEventListener('change', async (e) => {
@@ -199,5 +199,5 @@
     return el('details', { class: 'intake', open: !!c.intake }, el('summary', { text: 'Intake (only with the caller\'s approval)' }), form);
   }
 
-  Staff.signInForm(main, 'counsellor', start);
+  Staff.signIn(main, 'counsellor', start);
 })();

@@ -1,7 +1,8 @@
 'use strict';
 // Sign-in and API access shared by the console and the supervisor board. The token lives in this page's memory
-// only: nothing is written to cookies or web storage, so signing out (or closing the tab) leaves nothing behind on a
-// shared office computer. Every caller-supplied string must be put on the page with textContent, never as HTML.
+// only: nothing is written to cookies or web storage (but for the one-time sign-in verifier, kept in session storage
+// across the authority's redirect and removed on return), so signing out (or closing the tab) leaves nothing behind
+// on a shared office computer. Every caller-supplied string must be put on the page with textContent, never as HTML.
 const Staff = (function () {
   let token = null;
   let user = null;
@@ -66,10 +67,76 @@ const Staff = (function () {
     userInput.focus();
   }
 
+  // Chooses the sign-in the app is configured for: the Development form, or OpenID Connect at the authority
+  // (Microsoft Entra ID in Azure): authorization code with PKCE, redeemed from this page, the token kept in memory.
+  async function signIn(container, defaultRole, onSignedIn) {
+    const status = el('p', { class: 'error', role: 'alert' });
+    let config;
+    try {
+      const response = await fetch('/api/auth/config', { credentials: 'omit', cache: 'no-store' });
+      config = await response.json();
+      if (!response.ok) throw new Error(config.detail || 'Sign-in is not available.');
+    } catch (err) {
+      container.replaceChildren(el('p', { class: 'error', role: 'alert', text: err.message }));
+      return;
+    }
+    oidc = config.mode === 'oidc' ? config : null;
+    if (!oidc) { signInForm(container, defaultRole, onSignedIn); return; }
+
+    const params = new URLSearchParams(location.search);
+    const pending = sessionStorage.getItem(PKCE_KEY);
+    sessionStorage.removeItem(PKCE_KEY); // the verifier serves one return, then goes
+    if (params.has('code') || params.has('error')) {
+      history.replaceState(null, '', location.pathname + location.hash); // the code must not stay in the address bar
+      try {
+        const { verifier, state } = JSON.parse(pending || '{}');
+        if (params.has('error')) throw new Error(params.get('error_description') || params.get('error'));
+        if (!verifier || params.get('state') !== state) throw new Error('The sign-in answer does not match this page; sign in again.');
+        const response = await fetch(oidc.tokenEndpoint, { method: 'POST', credentials: 'omit', body: new URLSearchParams({
+          client_id: oidc.clientId, grant_type: 'authorization_code', code: params.get('code'), redirect_uri: redirectUri(),
+          code_verifier: verifier, scope: oidc.scope } ) });
+        const answer = await response.json();
+        if (!response.ok || !answer.access_token) throw new Error(answer.error_description || 'The sign-in could not be completed.');
+        token = answer.access_token;
+        const me = await api('GET', '/api/me');
+        user = { id: me.id, roles: me.roles };
+        onSignedIn(user);
+        return;
+      } catch (err) {
+        token = null;
+        status.textContent = err.message;
+      }
+    }
+
+    container.replaceChildren(el('form', { class: 'signin', onsubmit: async (e) => { e.preventDefault(); await redirectToAuthority(); } },
+      el('h1', { text: 'Sign in' }),
+      el('p', { class: 'hint', text: 'Sign in with your organisation account. Nothing is kept on this computer after you sign out.' }),
+      el('button', { type: 'submit', class: 'primary', id: 'signin-oidc', text: 'Sign in' }), status));
+  }
+
+  const PKCE_KEY = 'hotline-sign-in';
+  let oidc = null;
+  const redirectUri = () => location.origin + location.pathname;
+  const base64Url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+  async function redirectToAuthority() {
+    const verifier = base64Url(crypto.getRandomValues(new Uint8Array(32)));
+    const state = base64Url(crypto.getRandomValues(new Uint8Array(16)));
+    const challenge = base64Url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+    sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state }));
+    const query = new URLSearchParams({ client_id: oidc.clientId, response_type: 'code', redirect_uri: redirectUri(), response_mode: 'query',
+      scope: oidc.scope + ' openid profile', state, code_challenge: challenge, code_challenge_method: 'S256', prompt: 'select_account' });
+    location.assign(oidc.authorizationEndpoint + '?' + query);
+  }
+
   function signOut() {
     token = null;
     user = null;
     for (const handler of signedOutHandlers) handler();
+    // Also end the session at the authority, or the next person at this computer would be signed in as you.
+    if (oidc && oidc.endSessionEndpoint) {
+      location.assign(oidc.endSessionEndpoint + '?' + new URLSearchParams({ post_logout_redirect_uri: redirectUri() }));
+    }
   }
 
   function since(iso) {
@@ -81,7 +148,7 @@ const Staff = (function () {
   }
 
   return {
-    el, api, signInForm, signOut, since,
+    el, api, signIn, signInForm, signOut, since,
     onSignedOut: (handler) => signedOutHandlers.push(handler),
     get user() { return user; },
   };

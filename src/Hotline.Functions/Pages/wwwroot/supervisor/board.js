@@ -71,7 +71,7 @@
   function showSignIn() {
     $('who').hidden = true;
     $('user-id').textContent = '';
-    Staff.signInForm(main, 'supervisor', onSignedIn);
+    Staff.signIn(main, 'supervisor', onSignedIn);
   }
   Staff.onSignedOut(() => { stop(); showSignIn(); });
   $('signout').addEventListener('click', () => Staff.signOut());
