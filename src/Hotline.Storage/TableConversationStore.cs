@@ -168,7 +168,10 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         }
 
         return new CallerRecord(pseudonym, NullIfEmpty(record.GetString("OpenConversationId")), record.GetInt32("Contacts") ?? 0,
-            record.GetString("Language"), record.ETag.ToString(), block);
+            record.GetString("Language"), record.ETag.ToString(), block)
+        {
+            LastConversationId = NullIfEmpty(record.GetString("LastConversationId")),
+        };
     }
 
     public async Task BlockCallerAsync(CallerBlock block, CancellationToken cancellationToken = default) =>
@@ -247,6 +250,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
 
             var e = existing.Value;
             e["OpenConversationId"] = string.Empty;
+            e["LastConversationId"] = conversationId;
             try
             {
                 await Callers.UpdateEntityAsync(e, e.ETag, TableUpdateMode.Replace, cancellationToken);

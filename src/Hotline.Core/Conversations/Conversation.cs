@@ -132,6 +132,9 @@ public sealed record OpenConversationSummary(
 public sealed record CallerRecord(
     string Pseudonym, string? OpenConversationId, int Contacts, string? Language, string? Version, CallerBlock? Block = null)
 {
+    /// <summary>The conversation most recently closed, so a chat page can still show the counsellor's last words.</summary>
+    public string? LastConversationId { get; init; }
+
     public bool IsBlockedAt(DateTimeOffset now) => Block is { } b && b.Until > now;
 }
 

@@ -117,15 +117,21 @@ public sealed class ConversationAssigner(
     /// <summary>
     /// Passes a conversation to the pool of another language (the counsellor found the caller is better served in
     /// it): the counsellor's slot is given back and the conversation routed again, to someone else where possible.
-    /// Returns the conversation as routed, or null when it is closed or gone.
+    /// With <paramref name="expectedAssignee"/>, only while it is still theirs (an offer may have moved on meanwhile).
     /// </summary>
-    public async Task<Conversation?> TransferAsync(string conversationId, string language, string? by, CancellationToken cancellationToken = default)
+    public async Task<(TransferOutcome Outcome, Conversation? Conversation)> TransferAsync(
+        string conversationId, string language, string? by, string? expectedAssignee, CancellationToken cancellationToken = default)
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
             if (await store.FindAsync(conversationId, cancellationToken) is not { IsOpen: true } conversation)
             {
-                return null;
+                return (TransferOutcome.Closed, null);
+            }
+
+            if (expectedAssignee is not null && conversation.AssignedTo != expectedAssignee)
+            {
+                return (TransferOutcome.NotAssignee, conversation);
             }
 
             var transferred = conversation with
@@ -146,8 +152,16 @@ public sealed class ConversationAssigner(
                 await loads.ReleaseAsync(holder, conversationId, cancellationToken);
             }
 
-            await AssignAsync(conversationId, cancellationToken);
-            return await store.FindAsync(conversationId, cancellationToken);
+            try
+            {
+                await AssignAsync(conversationId, cancellationToken);
+            }
+            catch (ConversationChangedException)
+            {
+                // The transfer stands; a waiting conversation is routed again by the next sweep.
+            }
+
+            return (TransferOutcome.Transferred, await store.FindAsync(conversationId, cancellationToken) ?? transferred);
         }
 
         throw new ConversationChangedException(conversationId);
@@ -250,6 +264,13 @@ public sealed class ConversationAssigner(
         _orphanSuspects = suspects;
         return released;
     }
+}
+
+public enum TransferOutcome
+{
+    Transferred,
+    Closed,
+    NotAssignee,
 }
 
 public sealed class ConversationChangedException(string conversationId)

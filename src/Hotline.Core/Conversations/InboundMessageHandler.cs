@@ -92,6 +92,14 @@ public sealed class InboundMessageHandler(
             {
                 return await ContinueAsync(open, message, keyword, chosenLanguage, cancellationToken);
             }
+
+            if (open is not null)
+            {
+                // Still linked to a conversation that was closed (its unlinking failed or is under way): the caller
+                // starts a new one rather than writing into one nobody reads.
+                await store.UnlinkCallerAsync(pseudonym, openId, cancellationToken);
+                caller = await store.FindCallerAsync(pseudonym, cancellationToken);
+            }
         }
 
         var language = chosenLanguage

@@ -25,11 +25,14 @@ public static partial class ChatEndpoints
     private const string SessionStartLimit = "chat-session-start";
     private const string MessageLimit = "chat-message";
     private const string PollLimit = "chat-poll";
+    private static readonly TimeSpan ClosedStaysReadable = TimeSpan.FromMinutes(10);
     private static readonly HashSet<string> RightToLeft = new(StringComparer.OrdinalIgnoreCase) { "ar", "he", "fa", "ur" };
 
     public static IServiceCollection AddChat(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(ChatSettings.Read(configuration));
+        services.AddSecret(ChatSessions.KeySecret);
+        services.AddSingleton<ChatSessions>();
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -39,13 +42,14 @@ public static partial class ChatEndpoints
             // New sessions per client address; messages and polls per session.
             options.AddPolicy(SessionStartLimit, http => RateLimitPartition.GetFixedWindowLimiter(
                 ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) }));
+            // (Partitioned by the header as sent: an invented token gets a bucket of its own, then a 401.)
             options.AddPolicy(MessageLimit, http => RateLimitPartition.GetTokenBucketLimiter(
-                SessionOf(http) ?? ClientAddress(http), _ => new TokenBucketRateLimiterOptions
+                SessionHeaderOf(http) ?? ClientAddress(http), _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = 10, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(3), QueueLimit = 0,
                 }));
             options.AddPolicy(PollLimit, http => RateLimitPartition.GetFixedWindowLimiter(
-                SessionOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 120, Window = TimeSpan.FromMinutes(1) }));
+                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 120, Window = TimeSpan.FromMinutes(1) }));
         });
         return services;
     }
@@ -54,7 +58,7 @@ public static partial class ChatEndpoints
     {
         var api = app.MapGroup("/api/chat").AllowAnonymous().DisableAntiforgery();
         api.MapGet("/texts/{language}", Texts).AsFunction("ChatTexts");
-        api.MapPost("/sessions", StartSession).RequireRateLimiting(SessionStartLimit).AsFunction("ChatSessionStart");
+        api.MapPost("/sessions", StartSessionAsync).RequireRateLimiting(SessionStartLimit).AsFunction("ChatSessionStart");
         api.MapPost("/messages", SendAsync).RequireRateLimiting(MessageLimit).AsFunction("ChatSend");
         api.MapGet("/messages", PollAsync).RequireRateLimiting(PollLimit).AsFunction("ChatPoll");
         api.MapPost("/leave", LeaveAsync).RequireRateLimiting(MessageLimit).AsFunction("ChatLeave");
@@ -91,16 +95,16 @@ public static partial class ChatEndpoints
     }
 
     /// <summary>A new anonymous session: nothing is stored until the first message.</summary>
-    internal static Ok<ChatSession> StartSession() =>
-        TypedResults.Ok(new ChatSession(Base64Url(RandomNumberGenerator.GetBytes(32))));
+    internal static async Task<Ok<ChatSession>> StartSessionAsync(ChatSessions sessions, CancellationToken ct) =>
+        TypedResults.Ok(new ChatSession(await sessions.IssueAsync(ct)));
 
     internal static async Task<Results<Ok<ChatSendResult>, ProblemHttpResult>> SendAsync(
-        HttpRequest request, ChatMessageRequest? body, InboundMessageHandler handler, ImmediateRouter router, TimeProvider time,
-        CancellationToken ct)
+        HttpRequest request, ChatMessageRequest? body, InboundMessageHandler handler, ImmediateRouter router, ChatSessions sessions,
+        TimeProvider time, CancellationToken ct)
     {
-        if (SessionOf(request.HttpContext) is not { } session)
+        if (await sessions.VerifyAsync(SessionHeaderOf(request.HttpContext), ct) is not { } session)
         {
-            return Problem(401, $"The '{SessionHeader}' header is missing or malformed: start a session first.");
+            return Problem(401, $"The '{SessionHeader}' header is missing or not a session of this hotline: start a session first.");
         }
 
         var text = body?.Text?.Trim();
@@ -129,17 +133,24 @@ public static partial class ChatEndpoints
         return TypedResults.Ok(new ChatSendResult(outcome.Reply));
     }
 
-    /// <summary>The session's conversation since <paramref name="after"/>: the caller's messages and the replies.</summary>
+    /// <summary>
+    /// The session's conversation since <paramref name="after"/>: the caller's messages and the replies. A conversation
+    /// the counsellor closed stays readable for a while, so their last words still reach the page.
+    /// </summary>
     internal static async Task<Results<Ok<ChatPollResult>, ProblemHttpResult>> PollAsync(
-        HttpRequest request, DateTimeOffset? after, IConversationStore store, CallerPseudonymizer pseudonymizer, CancellationToken ct)
+        HttpRequest request, DateTimeOffset? after, IConversationStore store, CallerPseudonymizer pseudonymizer, ChatSessions sessions,
+        TimeProvider time, CancellationToken ct)
     {
-        if (SessionOf(request.HttpContext) is not { } session)
+        if (await sessions.VerifyAsync(SessionHeaderOf(request.HttpContext), ct) is not { } session)
         {
-            return Problem(401, $"The '{SessionHeader}' header is missing or malformed: start a session first.");
+            return Problem(401, $"The '{SessionHeader}' header is missing or not a session of this hotline: start a session first.");
         }
 
-        var conversation = await OpenConversationAsync(session, store, pseudonymizer, ct);
-        if (conversation is null)
+        var caller = await store.FindCallerAsync(await pseudonymizer.PseudonymOfSessionAsync(session, ct), ct);
+        var conversation = caller?.OpenConversationId is { } openId ? await store.FindAsync(openId, ct)
+            : caller?.LastConversationId is { } lastId ? await store.FindAsync(lastId, ct)
+            : null;
+        if (conversation is null || (!conversation.IsOpen && conversation.ClosedAt < time.GetUtcNow() - ClosedStaysReadable))
         {
             return TypedResults.Ok(new ChatPollResult("none", []));
         }
@@ -148,16 +159,21 @@ public static partial class ChatEndpoints
             .Where(m => after is null || m.At > after)
             .Select(m => new ChatMessageView(m.Id, m.Direction == MessageDirection.Inbound ? "in" : "out", m.Text.Reveal(), m.At))
             .ToList();
-        return TypedResults.Ok(new ChatPollResult(conversation.Reachable ? "open" : "left", messages));
+        var status = !conversation.IsOpen ? "closed" : conversation.Reachable ? "open" : "left";
+        return TypedResults.Ok(new ChatPollResult(status, messages));
     }
 
-    /// <summary>The caller ended the chat: the counsellor sees they left and can no longer be answered.</summary>
+    /// <summary>
+    /// The caller ended the chat (or left the page). A conversation nobody accepted yet is closed, so it takes no
+    /// counsellor's time; one in progress stays with its counsellor, who sees the caller left and can no longer reply.
+    /// </summary>
     internal static async Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
-        HttpRequest request, IConversationStore store, CallerPseudonymizer pseudonymizer, TimeProvider time, CancellationToken ct)
+        HttpRequest request, IConversationStore store, CallerPseudonymizer pseudonymizer, ChatSessions sessions,
+        ConversationCloser closer, TimeProvider time, CancellationToken ct)
     {
-        if (SessionOf(request.HttpContext) is not { } session)
+        if (await sessions.VerifyAsync(SessionHeaderOf(request.HttpContext), ct) is not { } session)
         {
-            return Problem(401, $"The '{SessionHeader}' header is missing or malformed.");
+            return Problem(401, $"The '{SessionHeader}' header is missing or not a session of this hotline.");
         }
 
         for (var attempt = 0; attempt < 5; attempt++)
@@ -165,7 +181,14 @@ public static partial class ChatEndpoints
             var conversation = await OpenConversationAsync(session, store, pseudonymizer, ct);
             if (conversation is not { Reachable: true })
             {
-                break;
+                return TypedResults.NoContent();
+            }
+
+            if (conversation.Status is not ConversationStatus.Active)
+            {
+                return await closer.CloseAsync(conversation, null, "closed: caller left before anyone answered", ct) is not null
+                    ? TypedResults.NoContent()
+                    : Problem(409, "The conversation kept changing; try again.");
             }
 
             var left = conversation with
@@ -175,11 +198,11 @@ public static partial class ChatEndpoints
             };
             if (await store.TryUpdateAsync(left, ct))
             {
-                break;
+                return TypedResults.NoContent();
             }
         }
 
-        return TypedResults.NoContent();
+        return Problem(409, "The conversation kept changing; try again.");
     }
 
     private static async Task<Conversation?> OpenConversationAsync(
@@ -189,21 +212,17 @@ public static partial class ChatEndpoints
         return caller?.OpenConversationId is { } id && await store.FindAsync(id, ct) is { IsOpen: true } open ? open : null;
     }
 
-    private static string? SessionOf(HttpContext http) =>
-        http.Request.Headers[SessionHeader].ToString() is { } value && SessionPattern().IsMatch(value) ? value : null;
+    private static string? SessionHeaderOf(HttpContext http) =>
+        http.Request.Headers[SessionHeader].ToString() is { Length: > 0 and <= 64 } value ? value : null;
 
-    // Behind the Functions host the caller's address arrives in X-Forwarded-For.
+    // Behind the Functions host the caller's address arrives in X-Forwarded-For. The last entry is the one the
+    // platform's own proxy added; earlier ones are whatever the client claimed.
     private static string ClientAddress(HttpContext http) =>
-        http.Request.Headers["X-Forwarded-For"].ToString().Split(',')[0].Trim() is { Length: > 0 } forwarded
+        http.Request.Headers["X-Forwarded-For"].ToString().Split(',')[^1].Trim() is { Length: > 0 } forwarded
             ? forwarded
             : http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
     private static ProblemHttpResult Problem(int status, string reason) => TypedResults.Problem(reason, statusCode: status);
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{43}$")]
-    private static partial Regex SessionPattern();
 
     [GeneratedRegex("^[0-9a-f]{16,32}$")]
     private static partial Regex MessageIdPattern();

@@ -174,9 +174,13 @@ public static class ConversationEndpoints
             return problem;
         }
 
-        return await assigner.TransferAsync(id, language, user.UserId(), ct) is { } routed
-            ? TypedResults.Ok(ConversationSummary.From(routed))
-            : TypedResults.Problem("The conversation is closed.", statusCode: 409);
+        var expected = user.IsInRole(Roles.Supervisor) ? null : user.UserId();
+        return await assigner.TransferAsync(id, language, user.UserId(), expected, ct) switch
+        {
+            (TransferOutcome.Transferred, { } routed) => TypedResults.Ok(ConversationSummary.From(routed)),
+            (TransferOutcome.NotAssignee, _) => TypedResults.Problem("The conversation is no longer assigned to you.", statusCode: 409),
+            _ => TypedResults.Problem("The conversation is closed.", statusCode: 409),
+        };
     }
 
     /// <summary>Records the intake form. Only with the caller's approval: without <c>callerApproved</c> nothing is stored.</summary>

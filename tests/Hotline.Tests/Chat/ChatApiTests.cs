@@ -64,9 +64,41 @@ public sealed class ChatApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_counsellors_last_words_reach_the_page_after_close_and_leaving_unanswered_closes_the_chat()
+    {
+        var token = await StartSessionAsync();
+        await SendAsync(token, NewId(), "Потрібна допомога", "uk");
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var offered = await Eventually.ReturnsAsync(async () =>
+            (await store.ListOpenAsync("oksana")).FirstOrDefault(c => c.Status == ConversationStatus.Offered), "the offer");
+        using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
+        (await oksana.PostAsync(Api($"conversations/{offered.Id}/accept"), null)).EnsureSuccessStatusCode();
+        (await oksana.PostAsJsonAsync(Api($"conversations/{offered.Id}/messages"), new { text = "Бережіть себе. У небезпеці телефонуйте 112." })).EnsureSuccessStatusCode();
+        (await oksana.PostAsync(Api($"conversations/{offered.Id}/close"), null)).EnsureSuccessStatusCode();
+
+        var poll = await PollAsync(token);
+        Assert.Equal("closed", poll.GetProperty("status").GetString());
+        Assert.Contains(poll.GetProperty("messages").EnumerateArray(), m => m.GetProperty("text").GetString()!.Contains("112", StringComparison.Ordinal));
+
+        // A caller who leaves before anyone answered takes nobody's time.
+        var other = await StartSessionAsync();
+        await SendAsync(other, NewId(), "Потрібна допомога", "uk");
+        var waiting = await Eventually.ReturnsAsync(async () =>
+            (await store.ListOpenAsync("oksana")).FirstOrDefault(c => c.Status == ConversationStatus.Offered), "the second offer");
+        (await Session(other).PostAsync(Api("chat/leave"), null)).EnsureSuccessStatusCode();
+        var closed = (await store.FindAsync(waiting.Id))!;
+        Assert.Equal(ConversationStatus.Closed, closed.Status);
+        Assert.Equal("closed: caller left before anyone answered", closed.Hops[^1].Reason);
+        Assert.Equal(0, (await _app.Services.GetRequiredService<Hotline.Routing.ICounsellorLoads>().OpenCountsAsync()).GetValueOrDefault("oksana"));
+    }
+
+    [Fact]
     public async Task Bad_input_gets_a_clear_error_and_too_many_messages_a_429()
     {
         var token = await StartSessionAsync();
+        var invented = Convert.ToBase64String(new byte[32]).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(invented, NewId(), "hi")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Session(token[..^1] + (token[^1] == 'A' ? 'B' : 'A')).GetAsync(Api("chat/messages"))).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await _app.Http.PostAsJsonAsync(Api("chat/messages"), new { id = NewId(), text = "hi" })).StatusCode);
         var tooLong = await SendAsync(token, NewId(), new string('a', 1001));
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);

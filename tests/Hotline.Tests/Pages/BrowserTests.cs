@@ -88,6 +88,21 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         await Assertions.Expect(console.Locator("#transcript li.out")).ToContainTextAsync("Ви зараз у безпеці?");
 
         await Chromium.ScreenshotAsync(caller, "chat");
+
+        // The intake form, once the caller agreed.
+        await console.ClickAsync("details.intake summary");
+        await console.SelectOptionAsync("#intake-callType", "reporting-trafficking");
+        await console.CheckAsync("#indicator-retention-of-identity-documents");
+        await console.ClickAsync("#intake-save");
+        await Assertions.Expect(console.Locator("#intake [role=status]")).ToContainTextAsync("approval");
+        await console.CheckAsync("#intake-approved");
+        await console.ClickAsync("#intake-save");
+        await Assertions.Expect(console.Locator("#intake [role=status]")).ToHaveTextAsync("Saved.");
+        var id = (await _app.Services.GetRequiredService<IConversationStore>().ListOpenAsync("oksana")).Single().Id;
+        var intake = await _app.Services.GetRequiredService<IConversationStore>().FindIntakeAsync(id);
+        Assert.Equal("reporting-trafficking", intake!.CallType);
+        Assert.Equal(["retention-of-identity-documents"], intake.Indicators);
+        await AssertEveryFieldIsLabelledAsync(console);
         await Chromium.ScreenshotAsync(console, "console");
     }
 
@@ -127,9 +142,9 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         Assert.DoesNotContain("/chat", page.Url, StringComparison.Ordinal);
         Assert.Empty(await page.Context.CookiesAsync());
 
-        // The counsellor is told the caller left.
+        // Nobody had answered yet: the conversation is closed rather than left waiting for someone who has gone.
         var store = _app.Services.GetRequiredService<IConversationStore>();
-        await Eventually.TrueAsync(async () => (await store.ListOpenAsync()).Any(c => c.Channel == Channels.Chat && !c.Reachable), "the caller marked as left");
+        await Eventually.TrueAsync(async () => (await store.ListOpenAsync()).All(c => c.Channel != Channels.Chat), "the chat closed");
     }
 
     [Fact]
@@ -194,6 +209,20 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         await Assertions.Expect(board.Locator("#roster")).ToContainTextAsync("Ioana");
         await board.Locator("#charts svg").First.WaitForAsync();
         await Chromium.ScreenshotAsync(board, "supervisor");
+
+        // The roster: add a counsellor from the board.
+        await board.ClickAsync("#roster-add");
+        await board.FillAsync("#rf-id", "wei");
+        await board.FillAsync("#rf-name", "Wei");
+        await board.FillAsync("#rf-languages", "zh, en");
+        await board.FillAsync("#rf-capacity", "2");
+        await board.CheckAsync("#rf-oncall");
+        await AssertEveryFieldIsLabelledAsync(board);
+        await board.ClickAsync("#roster-form button[type=submit]");
+        await Assertions.Expect(board.Locator("#roster-list")).ToContainTextAsync("Wei");
+        var wei = await _app.Services.GetRequiredService<IRosterStore>().FindAsync("wei");
+        Assert.Equal(["zh", "en"], wei!.Languages);
+        Assert.Equal((true, 2), (wei.OnCall, wei.Capacity));
     }
 
     [Fact]
@@ -215,8 +244,18 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         Assert.Equal("Chat", await page.TitleAsync()); // the neutral default title
         await Chromium.ScreenshotAsync(page, "chat-arabic");
 
+        await AssertEveryFieldIsLabelledAsync(page);
         await page.ClickAsync("#exit"); // the quick exit button is there from the first view
         await Eventually.TrueAsync(() => page.Url == _neutralUrl, "the neutral site");
+    }
+
+    /// <summary>Every visible form field has a label a screen reader announces.</summary>
+    private static async Task AssertEveryFieldIsLabelledAsync(IPage page)
+    {
+        var unlabelled = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('input, select, textarea')].filter(e => e.type !== 'hidden' && e.offsetParent !== null)" +
+            ".filter(e => e.labels.length === 0 && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')).map(e => e.id || e.name || e.outerHTML)");
+        Assert.Empty(unlabelled);
     }
 
     private async Task SignInAsync(IPage page, string path, string user, string role)

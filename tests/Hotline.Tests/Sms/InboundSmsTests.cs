@@ -80,6 +80,23 @@ public sealed class InboundSmsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_caller_still_linked_to_a_closed_conversation_starts_a_new_one_rather_than_writing_into_the_closed_one()
+    {
+        await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var first = await OfferedConversationAsync(Caller);
+        // Closed, but the caller's link was never cleared (the unlinking failed after the close).
+        Assert.True(await Store.TryUpdateAsync(first with { Status = ConversationStatus.Closed, ClosedAt = DateTimeOffset.UtcNow }));
+
+        var twiml = await (await _twilio.SendSmsAsync(Caller, "Mai sunteți acolo? Am nevoie de ajutor")).Content.ReadAsStringAsync();
+
+        Assert.Contains("<Message>", twiml, StringComparison.Ordinal); // acknowledged as a new conversation
+        var second = await OfferedConversationAsync(Caller);
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.Single(await Store.MessagesAsync(first.Id));
+        Assert.Single(await Store.MessagesAsync(second.Id));
+    }
+
+    [Fact]
     public async Task A_retried_webhook_stores_the_message_once_and_acknowledges_once()
     {
         var sid = TwilioWebhookClient.NewMessageSid();

@@ -4,7 +4,9 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const exitUrl = document.body.dataset.exit || 'about:blank';
-  const state = { token: null, texts: null, language: 'en', lastAt: null, seen: new Set(), pendingId: null, timer: null, started: false, ended: false, escAt: 0 };
+  const state = { token: null, texts: null, language: 'en', lastAt: null, seen: new Set(), pending: null, timer: null, polling: false,
+    started: false, ended: false, escAt: 0 };
+  const maxLength = () => (state.texts ? state.texts.maxLength : 1000);
 
   function quickExit() {
     const token = state.token;
@@ -81,23 +83,29 @@
 
   const headers = () => ({ 'Content-Type': 'application/json', 'X-Chat-Session': state.token });
 
+  // One poll at a time. It asks from a minute before the newest message it has (a message can be stored a moment
+  // after a later one was stamped) and skips those it has seen.
   async function poll() {
-    if (!state.token) return;
+    if (!state.token || state.polling) return;
+    state.polling = true;
+    clearTimeout(state.timer);
     try {
-      const after = state.lastAt ? '?after=' + encodeURIComponent(state.lastAt) : '';
+      const since = state.lastAt ? new Date(new Date(state.lastAt).getTime() - 60000).toISOString() : null;
+      const after = since ? '?after=' + encodeURIComponent(since) : '';
       const response = await fetch('/api/chat/messages' + after, { headers: headers(), credentials: 'omit', cache: 'no-store' });
       if (response.ok) {
         const result = await response.json();
         for (const m of result.messages) {
           if (state.seen.has(m.id)) continue;
           state.seen.add(m.id);
-          state.lastAt = m.at;
+          if (!state.lastAt || new Date(m.at) > new Date(state.lastAt)) state.lastAt = m.at;
           addLine(m.direction, m.text, m.direction === 'in' ? 'you' : 'counsellor');
         }
-        if (state.started && (result.status === 'none' || result.status === 'left') && state.seen.size > 0) return end();
+        if (state.started && result.status !== 'open' && state.seen.size > 0) { state.polling = false; return end(); }
       }
     } catch (e) { /* offline for a moment: try again at the next tick */ }
-    state.timer = setTimeout(poll, 2000);
+    state.polling = false;
+    if (state.token) state.timer = setTimeout(poll, 2000);
   }
 
   function end() {
@@ -128,23 +136,25 @@
     const box = $('message');
     const text = box.value.trim();
     if (!text || !state.token) return;
-    if (text.length > state.texts.maxLength) { $('status').textContent = t('tooLong'); return; }
-    // One id per message, kept until it is accepted, so a retry after a lost answer is not stored twice.
-    state.pendingId = state.pendingId || Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+    if (text.length > maxLength()) { $('status').textContent = t('tooLong'); return; }
+    // One id per message text, kept until it is accepted, so a retry after a lost answer is not stored twice (and
+    // an edited message is a new one).
+    if (!state.pending || state.pending.text !== text) {
+      state.pending = { text, id: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('') };
+    }
     $('send').disabled = true;
     try {
       const response = await fetch('/api/chat/messages', {
         method: 'POST', headers: headers(), credentials: 'omit',
-        body: JSON.stringify({ id: state.pendingId, text, language: state.language }),
+        body: JSON.stringify({ id: state.pending.id, text, language: state.language }),
       });
       if (response.status === 429) { $('status').textContent = t('tooFast'); return; }
-      if (!response.ok) { $('status').textContent = t(response.status === 400 && text.length > state.texts.maxLength ? 'tooLong' : 'sendFailed'); return; }
+      if (!response.ok) { $('status').textContent = t('sendFailed'); return; }
       const result = await response.json();
-      state.pendingId = null;
+      state.pending = null;
       state.started = true;
-      box.value = '';
+      if (box.value.trim() === text) box.value = ''; // keep anything typed meanwhile
       $('status').textContent = '';
-      clearTimeout(state.timer);
       await poll();
       if (result.reply) addLine('note', result.reply);
     } catch (err) {
@@ -160,6 +170,11 @@
     const token = state.token;
     end();
     await fetch('/api/chat/leave', { method: 'POST', credentials: 'omit', headers: { 'X-Chat-Session': token } }).catch(() => {});
+  });
+
+  // Closing or leaving the page ends the chat, so no counsellor waits for someone who has gone.
+  addEventListener('pagehide', () => {
+    if (state.token) fetch('/api/chat/leave', { method: 'POST', keepalive: true, credentials: 'omit', headers: { 'X-Chat-Session': state.token } }).catch(() => {});
   });
 
   loadTexts(browserLanguage());

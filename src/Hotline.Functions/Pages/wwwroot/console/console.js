@@ -51,21 +51,27 @@
     document.getElementById('my-languages').textContent = counsellor ? 'Languages: ' + counsellor.languages.join(', ') : 'Not on the roster';
     main.replaceChildren(errorLine, el('div', { class: 'console' },
       el('nav', { class: 'panel', 'aria-label': 'Conversations' }, el('h2', { text: 'Conversations' }), listEl), viewEl));
-    window.addEventListener('hashchange', openFromHash);
     openFromHash();
     tick();
   }
 
+  window.addEventListener('hashchange', () => { if (Staff.user) openFromHash(); });
+
+  // One refresh at a time; an action asks for one at once instead of starting a second loop.
   async function tick() {
     clearTimeout(state.timer);
     if (!Staff.user) return;
+    if (state.ticking) { state.again = true; return; }
+    state.ticking = true;
     try {
       state.list = await api('GET', '/api/conversations');
       renderList();
       if (state.openId) await loadDetail(state.openId);
       showError(null);
     } catch (err) { showError(err); }
-    if (Staff.user) state.timer = setTimeout(tick, 2000);
+    state.ticking = false;
+    if (Staff.user) state.timer = setTimeout(tick, state.again ? 0 : 2000);
+    state.again = false;
   }
 
   function renderList() {
@@ -153,9 +159,16 @@
     return el('form', { id: 'reply', onsubmit: async (e) => {
       e.preventDefault();
       const box = document.getElementById('reply-text');
+      const send = document.getElementById('reply-send');
       const text = box.value.trim();
-      if (!text) return;
-      try { await api('POST', '/api/conversations/' + c.id + '/messages', { text }); box.value = ''; showError(null); await loadDetail(c.id); } catch (err) { showError(err); }
+      if (!text || send.disabled) return;
+      send.disabled = true; // one click, one reply
+      try {
+        await api('POST', '/api/conversations/' + c.id + '/messages', { text });
+        if (box.value.trim() === text) box.value = ''; // keep anything typed meanwhile
+        showError(null);
+        await loadDetail(c.id);
+      } catch (err) { showError(err); } finally { send.disabled = !(state.detail && state.detail.status === 'active' && state.detail.reachable); }
     } },
       el('label', { for: 'reply-text', text: 'Reply' }),
       el('textarea', { id: 'reply-text', rows: 3, maxlength: 1600 }),
