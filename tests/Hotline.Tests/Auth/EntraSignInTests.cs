@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Hotline.Tests.Infrastructure;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 
 namespace Hotline.Tests.Auth;
 
@@ -18,15 +17,8 @@ public sealed class EntraSignInTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _provider = await OpenIdProviderDouble.StartAsync();
-        _app = await RunningApp.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Auth:Authority"] = _provider.Authority,
-                ["Auth:Audience"] = Audience,
-                ["Auth:UserClaim"] = "preferred_username",
-            },
-            configure: b => b.Services.PostConfigure<JwtBearerOptions>(
-                JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = _provider.TrustingHandler()));
+        _provider.Audience = Audience;
+        _app = await RunningApp.StartAsync(_provider.AppSettings(), configure: _provider.TrustedBy);
     }
 
     public async Task DisposeAsync()

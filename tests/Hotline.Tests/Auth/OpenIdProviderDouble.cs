@@ -54,6 +54,20 @@ public sealed class OpenIdProviderDouble : IAsyncDisposable
         return provider;
     }
 
+    /// <summary>The app's settings for signing staff in at this authority.</summary>
+    public Dictionary<string, string?> AppSettings(string? consoleClientId = null) => new()
+    {
+        ["Auth:Authority"] = Authority,
+        ["Auth:Audience"] = Audience,
+        ["Auth:UserClaim"] = "preferred_username",
+        ["Auth:ConsoleClientId"] = consoleClientId,
+    };
+
+    /// <summary>Makes the app's token validation fetch this authority's metadata and keys over its self-signed HTTPS.</summary>
+    public void TrustedBy(WebApplicationBuilder app) =>
+        app.Services.PostConfigure<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
+            Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = TrustingHandler());
+
     /// <summary>A handler for the app's metadata requests that trusts this double's certificate only.</summary>
     public HttpMessageHandler TrustingHandler() => new HttpClientHandler
     {

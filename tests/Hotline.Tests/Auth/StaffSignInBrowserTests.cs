@@ -1,6 +1,5 @@
 using Hotline.Roster;
 using Hotline.Tests.Infrastructure;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Playwright;
 
 namespace Hotline.Tests.Auth;
@@ -19,18 +18,10 @@ public sealed class StaffSignInBrowserTests(Chromium chromium) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _provider = await OpenIdProviderDouble.StartAsync();
+        var settings = _provider.AppSettings(consoleClientId: "console-client-id");
+        settings["LocalFunctionsHost:Enabled"] = "false";
         _app = await RunningApp.StartWithRosterAsync(
-            [new Counsellor("oksana", "Oksana", ["uk"], OnCall: true, Capacity: 2)],
-            new Dictionary<string, string?>
-            {
-                ["LocalFunctionsHost:Enabled"] = "false",
-                ["Auth:Authority"] = _provider.Authority,
-                ["Auth:Audience"] = _provider.Audience,
-                ["Auth:UserClaim"] = "preferred_username",
-                ["Auth:ConsoleClientId"] = "console-client-id",
-            },
-            configure: b => b.Services.PostConfigure<JwtBearerOptions>(
-                JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = _provider.TrustingHandler()));
+            [new Counsellor("oksana", "Oksana", ["uk"], OnCall: true, Capacity: 2)], settings, configure: _provider.TrustedBy);
     }
 
     public async Task DisposeAsync()

@@ -104,6 +104,10 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         Assert.Equal(["retention-of-identity-documents"], intake.Indicators);
         await AssertEveryFieldIsLabelledAsync(console);
         await Chromium.ScreenshotAsync(console, "console");
+
+        // Going off call from the console.
+        await console.UncheckAsync("#on-call");
+        await Eventually.TrueAsync(async () => (await _app.Services.GetRequiredService<IRosterStore>().FindAsync("oksana"))!.OnCall == false, "Oksana off call");
     }
 
     [Fact]
