@@ -9,6 +9,7 @@ public static class TableNames
     public const string OpenConversations = "OpenConversations";
     public const string Callers = "Callers";
     public const string Contacts = "Contacts";
+    public const string EscalationLog = "EscalationLog";
 
-    public static IReadOnlyList<string> All { get; } = [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts];
+    public static IReadOnlyList<string> All { get; } = [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts, EscalationLog];
 }

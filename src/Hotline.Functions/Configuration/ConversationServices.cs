@@ -46,6 +46,7 @@ public static class ConversationServices
         services.AddSingleton<IConversationStore, TableConversationStore>();
         services.AddSingleton<ICounsellorLoads, TableCounsellorLoads>();
         services.AddSingleton<IContactStatistics, TableContactStatistics>();
+        services.AddSingleton<Hotline.Escalations.IEscalationLog, TableEscalationLog>();
         services.TryAddSingleton<IWorkQueue, StorageWorkQueue>(); // a host (or a test) may put a queue of its own first
         services.AddSingleton<InboundMessageHandler>();
         services.AddSingleton<ConversationAssigner>();

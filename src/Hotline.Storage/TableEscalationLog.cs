@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Hotline.Escalations;
+
+namespace Hotline.Storage;
+
+/// <summary>
+/// The escalation log in <c>EscalationLog</c>: one partition, an entity per entry (row key: the sequence, zero-padded,
+/// so stored order is chain order) and a "head" entity naming the last entry. An entry and the head's move are one
+/// entity group transaction guarded by the head's ETag, so concurrent writers never fork the chain or reuse a number.
+/// </summary>
+public sealed class TableEscalationLog(StorageAccount account, TimeProvider time) : IEscalationLog
+{
+    private const string Partition = "chain";
+    private const string HeadRow = "head";
+    private const int MaxAttempts = 20;
+
+    private TableClient Table => account.Table(TableNames.EscalationLog);
+
+    public async Task<EscalationLogEntry> AppendAsync(
+        string escalationId, EscalationStep step, string actor, IReadOnlyDictionary<string, string>? details = null,
+        CancellationToken cancellationToken = default)
+    {
+        details ??= new Dictionary<string, string>();
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var head = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, HeadRow, cancellationToken: cancellationToken);
+            var (sequence, previous) = head.HasValue
+                ? (head.Value!.GetInt64("Sequence") ?? 0, head.Value.GetString("Hash") ?? EscalationChain.Genesis)
+                : (0L, EscalationChain.Genesis);
+            // Whole milliseconds: what every table store keeps exactly, so the hash reads back the same.
+            var now = time.GetUtcNow();
+            var at = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+            var entry = new EscalationLogEntry(sequence + 1, at, escalationId, step, actor, details, previous, string.Empty);
+            entry = entry with { Hash = EscalationChain.HashOf(entry.Sequence, entry.At, escalationId, step, actor, details, previous) };
+
+            var newHead = new TableEntity(Partition, HeadRow) { ["Sequence"] = entry.Sequence, ["Hash"] = entry.Hash };
+            TableTransactionAction moveHead = head.HasValue
+                ? new(TableTransactionActionType.UpdateReplace, newHead, head.Value!.ETag)
+                : new(TableTransactionActionType.Add, newHead);
+            try
+            {
+                await Table.SubmitTransactionAsync([new(TableTransactionActionType.Add, ToEntity(entry)), moveHead], cancellationToken);
+                return entry;
+            }
+            catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
+            {
+                // Another writer appended first: read the new head and try again.
+                await Task.Delay(Random.Shared.Next(1, 5 * (attempt + 1)), cancellationToken);
+            }
+        }
+
+        throw new InvalidOperationException($"Could not append to the escalation log after {MaxAttempts} attempts.");
+    }
+
+    public async Task<(IReadOnlyList<EscalationLogEntry> Entries, (long Sequence, string Hash)? Head)> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        var entries = new List<EscalationLogEntry>();
+        (long, string)? head = null;
+        await foreach (var e in Table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken))
+        {
+            if (e.RowKey == HeadRow)
+            {
+                head = (e.GetInt64("Sequence") ?? 0, e.GetString("Hash") ?? string.Empty);
+                continue;
+            }
+
+            entries.Add(new EscalationLogEntry(
+                e.GetInt64("Sequence") ?? -1,
+                e.GetDateTimeOffset("At") ?? default,
+                e.GetString("EscalationId") ?? string.Empty,
+                Enum.TryParse<EscalationStep>(e.GetString("Step"), out var step) ? step : (EscalationStep)(-1),
+                e.GetString("Actor") ?? string.Empty,
+                JsonSerializer.Deserialize<Dictionary<string, string>>(e.GetString("Details") ?? "{}") ?? [],
+                e.GetString("PreviousHash") ?? string.Empty,
+                e.GetString("Hash") ?? string.Empty));
+        }
+
+        return (entries, head);
+    }
+
+    private static TableEntity ToEntity(EscalationLogEntry entry) => new(Partition, entry.Sequence.ToString("D19", CultureInfo.InvariantCulture))
+    {
+        ["Sequence"] = entry.Sequence,
+        ["At"] = entry.At,
+        ["EscalationId"] = entry.EscalationId,
+        ["Step"] = entry.Step.ToString(),
+        ["Actor"] = entry.Actor,
+        ["Details"] = JsonSerializer.Serialize(entry.Details),
+        ["PreviousHash"] = entry.PreviousHash,
+        ["Hash"] = entry.Hash,
+    };
+}
