@@ -139,7 +139,10 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
                 NullIfEmpty(e.GetString("AssignedTo")),
                 e.GetDateTimeOffset("CreatedAt") ?? default,
                 e.GetDateTimeOffset("OfferedAt"),
-                e.GetString("Language") ?? string.Empty));
+                e.GetString("Language") ?? string.Empty)
+            {
+                EmergencyAt = e.GetDateTimeOffset("EmergencyAt"),
+            });
         }
 
         return result;
@@ -436,6 +439,8 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["ReplyAddress"] = c.ProtectedReplyAddress,
         ["Hops"] = JsonSerializer.Serialize(c.Hops),
         ["ClosedAt"] = c.ClosedAt,
+        ["EmergencyAt"] = c.EmergencyAt,
+        ["EscalationId"] = c.EscalationId,
     };
 
     private static Conversation ToConversation(TableEntity e) => new()
@@ -457,6 +462,8 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ProtectedReplyAddress = e.GetString("ReplyAddress"),
         Hops = JsonSerializer.Deserialize<List<RoutingHop>>(e.GetString("Hops") ?? "[]") ?? [],
         ClosedAt = e.GetDateTimeOffset("ClosedAt"),
+        EmergencyAt = e.GetDateTimeOffset("EmergencyAt"),
+        EscalationId = e.GetString("EscalationId"),
         Version = e.ETag.ToString(),
     };
 
@@ -467,6 +474,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["Language"] = c.Language,
         ["CreatedAt"] = c.CreatedAt,
         ["OfferedAt"] = c.OfferedAt,
+        ["EmergencyAt"] = c.EmergencyAt,
     };
 
     private static TableEntity CallerEntity(string pseudonym, string conversationId, int contacts, string language) =>

@@ -83,6 +83,11 @@ public sealed record Conversation
 
     public IReadOnlyList<RoutingHop> Hops { get; init; } = [];
 
+    /// <summary>When an emergency was raised on it (it then comes first in every list), and the escalation's id.</summary>
+    public DateTimeOffset? EmergencyAt { get; init; }
+
+    public string? EscalationId { get; init; }
+
     /// <summary>When it was closed; its reply address is deleted a grace period later.</summary>
     public DateTimeOffset? ClosedAt { get; init; }
 
@@ -123,7 +128,10 @@ public static class DeliveryStatuses
 
 /// <summary>An open conversation as the routing sweeps see it.</summary>
 public sealed record OpenConversationSummary(
-    string Id, ConversationStatus Status, string? AssignedTo, DateTimeOffset CreatedAt, DateTimeOffset? OfferedAt, string Language = "");
+    string Id, ConversationStatus Status, string? AssignedTo, DateTimeOffset CreatedAt, DateTimeOffset? OfferedAt, string Language = "")
+{
+    public DateTimeOffset? EmergencyAt { get; init; }
+}
 
 /// <summary>
 /// What the hotline remembers about a caller, by pseudonym: the open conversation, how often they made contact, and

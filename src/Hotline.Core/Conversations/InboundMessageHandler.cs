@@ -1,3 +1,4 @@
+using Hotline.Escalations;
 using Hotline.Language;
 using Hotline.Messaging;
 using Hotline.Privacy;
@@ -52,6 +53,8 @@ public sealed class InboundMessageHandler(
     ReplyAddressProtector replyAddresses,
     CallerTexts texts,
     InboundSettings settings,
+    DangerWordDetector danger,
+    EmergencyRaiser emergencies,
     TimeProvider time)
 {
     private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase)
@@ -60,6 +63,8 @@ public sealed class InboundMessageHandler(
     private static readonly HashSet<string> StartWords = new(StringComparer.OrdinalIgnoreCase) { "START", "YES", "UNSTOP" };
 
     private static readonly HashSet<string> MenuWords = new(StringComparer.OrdinalIgnoreCase) { "LANG", "MENU" };
+
+    private const string SystemActor = "system";
 
     private static readonly HashSet<string> HelpWords = new(StringComparer.OrdinalIgnoreCase) { "HELP", "INFO" };
 
@@ -134,6 +139,13 @@ public sealed class InboundMessageHandler(
             // Only SMS needs an address to reply to; a chat page fetches its replies itself.
             ProtectedReplyAddress = isSms ? await replyAddresses.ProtectAsync(message.From, id, cancellationToken) : null,
         };
+        // Danger words raise an emergency quietly: the caller's answer stays exactly the same.
+        var dangerous = danger.FirstMatch(message.Body.Reveal()) is not null;
+        if (dangerous)
+        {
+            conversation = emergencies.Mark(conversation, EmergencyRaiser.DangerWordSource);
+        }
+
         var first = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
         var creating = store.CreateAsync(conversation, first, message.ProviderMessageId, cancellationToken);
         // A delayed routing request cannot overtake the conversation it names, so it is queued while that is stored.
@@ -153,6 +165,10 @@ public sealed class InboundMessageHandler(
         }
 
         await (routingRequested ?? RequestRoutingAsync(id, cancellationToken));
+        if (dangerous)
+        {
+            await emergencies.AnnounceAsync(conversation, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+        }
 
         if (!conversation.Reachable)
         {
@@ -212,6 +228,10 @@ public sealed class InboundMessageHandler(
         }
 
         var changed = change is null ? conversation : await UpdateAsync(conversation, change, cancellationToken);
+        if (changed.EscalationId is null && danger.FirstMatch(message.Body.Reveal()) is not null)
+        {
+            changed = await emergencies.RaiseAsync(changed, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+        }
         if (takenBackFrom is not null)
         {
             await loads.ReleaseAsync(takenBackFrom, conversation.Id, cancellationToken);

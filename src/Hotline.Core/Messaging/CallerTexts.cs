@@ -105,11 +105,16 @@ public sealed class CallerTexts
 
     public IReadOnlyList<string> DeleteKeywords(string language) => For(language).DeleteKeywords;
 
+    /// <summary>Words and phrases that suggest an emergency in this language (optional in a file; may be empty).</summary>
+    public IReadOnlyList<string> DangerWords(string language) =>
+        _languages.TryGetValue(language, out var texts) ? texts.DangerWords : [];
+
     private LanguageTexts For(string language) =>
         _languages.TryGetValue(language, out var texts) ? texts : _languages[FallbackLanguage];
 
     private sealed record LanguageTexts(
-        string Name, string Review, IReadOnlyDictionary<CallerText, string> Texts, IReadOnlyList<string> DeleteKeywords)
+        string Name, string Review, IReadOnlyDictionary<CallerText, string> Texts, IReadOnlyList<string> DeleteKeywords,
+        IReadOnlyList<string> DangerWords)
     {
         public static LanguageTexts Parse(string file)
         {
@@ -143,7 +148,12 @@ public sealed class CallerTexts
                 ? k.EnumerateArray().Select(x => x.GetString()?.Trim().ToUpperInvariant()).OfType<string>().Where(x => x.Length > 0).ToList()
                 : throw new CallerTextsException($"{name}: 'DeleteKeywords' must be a list of words.");
 
-            return new LanguageTexts(Required("_language"), Required("_review"), texts, keywords);
+            var danger = !root.TryGetProperty("DangerWords", out var d) ? []
+                : d.ValueKind == JsonValueKind.Array
+                    ? d.EnumerateArray().Select(x => x.GetString()?.Trim()).OfType<string>().Where(x => x.Length > 0).ToList()
+                    : throw new CallerTextsException($"{name}: 'DangerWords' must be a list of words or phrases.");
+
+            return new LanguageTexts(Required("_language"), Required("_review"), texts, keywords, danger);
         }
     }
 

@@ -13,7 +13,10 @@ public static class QueueNames
     /// <summary>Counsellor replies to deliver by SMS (read by SendSms).</summary>
     public const string SmsOutbound = "sms-outbound";
 
-    public static IReadOnlyList<string> All { get; } = [ConversationsToRoute, SmsOutbound];
+    /// <summary>Alerts to the supervisor on duty (read by SendSupervisorAlert).</summary>
+    public const string SupervisorAlerts = "supervisor-alerts";
+
+    public static IReadOnlyList<string> All { get; } = [ConversationsToRoute, SmsOutbound, SupervisorAlerts];
 
     /// <summary>The queue where the Functions host moves a message that failed <c>maxDequeueCount</c> times.</summary>
     public static string PoisonQueueFor(string queueName) => queueName + "-poison";

@@ -53,7 +53,10 @@ public static class BoardEndpoints
             .Select(c => new CounsellorLoad(c.Id, c.DisplayName, c.OnCall, c.Languages, held.GetValueOrDefault(c.Id), c.Capacity))
             .ToList();
         var names = languages.Supported.Select(code => new LanguageName(code, texts.LanguageName(code))).ToList();
-        return TypedResults.Ok(new BoardNow(time.GetUtcNow(), names, waiting, coverage, load));
+        var emergencies = open.Where(c => c.EmergencyAt is not null).OrderBy(c => c.EmergencyAt)
+            .Select(c => new OpenEmergency(c.Id, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.EmergencyAt!.Value))
+            .ToList();
+        return TypedResults.Ok(new BoardNow(time.GetUtcNow(), names, waiting, coverage, load, emergencies));
     }
 
     internal static async Task<Ok<BoardHistory>> HistoryAsync(IContactStatistics statistics, TimeProvider time, CancellationToken ct)
@@ -98,9 +101,11 @@ public sealed record LanguageCoverage(string Language, IReadOnlyList<string> OnC
 
 public sealed record CounsellorLoad(string Id, string DisplayName, bool OnCall, IReadOnlyList<string> Languages, int Open, int Capacity);
 
+public sealed record OpenEmergency(string ConversationId, string Language, string Status, string? AssignedTo, DateTimeOffset Since);
+
 public sealed record BoardNow(
     DateTimeOffset At, IReadOnlyList<LanguageName> Languages, IReadOnlyList<WaitingLanguage> Waiting,
-    IReadOnlyList<LanguageCoverage> Coverage, IReadOnlyList<CounsellorLoad> Counsellors);
+    IReadOnlyList<LanguageCoverage> Coverage, IReadOnlyList<CounsellorLoad> Counsellors, IReadOnlyList<OpenEmergency> Emergencies);
 
 public sealed record HourlyWait(DateTimeOffset Hour, double AverageWaitSeconds, int Count);
 

@@ -47,6 +47,16 @@ public static class ConversationServices
         services.AddSingleton<ICounsellorLoads, TableCounsellorLoads>();
         services.AddSingleton<IContactStatistics, TableContactStatistics>();
         services.AddSingleton<Hotline.Escalations.IEscalationLog, TableEscalationLog>();
+        services.AddSingleton(Hotline.Functions.Escalations.AlertSettings.Read(configuration));
+        services.AddSingleton<Hotline.Escalations.ISupervisorAlerts, Hotline.Functions.Escalations.QueuedSupervisorAlerts>();
+        services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.SendSupervisorAlertFunction>();
+        services.AddSingleton<Hotline.Escalations.EmergencyRaiser>();
+        // Every language's danger words at once: callers mix languages.
+        services.AddSingleton(sp =>
+        {
+            var texts = sp.GetRequiredService<CallerTexts>();
+            return new Hotline.Escalations.DangerWordDetector(texts.Languages.SelectMany(texts.DangerWords));
+        });
         services.TryAddSingleton<IWorkQueue, StorageWorkQueue>(); // a host (or a test) may put a queue of its own first
         services.AddSingleton<InboundMessageHandler>();
         services.AddSingleton<ConversationAssigner>();

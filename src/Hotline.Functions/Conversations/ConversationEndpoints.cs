@@ -37,7 +37,8 @@ public static class ConversationEndpoints
         var mine = user.IsInRole(Roles.Supervisor) ? null : user.UserId();
         var conversations = await store.ListOpenAsync(mine, ct);
         return TypedResults.Ok<IReadOnlyList<ConversationSummary>>(
-            conversations.OrderByDescending(c => c.LastMessageAt).Select(ConversationSummary.From).ToList());
+            conversations.OrderBy(c => c.EmergencyAt is null).ThenByDescending(c => c.LastMessageAt) // emergencies first
+                .Select(ConversationSummary.From).ToList());
     }
 
     internal static async Task<Results<Ok<ConversationDetail>, ProblemHttpResult>> GetAsync(
@@ -253,11 +254,12 @@ public sealed record IntakeRequest(
 
 public sealed record ConversationSummary(
     string Id, string Channel, string Language, string Status, string? AssignedTo, DateTimeOffset LastMessageAt,
-    DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, DateTimeOffset? WaitingSince)
+    DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, DateTimeOffset? WaitingSince,
+    DateTimeOffset? EmergencyAt, string? EscalationId)
 {
     public static ConversationSummary From(Conversation c) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
-        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince);
+        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince, c.EmergencyAt, c.EscalationId);
 }
 
 public sealed record MessageView(string Id, string Direction, string Text, DateTimeOffset At, string? Author, string? DeliveryStatus)
@@ -269,9 +271,11 @@ public sealed record MessageView(string Id, string Direction, string Text, DateT
 public sealed record ConversationDetail(
     string Id, string Channel, string Language, string Status, string? AssignedTo, DateTimeOffset LastMessageAt,
     DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, DateTimeOffset? WaitingSince,
-    IReadOnlyList<RoutingHop> Hops, IReadOnlyList<MessageView> Messages, Intake? Intake)
+    IReadOnlyList<RoutingHop> Hops, IReadOnlyList<MessageView> Messages, Intake? Intake, DateTimeOffset? EmergencyAt = null,
+    string? EscalationId = null)
 {
     public static ConversationDetail From(Conversation c, IReadOnlyList<ConversationMessage> messages, Intake? intake = null) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
-        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince, c.Hops, messages.Select(MessageView.From).ToList(), intake);
+        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince, c.Hops, messages.Select(MessageView.From).ToList(), intake,
+        c.EmergencyAt, c.EscalationId);
 }

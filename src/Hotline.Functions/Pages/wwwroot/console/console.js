@@ -80,6 +80,7 @@
       return el('li', {}, el('button', { type: 'button', 'aria-current': c.id === state.openId ? 'true' : 'false', dataset: { id: c.id },
         onclick: () => { location.hash = c.id; } },
         el('span', { class: 'line' },
+          c.emergencyAt ? el('span', { class: 'badge gap', text: 'emergency' }) : null,
           unread ? el('span', { class: 'unread', title: 'New messages', 'aria-label': 'New messages' }) : null,
           el('span', { class: 'badge', text: c.language }), el('span', { text: c.channel }), el('span', { text: c.status })),
         el('span', { class: 'pseudonym', text: c.caller }),
@@ -125,6 +126,7 @@
     document.getElementById('detail-head').replaceChildren(
       el('h2', {}, el('span', { text: 'Caller ' }), el('span', { class: 'pseudonym', text: c.caller })),
       el('p', { class: 'actions' },
+        c.emergencyAt ? el('span', { class: 'badge gap', text: 'emergency' }) : null,
         el('span', { class: 'badge', text: c.language }), el('span', { text: c.channel }), el('span', { text: c.status }),
         c.callerContacts > 1 ? el('span', { class: 'badge warn', text: 'repeat contact (' + c.callerContacts + ')' }) : null,
         c.waitingSince ? el('span', { class: 'wait', text: 'waiting ' + since(c.waitingSince) }) : null,

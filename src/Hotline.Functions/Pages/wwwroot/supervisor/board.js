@@ -84,6 +84,7 @@
     main.replaceChildren(
       el('div', { class: 'status' }, el('p', { id: 'board-alert', class: 'error', role: 'alert' }), el('p', { id: 'updated', class: 'hint' })),
       el('div', { class: 'board' },
+        section('emergencies', 'Emergencies', true, el('div', { id: 'emergencies-body' }, hint('Loading…'))),
         section('waiting', 'Waiting now', false, el('div', { id: 'waiting-body' }, hint('Loading…'))),
         section('coverage', 'Coverage', false, el('div', { id: 'coverage-body' }, hint('Loading…'))),
         section('counsellors', 'Counsellors', true, el('div', { id: 'counsellors-body' }, hint('Loading…'))),
@@ -114,6 +115,18 @@
     names = new Map((board.languages || []).map((l) => [l.code, l.name]));
     const at = Date.parse(board.at) || Date.now(); // waits are measured against the server's clock
     $('updated').textContent = 'Updated ' + new Date(at).toLocaleTimeString();
+
+    // Emergencies first: open conversations raised as emergencies, oldest first.
+    const emergencies = board.emergencies || [];
+    $('emergencies-body').replaceChildren(emergencies.length
+      ? table('Open emergencies', ['Conversation', 'Language', 'Status', 'Counsellor', 'Raised'], emergencies.map((e) =>
+        el('tr', { class: 'late' },
+          el('td', {}, el('span', { class: 'badge gap', text: 'emergency' }), ' ', el('span', { class: 'mono', text: e.conversationId })),
+          el('td', { text: langLabel(e.language) }),
+          el('td', { text: e.status }),
+          el('td', { text: e.assignedTo || 'nobody yet' }),
+          el('td', { text: duration((at - Date.parse(e.since)) / 1000) + ' ago' }))))
+      : hint('No open emergencies.'));
 
     const waiting = (board.waiting || []).filter((w) => w.count > 0)
       .sort((a, b) => Date.parse(a.oldestSince) - Date.parse(b.oldestSince));
