@@ -5,6 +5,7 @@ using Hotline.Functions.Chat;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Conversations;
 using Hotline.Functions.Dev;
+using Hotline.Functions.Escalations;
 using Hotline.Functions.Health;
 using Hotline.Functions.Hosting;
 using Hotline.Functions.Hosting.Local;
@@ -107,6 +108,7 @@ public static class HotlineApp
         app.MapBlocks();
         app.MapChat();
         app.MapBoard();
+        app.MapEscalations();
         app.MapPages();
         if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
         {

@@ -10,6 +10,10 @@ public static class TableNames
     public const string Callers = "Callers";
     public const string Contacts = "Contacts";
     public const string EscalationLog = "EscalationLog";
+    public const string Escalations = "Escalations";
+    public const string Partners = "Partners";
+    public const string Referrals = "Referrals";
 
-    public static IReadOnlyList<string> All { get; } = [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts, EscalationLog];
+    public static IReadOnlyList<string> All { get; } =
+        [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts, EscalationLog, Escalations, Partners, Referrals];
 }

@@ -21,7 +21,8 @@ public static class EscalationIds
 /// escalation log and alerts the supervisor on duty. Raising twice is harmless. Nothing of this reaches the caller,
 /// who may be watched.
 /// </summary>
-public sealed class EmergencyRaiser(IConversationStore store, IEscalationLog log, ISupervisorAlerts alerts, TimeProvider time)
+public sealed class EmergencyRaiser(
+    IConversationStore store, IEscalationStore escalations, IEscalationLog log, ISupervisorAlerts alerts, TimeProvider time)
 {
     public const string DangerWordSource = "danger-word";
 
@@ -54,6 +55,15 @@ public sealed class EmergencyRaiser(IConversationStore store, IEscalationLog log
     /// <summary>Logs the raising and alerts the supervisor on duty.</summary>
     public async Task AnnounceAsync(Conversation raised, string source, string actor, CancellationToken cancellationToken = default)
     {
+        await escalations.CreateAsync(new Escalation
+        {
+            Id = raised.EscalationId!,
+            ConversationId = raised.Id,
+            Source = source,
+            RaisedBy = actor,
+            RaisedAt = raised.EmergencyAt ?? time.GetUtcNow(),
+            Language = raised.Language,
+        }, cancellationToken);
         await log.AppendAsync(raised.EscalationId!, EscalationStep.Raised, actor, new Dictionary<string, string>
         {
             ["conversation"] = raised.Id,

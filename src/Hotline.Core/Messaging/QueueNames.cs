@@ -16,7 +16,10 @@ public static class QueueNames
     /// <summary>Alerts to the supervisor on duty (read by SendSupervisorAlert).</summary>
     public const string SupervisorAlerts = "supervisor-alerts";
 
-    public static IReadOnlyList<string> All { get; } = [ConversationsToRoute, SmsOutbound, SupervisorAlerts];
+    /// <summary>Referrals to deliver to partner agencies (read by SendReferral).</summary>
+    public const string ReferralsToSend = "referrals-to-send";
+
+    public static IReadOnlyList<string> All { get; } = [ConversationsToRoute, SmsOutbound, SupervisorAlerts, ReferralsToSend];
 
     /// <summary>The queue where the Functions host moves a message that failed <c>maxDequeueCount</c> times.</summary>
     public static string PoisonQueueFor(string queueName) => queueName + "-poison";

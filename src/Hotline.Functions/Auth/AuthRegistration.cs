@@ -41,7 +41,8 @@ public static class AuthRegistration
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Counsellor, p => p.RequireRole(Roles.Counsellor, Roles.Supervisor))
             .AddPolicy(Policies.Supervisor, p => p.RequireRole(Roles.Supervisor))
-            .AddPolicy(Policies.Partner, p => p.RequireRole(Roles.Partner));
+            .AddPolicy(Policies.Partner, p => p.RequireRole(Roles.Partner))
+            .AddPolicy(Policies.PartnerOrSupervisor, p => p.RequireRole(Roles.Partner, Roles.Supervisor));
         return services;
     }
 

@@ -15,6 +15,9 @@ public static class Policies
     public const string Counsellor = "counsellor";
     public const string Supervisor = "supervisor";
     public const string Partner = "partner";
+
+    /// <summary>A partner agency (whose user id is the agency id) for its own referrals, or a supervisor for all.</summary>
+    public const string PartnerOrSupervisor = "partner-or-supervisor";
 }
 
 /// <summary>

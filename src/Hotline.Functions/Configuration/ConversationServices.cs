@@ -51,6 +51,24 @@ public static class ConversationServices
         services.AddSingleton<Hotline.Escalations.ISupervisorAlerts, Hotline.Functions.Escalations.QueuedSupervisorAlerts>();
         services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.SendSupervisorAlertFunction>();
         services.AddSingleton<Hotline.Escalations.EmergencyRaiser>();
+        services.AddSingleton<Hotline.Escalations.IEscalationStore, TableEscalationStore>();
+        services.AddSingleton<Hotline.Escalations.IPartnerDirectory, TablePartnerDirectory>();
+        services.AddSingleton<Hotline.Escalations.IReferralStore, TableReferralStore>();
+        services.AddSingleton<Hotline.Escalations.ReferralDesk>();
+        services.AddSingleton(new Hotline.Functions.Escalations.ReferralSettings(
+            new SettingReader(configuration).String("Referrals:HotlineContact") ?? "the hotline"));
+        services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.SendReferralFunction>();
+        // Partners may retry a referral safely (webhook-id is the referral id), so timeouts are retried too; a circuit
+        // per agency keeps one agency's outage from slowing the others.
+        services.AddHttpClient(Hotline.Functions.Escalations.SendReferralFunction.HttpClientName)
+            .AddStandardResilienceHandler(options =>
+            {
+                options.Retry.MaxRetryAttempts = 3;
+                options.Retry.UseJitter = true;
+                options.Retry.Delay = TimeSpan.FromMilliseconds(300);
+                options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
+            })
+            .SelectPipelineByAuthority();
         // Every language's danger words at once: callers mix languages.
         services.AddSingleton(sp =>
         {

@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Hotline.Conversations;
+using Hotline.Escalations;
+using Hotline.Functions.Escalations;
+using Hotline.Privacy;
+using Hotline.Roster;
+using Hotline.Tests.Infrastructure;
+
+namespace Hotline.Tests.Escalations;
+
+/// <summary>
+/// Referrals end to end on Azurite with a loopback partner endpoint: nothing goes without consent or an approved
+/// exception; what goes is signed (Standard Webhooks) and carries only the consented fields; a partner that is down
+/// for the first attempts still gets it once; receipts are authenticated and per agency.
+/// </summary>
+[Collection(SmsCollection.Name)]
+public sealed class ReferralTests : IAsyncLifetime
+{
+    private const string Caller = "+40724888111";
+    private const string DutyPhone = "+40700000555";
+    private static readonly string Secret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private readonly PartnerEndpoint _partner = new();
+    private TwilioApiDouble _twilio = null!;
+    private RunningApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _partner.StartAsync();
+        _twilio = await TwilioApiDouble.StartAsync();
+        var secrets = Path.Combine(Path.GetTempPath(), $"hotline-test-secrets-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(secrets, JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            [PartnerAgency.SecretNameFor("la-strada")] = Secret,
+            [PartnerAgency.SecretNameFor("other-agency")] = "whsec_" + Convert.ToBase64String(new byte[32]),
+        }));
+        _app = await RunningApp.StartWithRosterAsync(
+            [new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3)],
+            new Dictionary<string, string?>
+            {
+                ["Secrets:LocalFile"] = secrets,
+                ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
+                ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
+                ["Alerts:FromNumber"] = TwilioWebhookClient.GeneralNumber,
+                ["Referrals:HotlineContact"] = "+40 800 000 000 (partners line)",
+            });
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        foreach (var (id, url) in new[] { ("la-strada", _partner.Url), ("other-agency", _partner.Url + "other") })
+        {
+            (await sam.PutAsJsonAsync(Api($"partners/{id}"), new
+            {
+                name = id, mandate = "victim support", areas = new[] { "Arad" }, languages = new[] { "ro" }, hours = "24/7",
+                webhookUrl = url, alertPhones = new[] { DutyPhone }, ackDeadline = "00:15:00",
+            })).EnsureSuccessStatusCode();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _twilio.DisposeAsync();
+        await _partner.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task With_consent_the_packet_is_signed_carries_only_the_consented_fields_survives_a_partner_outage_and_is_acknowledged()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("held-against-will");
+
+        // No consent yet: nothing is sent.
+        var refused = await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("nothing was sent", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+        {
+            agencyId = "la-strada", givenBy = "caller", how = "typed", covers = new[] { "category", "location", "language", "callback" },
+        })).EnsureSuccessStatusCode();
+        _partner.FailNext = 2; // down for the first two attempts
+        var referred = await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" });
+        Assert.Equal(HttpStatusCode.Accepted, referred.StatusCode);
+        var referralId = (await referred.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+
+        var delivered = await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Status == 200)), "the delivery");
+        Assert.Equal(3, _partner.Received.Count(r => r.Path == "/"));
+        Assert.Equal(referralId, delivered.Id);
+        Assert.True(StandardWebhooks.IsValid(Secret, delivered.Id, delivered.Timestamp, delivered.Signature, delivered.Body, DateTimeOffset.UtcNow));
+        var packet = JsonDocument.Parse(delivered.Body).RootElement;
+        Assert.Equal(
+            ["callback", "category", "hotlineContact", "language", "location", "referralId", "urgency"],
+            packet.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("Depozit lângă Arad, strada Fabricii", packet.GetProperty("location").GetString());
+        Assert.DoesNotContain("patronul", delivered.Body, StringComparison.Ordinal); // "happening" was not consented
+        Assert.DoesNotContain("724888111", delivered.Body, StringComparison.Ordinal); // never the caller's number
+
+        var alert = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == DutyPhone)), "the duty phone alert");
+        Assert.Contains(referralId, alert.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Fabricii", alert.Body, StringComparison.Ordinal);
+
+        // Receipts: another agency is refused; the right one (token or signature) is accepted, twice harmlessly.
+        using var other = await StaffTokens.ClientForAsync(_app, "other-agency", "partner");
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
+        Assert.Empty((await other.GetFromJsonAsync<JsonElement>(Api("referrals"))).EnumerateArray());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _app.Http.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SignedAckAsync(referralId, Secret)).StatusCode);
+        using var laStrada = await StaffTokens.ClientForAsync(_app, "la-strada", "partner");
+        Assert.Equal(HttpStatusCode.OK, (await laStrada.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
+        var mine = Assert.Single((await laStrada.GetFromJsonAsync<JsonElement>(Api("referrals"))).EnumerateArray());
+        Assert.Equal("acknowledged", mine.GetProperty("status").GetString());
+
+        var (entries, head) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
+        Assert.True(EscalationChain.Verify(entries, head).Intact);
+        var steps = entries.Where(e => e.EscalationId == escalationId).Select(e => e.Step).ToList();
+        // The two refused attempts were retried within one delivery, which then succeeded: one Sent, no failure logged.
+        Assert.Equal([EscalationStep.Raised, EscalationStep.ConsentRecorded, EscalationStep.Sent, EscalationStep.Acknowledged], steps);
+        Assert.DoesNotContain("Fabricii", JsonSerializer.Serialize(entries), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_consent_only_a_supervisors_approved_exception_lets_a_referral_go_and_only_with_what_it_covers()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("violence-now");
+        var exception = new { agencyId = "la-strada", reason = "Caller cut off mid-sentence; sounds of violence", covers = new[] { "category", "location" } };
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/exception"), exception)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" })).StatusCode);
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        Assert.Equal(HttpStatusCode.BadRequest, (await sam.PostAsJsonAsync(Api($"escalations/{escalationId}/exception"), exception with { reason = " " })).StatusCode);
+        await Task.Delay(500);
+        Assert.Empty(_partner.Received);
+
+        (await sam.PostAsJsonAsync(Api($"escalations/{escalationId}/exception"), exception)).EnsureSuccessStatusCode();
+        (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" })).EnsureSuccessStatusCode();
+
+        var delivered = await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Status == 200)), "the delivery");
+        var fields = JsonDocument.Parse(delivered.Body).RootElement.EnumerateObject().Select(p => p.Name).ToHashSet();
+        Assert.Contains("location", fields);
+        Assert.DoesNotContain("language", fields);
+        Assert.DoesNotContain("callback", fields);
+        var (entries, _) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
+        var approval = Assert.Single(entries, e => e.Step == EscalationStep.ExceptionApproved);
+        Assert.Equal("sam", approval.Actor);
+        Assert.DoesNotContain("sounds of violence", JsonSerializer.Serialize(entries), StringComparison.Ordinal);
+    }
+
+    private async Task<(HttpClient Ioana, string EscalationId)> AssessedEscalationAsync(string category)
+    {
+        await new TwilioWebhookClient(_app).SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var offered = await Eventually.ReturnsAsync(async () =>
+            (await store.ListOpenAsync("ioana")).FirstOrDefault(c => c.Status == ConversationStatus.Offered), "the offer");
+        var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
+        (await ioana.PostAsync(Api($"conversations/{offered.Id}/accept"), null)).EnsureSuccessStatusCode();
+        var raised = await ioana.PostAsJsonAsync(Api($"conversations/{offered.Id}/emergency"), new
+        {
+            category,
+            facts = new { location = "Depozit lângă Arad, strada Fabricii", happening = "patronul i-a închis pe toți", atRisk = "șase muncitori" },
+            indicators = new[] { "restriction-of-movement" },
+        });
+        raised.EnsureSuccessStatusCode();
+        var escalationId = (await raised.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
+        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.GetAsync(Api($"escalations/{escalationId}"))).StatusCode);
+        Assert.DoesNotContain("Fabricii", await StoredData.EverythingAsync(_app), StringComparison.Ordinal); // facts encrypted at rest
+        return (ioana, escalationId);
+    }
+
+    private async Task<HttpResponseMessage> SignedAckAsync(string referralId, string secret)
+    {
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        const string Body = "{}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, Api($"referrals/{referralId}/ack"))
+        {
+            Content = new StringContent(Body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        var id = "ack-" + referralId;
+        request.Headers.Add(StandardWebhooks.IdHeader, id);
+        request.Headers.Add(StandardWebhooks.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(StandardWebhooks.SignatureHeader, StandardWebhooks.Sign(secret, id, timestamp, Body));
+        return await _app.Http.SendAsync(request);
+    }
+
+    private static Uri Api(string path) => new("/api/" + path, UriKind.Relative);
+
+    /// <summary>A partner agency's webhook on loopback: records every delivery, and can be down for a number of them.</summary>
+    private sealed class PartnerEndpoint : IAsyncDisposable
+    {
+        private WebApplication _app = null!;
+
+        public ConcurrentQueue<Delivery> Received { get; } = new();
+
+        public int FailNext { get; set; }
+
+        public string Url { get; private set; } = null!;
+
+        public async Task StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            _app = builder.Build();
+            _app.MapPost("/{**path}", async (HttpRequest request) =>
+            {
+                var body = await new StreamReader(request.Body).ReadToEndAsync();
+                var status = FailNext-- > 0 ? 503 : 200;
+                Received.Enqueue(new Delivery(request.Path, request.Headers[StandardWebhooks.IdHeader].ToString(),
+                    request.Headers[StandardWebhooks.TimestampHeader].ToString(), request.Headers[StandardWebhooks.SignatureHeader].ToString(), body, status));
+                return Results.StatusCode(status);
+            });
+            await _app.StartAsync();
+            Url = _app.Urls.First().TrimEnd('/') + "/";
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+
+    private sealed record Delivery(string Path, string Id, string Timestamp, string Signature, string Body, int Status);
+}
