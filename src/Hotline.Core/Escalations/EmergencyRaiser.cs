@@ -71,6 +71,6 @@ public sealed class EmergencyRaiser(
             ["channel"] = raised.Channel,
             ["language"] = raised.Language,
         }, cancellationToken);
-        await alerts.AlertAsync(new SupervisorAlert(raised.EscalationId!, raised.Id, source), cancellationToken);
+        await alerts.AlertAsync(new SupervisorAlert(raised.EscalationId!, raised.Id, $"possible emergency ({source})"), cancellationToken);
     }
 }

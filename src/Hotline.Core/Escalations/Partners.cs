@@ -36,6 +36,9 @@ public static class ReferralStatuses
     public const string Queued = "queued";
     public const string Sent = "sent";
     public const string Acknowledged = "acknowledged";
+
+    /// <summary>Not acknowledged (or not delivered) within the agency's deadline; failed over where possible.</summary>
+    public const string Overdue = "overdue";
 }
 
 /// <summary>One referral of an escalation to one agency, and how far it got.</summary>

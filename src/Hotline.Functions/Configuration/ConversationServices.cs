@@ -58,6 +58,8 @@ public static class ConversationServices
         services.AddSingleton(new Hotline.Functions.Escalations.ReferralSettings(
             new SettingReader(configuration).String("Referrals:HotlineContact") ?? "the hotline"));
         services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.SendReferralFunction>();
+        services.AddSingleton<Hotline.Escalations.ReferralDeadlines>();
+        services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.ReferralDeadlinesFunction>();
         // Partners may retry a referral safely (webhook-id is the referral id), so timeouts are retried too; a circuit
         // per agency keeps one agency's outage from slowing the others.
         services.AddHttpClient(Hotline.Functions.Escalations.SendReferralFunction.HttpClientName)

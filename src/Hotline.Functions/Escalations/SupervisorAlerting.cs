@@ -46,7 +46,7 @@ public sealed class SendSupervisorAlertFunction(AlertSettings settings, ISmsSend
 
     protected override async Task HandleAsync(SupervisorAlert alert, QueueMessageInfo info, CancellationToken cancellationToken)
     {
-        if (!Hotline.Conversations.ConversationIds.IsValid(alert.ConversationId))
+        if (!Hotline.Conversations.ConversationIds.IsValid(alert.ConversationId) && alert.ConversationId.Length > 0)
         {
             throw new InvalidInvocationException("SendSupervisorAlert: not a conversation id.");
         }
@@ -57,7 +57,7 @@ public sealed class SendSupervisorAlertFunction(AlertSettings settings, ISmsSend
             return;
         }
 
-        var text = $"Hotline alert: possible emergency in conversation {alert.ConversationId} ({alert.Reason}). Open the supervisor board.";
+        var text = $"Hotline alert: {alert.Reason}; conversation {alert.ConversationId}, escalation {alert.EscalationId}. Open the supervisor board.";
         foreach (var number in settings.SupervisorNumbers)
         {
             await sms.SendAsync(number, settings.FromNumber!, text, cancellationToken);

@@ -21,6 +21,7 @@ public sealed class ReferralTests : IAsyncLifetime
 {
     private const string Caller = "+40724888111";
     private const string DutyPhone = "+40700000555";
+    private const string SupervisorPhone = "+40700000999";
     private static readonly string Secret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     private readonly PartnerEndpoint _partner = new();
     private TwilioApiDouble _twilio = null!;
@@ -35,6 +36,7 @@ public sealed class ReferralTests : IAsyncLifetime
         {
             [PartnerAgency.SecretNameFor("la-strada")] = Secret,
             [PartnerAgency.SecretNameFor("other-agency")] = "whsec_" + Convert.ToBase64String(new byte[32]),
+            [PartnerAgency.SecretNameFor("backup-agency")] = "whsec_" + Convert.ToBase64String(new byte[32]),
         }));
         _app = await RunningApp.StartWithRosterAsync(
             [new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3)],
@@ -44,15 +46,19 @@ public sealed class ReferralTests : IAsyncLifetime
                 ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
                 ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
                 ["Alerts:FromNumber"] = TwilioWebhookClient.GeneralNumber,
+                ["Alerts:SupervisorNumbers"] = SupervisorPhone,
                 ["Referrals:HotlineContact"] = "+40 800 000 000 (partners line)",
             });
         using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
-        foreach (var (id, url) in new[] { ("la-strada", _partner.Url), ("other-agency", _partner.Url + "other") })
+        foreach (var (id, url, backup) in new[]
+                 {
+                     ("la-strada", _partner.Url, "backup-agency"), ("other-agency", _partner.Url + "other", null), ("backup-agency", _partner.Url + "backup", null),
+                 })
         {
             (await sam.PutAsJsonAsync(Api($"partners/{id}"), new
             {
                 name = id, mandate = "victim support", areas = new[] { "Arad" }, languages = new[] { "ro" }, hours = "24/7",
-                webhookUrl = url, alertPhones = new[] { DutyPhone }, ackDeadline = "00:15:00",
+                webhookUrl = url, alertPhones = new[] { DutyPhone }, backupAgencyId = backup, ackDeadline = "00:15:00",
             })).EnsureSuccessStatusCode();
         }
     }
@@ -144,6 +150,47 @@ public sealed class ReferralTests : IAsyncLifetime
         Assert.Equal("sam", approval.Actor);
         Assert.DoesNotContain("sounds of violence", JsonSerializer.Serialize(entries), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_referral_not_acknowledged_in_time_fails_over_to_the_backup_the_consent_covers_and_the_supervisor_is_texted()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("held-against-will");
+        foreach (var agency in new[] { "la-strada", "backup-agency" })
+        {
+            (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+            {
+                agencyId = agency, givenBy = "caller", how = "verbal", covers = new[] { "category", "location" },
+            })).EnsureSuccessStatusCode();
+        }
+
+        var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await Eventually.TrueAsync(async () => (await Referrals.FindAsync(referralId))!.Status == ReferralStatuses.Sent, "the delivery");
+
+        // The deadline check, on a clock 14 and then 16 minutes on (the agency's deadline is 15).
+        Assert.Equal(0, await DeadlinesAt(TimeSpan.FromMinutes(14)).CheckAsync());
+        Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(16)).CheckAsync());
+        Assert.Equal(ReferralStatuses.Overdue, (await Referrals.FindAsync(referralId))!.Status);
+        var toBackup = await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Path == "/backup" && r.Status == 200)), "the backup delivery");
+        await Eventually.TrueAsync(async () => (await Referrals.FindAsync(toBackup.Id))!.Status == ReferralStatuses.Sent, "the backup referral sent");
+        // Should the backup stay silent too, it is reported in its turn; the first referral is not handled again.
+        Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(31)).CheckAsync());
+        Assert.Contains("Fabricii", toBackup.Body, StringComparison.Ordinal); // the consent for the backup covers the location
+        var alert = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
+        Assert.Contains("not acknowledged in time; sent to backup-agency", alert.Body, StringComparison.Ordinal);
+        var (entries, head) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
+        Assert.True(EscalationChain.Verify(entries, head).Intact);
+        var failover = Assert.Single(entries, e => e.Step == EscalationStep.FailedOver);
+        Assert.Equal(("la-strada", "backup-agency", "Queued"), (failover.Details["from"], failover.Details["to"], failover.Details["outcome"]));
+        Assert.Equal([referralId, toBackup.Id], entries.Where(e => e.Step == EscalationStep.DeadlineMissed).Select(e => e.Details["referral"]));
+    }
+
+    private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();
+
+    private ReferralDeadlines DeadlinesAt(TimeSpan later) => new(
+        Referrals, _app.Services.GetRequiredService<IEscalationStore>(), _app.Services.GetRequiredService<IPartnerDirectory>(),
+        _app.Services.GetRequiredService<ReferralDesk>(), _app.Services.GetRequiredService<IEscalationLog>(),
+        _app.Services.GetRequiredService<ISupervisorAlerts>(), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow + later));
 
     private async Task<(HttpClient Ioana, string EscalationId)> AssessedEscalationAsync(string category)
     {
