@@ -109,6 +109,7 @@ public static class HotlineApp
         app.MapChat();
         app.MapBoard();
         app.MapEscalations();
+        app.MapEscalationLog();
         app.MapPages();
         if (settings.Auth.UsesDevTokens && app.Environment.IsDevelopment())
         {

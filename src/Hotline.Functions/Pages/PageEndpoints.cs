@@ -34,6 +34,8 @@ public static class PageEndpoints
             ServeAsync(http, "console", asset, connectTo: auth.AuthorityOrigin)).AllowAnonymous().AsFunction("ConsolePage");
         app.MapGet("/supervisor/{*asset}", (HttpContext http, string? asset, AuthSettings auth) =>
             ServeAsync(http, "supervisor", asset, connectTo: auth.AuthorityOrigin)).AllowAnonymous().AsFunction("SupervisorPage");
+        app.MapGet("/partner/{*asset}", (HttpContext http, string? asset, AuthSettings auth) =>
+            ServeAsync(http, "partner", asset, connectTo: auth.AuthorityOrigin)).AllowAnonymous().AsFunction("PartnerPage");
         return app;
     }
 
@@ -63,6 +65,11 @@ public static class PageEndpoints
         HttpContext http, string page, string? asset, bool cache = true, Func<string, string>? fill = null, string? connectTo = null)
     {
         var name = string.IsNullOrEmpty(asset) ? "index.html" : asset;
+        if (!Path.HasExtension(name))
+        {
+            name += ".html"; // /supervisor/escalations is escalations.html
+        }
+
         // Only plain file names from the page's folder, then the shared staff folder: no paths, no dot files.
         if (name.Contains('/') || name.Contains('\\') || name.StartsWith('.') || !ContentTypes.TryGetValue(Path.GetExtension(name), out var type))
         {

@@ -17,7 +17,7 @@ namespace Hotline.Tests.Escalations;
 /// for the first attempts still gets it once; receipts are authenticated and per agency.
 /// </summary>
 [Collection(SmsCollection.Name)]
-public sealed class ReferralTests : IAsyncLifetime
+public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
 {
     private const string Caller = "+40724888111";
     private const string DutyPhone = "+40700000555";
@@ -183,6 +183,64 @@ public sealed class ReferralTests : IAsyncLifetime
         var failover = Assert.Single(entries, e => e.Step == EscalationStep.FailedOver);
         Assert.Equal(("la-strada", "backup-agency", "Queued"), (failover.Details["from"], failover.Details["to"], failover.Details["outcome"]));
         Assert.Equal([referralId, toBackup.Id], entries.Where(e => e.Step == EscalationStep.DeadlineMissed).Select(e => e.Details["referral"]));
+    }
+
+    [Fact]
+    public async Task Supervisors_see_timelines_with_filters_and_a_tampered_log_is_reported_partners_acknowledge_on_their_page()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("medical");
+        (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+        {
+            agencyId = "la-strada", givenBy = "caller", how = "verbal", covers = new[] { "category" },
+        })).EnsureSuccessStatusCode();
+        var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await Eventually.TrueAsync(async () => (await Referrals.FindAsync(referralId))!.Status == ReferralStatuses.Sent, "the delivery");
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await ioana.GetAsync(Api("escalations"))).StatusCode);
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        var view = await sam.GetFromJsonAsync<JsonElement>(Api("escalations"));
+        Assert.True(view.GetProperty("chain").GetProperty("intact").GetBoolean());
+        var mine = Assert.Single(view.GetProperty("escalations").EnumerateArray());
+        Assert.Equal(("sent", "medical"), (mine.GetProperty("status").GetString(), mine.GetProperty("category").GetString()));
+        Assert.Equal(["Raised", "ConsentRecorded", "Sent"], mine.GetProperty("timeline").EnumerateArray().Select(s => s.GetProperty("step").GetString()));
+        Assert.Single((await sam.GetFromJsonAsync<JsonElement>(Api("escalations?agency=la-strada"))).GetProperty("escalations").EnumerateArray());
+        Assert.Empty((await sam.GetFromJsonAsync<JsonElement>(Api("escalations?agency=other-agency"))).GetProperty("escalations").EnumerateArray());
+        Assert.Empty((await sam.GetFromJsonAsync<JsonElement>(Api("escalations?overdue=true"))).GetProperty("escalations").EnumerateArray());
+
+        // The partner acknowledges from its page; another agency's page shows nothing.
+        var partnerPage = await chromium.NewPageAsync();
+        await partnerPage.GotoAsync(new Uri(_app.BaseAddress, "partner").ToString());
+        await partnerPage.FillAsync("#signin-user", "other-agency");
+        await partnerPage.SelectOptionAsync("#signin-role", "partner");
+        await partnerPage.ClickAsync("#signin-submit");
+        await Microsoft.Playwright.Assertions.Expect(partnerPage.Locator("#referrals")).ToContainTextAsync("No referrals");
+        await partnerPage.ClickAsync("#sign-out");
+        await partnerPage.FillAsync("#signin-user", "la-strada");
+        await partnerPage.SelectOptionAsync("#signin-role", "partner");
+        await partnerPage.ClickAsync("#signin-submit");
+        await partnerPage.ClickAsync($"button[data-id='{referralId}']");
+        await Microsoft.Playwright.Assertions.Expect(partnerPage.Locator("#referrals")).ToContainTextAsync("acknowledged");
+        await Chromium.ScreenshotAsync(partnerPage, "partner");
+        Assert.Equal(ReferralStatuses.Acknowledged, (await Referrals.FindAsync(referralId))!.Status);
+
+        // Someone edits an entry in the table: the API and the page both report where the chain breaks.
+        var table = _app.Services.GetRequiredService<Hotline.Storage.StorageAccount>().Table(Hotline.Storage.TableNames.EscalationLog);
+        var second = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>("chain", 2L.ToString("D19", System.Globalization.CultureInfo.InvariantCulture))).Value;
+        second["Actor"] = "someone-else";
+        await table.UpdateEntityAsync(second, second.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
+        var broken = (await sam.GetFromJsonAsync<JsonElement>(Api("escalations"))).GetProperty("chain");
+        Assert.False(broken.GetProperty("intact").GetBoolean());
+        Assert.Equal(2, broken.GetProperty("firstBrokenSequence").GetInt64());
+
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_app.BaseAddress, "supervisor/escalations").ToString());
+        await page.FillAsync("#signin-user", "sam");
+        await page.SelectOptionAsync("#signin-role", "supervisor");
+        await page.ClickAsync("#signin-submit");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#chain")).ToContainTextAsync("First broken entry: 2");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#escalations")).ToContainTextAsync(escalationId);
+        await Chromium.ScreenshotAsync(page, "escalations");
     }
 
     private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();

@@ -64,7 +64,7 @@ public sealed class FunctionCatalogTests : IAsyncLifetime
     }
 
     private static bool IsPublic(string route) =>
-        new[] { "api/", "chat", "console", "supervisor" }.Any(p => route.StartsWith(p, StringComparison.Ordinal));
+        new[] { "api/", "chat", "console", "supervisor", "partner" }.Any(p => route.StartsWith(p, StringComparison.Ordinal));
 
     [Fact]
     public void Every_queue_a_binding_names_is_a_queue_the_code_uses_and_every_such_queue_is_read()

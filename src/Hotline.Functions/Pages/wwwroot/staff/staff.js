@@ -43,7 +43,8 @@ const Staff = (function () {
     const status = el('p', { class: 'error', role: 'alert' });
     const userInput = el('input', { id: 'signin-user', name: 'user', required: true, autocomplete: 'username', value: '' });
     const roleSelect = el('select', { id: 'signin-role', name: 'role' },
-      el('option', { value: 'counsellor', text: 'Counsellor' }), el('option', { value: 'supervisor', text: 'Supervisor' }));
+      el('option', { value: 'counsellor', text: 'Counsellor' }), el('option', { value: 'supervisor', text: 'Supervisor' }),
+      el('option', { value: 'partner', text: 'Partner agency' }));
     roleSelect.value = defaultRole;
     const form = el('form', { class: 'signin', onsubmit: async (e) => {
       e.preventDefault();
@@ -60,7 +61,7 @@ const Staff = (function () {
     } },
       el('h1', { text: 'Sign in' }),
       el('p', { class: 'hint', text: 'Development sign-in: no password. In Azure, staff sign in with their organisation account.' }),
-      el('label', { for: 'signin-user', text: 'Your id on the roster' }), userInput,
+      el('label', { for: 'signin-user', text: 'Your id (roster id, or agency id for a partner)' }), userInput,
       el('label', { for: 'signin-role', text: 'Role' }), roleSelect,
       el('button', { type: 'submit', class: 'primary', id: 'signin-submit', text: 'Sign in' }), status);
     container.replaceChildren(form);
