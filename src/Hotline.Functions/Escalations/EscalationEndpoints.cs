@@ -26,7 +26,8 @@ public static partial class EscalationEndpoints
         staff.MapPost("/escalations/{id}/referrals", ReferAsync).AsFunction("EscalationRefer");
         var supervisors = app.MapGroup("/api").RequireAuthorization(Policies.Supervisor);
         supervisors.MapPost("/escalations/{id}/exception", ApproveExceptionAsync).AsFunction("EscalationException");
-        supervisors.MapGet("/partners", async (IPartnerDirectory partners, CancellationToken ct) =>
+        // Counsellors read the directory too: they choose the agency a caller consents to.
+        staff.MapGet("/partners", async (IPartnerDirectory partners, CancellationToken ct) =>
             TypedResults.Ok((await partners.ListAsync(ct)).OrderBy(p => p.Id, StringComparer.Ordinal).ToList())).AsFunction("PartnersList");
         supervisors.MapPut("/partners/{agencyId}", SavePartnerAsync).AsFunction("PartnerSave");
         app.MapGet("/api/referrals", ListReferralsAsync).RequireAuthorization(Policies.PartnerOrSupervisor).AsFunction("ReferralsList");

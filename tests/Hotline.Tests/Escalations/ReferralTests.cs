@@ -243,6 +243,37 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         await Chromium.ScreenshotAsync(page, "escalations");
     }
 
+    [Fact]
+    public async Task From_the_console_a_counsellor_raises_an_emergency_records_consent_and_the_referral_reaches_the_partner()
+    {
+        await new TwilioWebhookClient(_app).SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_app.BaseAddress, "console").ToString());
+        await page.FillAsync("#signin-user", "ioana");
+        await page.ClickAsync("#signin-submit");
+        await page.Locator("#conversations button").First.ClickAsync();
+        await page.ClickAsync("#accept");
+        await page.ClickAsync("details.emergency summary");
+        await page.SelectOptionAsync("#emergency-category", "held-against-will");
+        await page.FillAsync("#emergency-location", "Ferma de lângă Timișoara, hala 3");
+        await page.ClickAsync("#emergency-raise");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#emergency-status")).ToContainTextAsync("Emergency recorded");
+
+        await page.SelectOptionAsync("#referral-agency", "la-strada");
+        await page.CheckAsync("#consent-category");
+        await page.CheckAsync("#consent-location");
+        await page.ClickAsync("#referral-send");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#emergency-status")).ToContainTextAsync("is being sent to la-strada");
+
+        var delivered = await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Status == 200)), "the delivery");
+        var packet = JsonDocument.Parse(delivered.Body).RootElement;
+        Assert.Equal("Ferma de lângă Timișoara, hala 3", packet.GetProperty("location").GetString());
+        Assert.Equal("held-against-will", packet.GetProperty("category").GetString());
+        Assert.False(packet.TryGetProperty("language", out _));
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#conversations")).ToContainTextAsync("emergency");
+        await Chromium.ScreenshotAsync(page, "console-emergency");
+    }
+
     private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();
 
     private ReferralDeadlines DeadlinesAt(TimeSpan later) => new(

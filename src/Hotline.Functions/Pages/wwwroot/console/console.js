@@ -120,7 +120,7 @@
     if (viewEl.dataset.id !== c.id) {
       viewEl.dataset.id = c.id;
       viewEl.replaceChildren(el('div', { id: 'detail-head' }), el('div', { class: 'actions', id: 'detail-actions' }),
-        el('ol', { id: 'transcript', 'aria-label': 'Transcript' }), replyForm(c), intakeForm(c));
+        el('ol', { id: 'transcript', 'aria-label': 'Transcript' }), replyForm(c), emergencyPanel(c), intakeForm(c));
     }
 
     document.getElementById('detail-head').replaceChildren(
@@ -175,6 +175,46 @@
       el('label', { for: 'reply-text', text: 'Reply' }),
       el('textarea', { id: 'reply-text', rows: 3, maxlength: 1600 }),
       el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', id: 'reply-send', text: 'Send' })));
+  }
+
+  // The emergency button: raise and assess the emergency, record the caller's consent for an agency, send the referral.
+  function emergencyPanel(c) {
+    const status = el('p', { role: 'status', class: 'hint', id: 'emergency-status' });
+    const category = el('select', { id: 'emergency-category' }, el('option', { value: '', text: '—' }),
+      ...['held-against-will', 'violence-now', 'medical', 'child-at-risk', 'suicide-risk', 'other'].map((o) => el('option', { value: o, text: words(o) })));
+    const fact = (id, label) => el('label', { for: id }, label, el('input', { id, maxlength: 500 }));
+    const agency = el('select', { id: 'referral-agency' });
+    const how = el('select', { id: 'consent-how' }, el('option', { value: 'verbal', text: 'said so' }), el('option', { value: 'typed', text: 'wrote so' }));
+    const covers = ['category', 'location', 'happening', 'atRisk', 'language', 'callback'];
+    let escalationId = c.escalationId || null;
+    const run = (fn) => async (e) => { e.preventDefault(); try { status.textContent = await fn(); } catch (err) { status.textContent = err.message; } };
+    api('GET', '/api/partners').then((partners) => agency.replaceChildren(...partners.map((p) => el('option', { value: p.id, text: p.name + ' (' + p.id + ')' })))).catch(() => {});
+    return el('details', { class: 'intake emergency', open: !!c.escalationId },
+      el('summary', { text: 'Emergency' }),
+      el('form', { id: 'emergency', onsubmit: run(async () => {
+        const value = (id) => document.getElementById(id).value.trim() || null;
+        const x = await api('POST', '/api/conversations/' + c.id + '/emergency', {
+          category: value('emergency-category'),
+          facts: { location: value('emergency-location'), happening: value('emergency-happening'), atRisk: value('emergency-atrisk') },
+        });
+        escalationId = x.id;
+        return 'Emergency recorded (' + x.id + '). The supervisor on duty has been alerted.';
+      }) },
+        el('div', { class: 'intake-grid' }, el('label', { for: 'emergency-category' }, 'Category', category),
+          fact('emergency-location', 'Location, as given'), fact('emergency-happening', 'What is happening'), fact('emergency-atrisk', 'Who is at risk')),
+        el('button', { type: 'submit', class: 'danger', id: 'emergency-raise', text: 'Raise emergency' })),
+      el('form', { id: 'referral', onsubmit: run(async () => {
+        if (!escalationId) throw new Error('Raise the emergency first.');
+        const chosen = covers.filter((f) => document.getElementById('consent-' + f).checked);
+        await api('POST', '/api/escalations/' + escalationId + '/consents', { agencyId: agency.value, givenBy: 'caller', how: how.value, covers: chosen });
+        const referral = await api('POST', '/api/escalations/' + escalationId + '/referrals', { agencyId: agency.value });
+        return 'Consent recorded; referral ' + referral.id + ' is being sent to ' + agency.value + '.';
+      }) },
+        el('div', { class: 'intake-grid' }, el('label', { for: 'referral-agency' }, 'Refer to', agency), el('label', { for: 'consent-how' }, 'The caller agreed: they', how)),
+        el('fieldset', { class: 'checks' }, el('legend', { text: 'What the caller agreed to share with this agency' }),
+          covers.map((f) => el('label', { for: 'consent-' + f }, el('input', { type: 'checkbox', id: 'consent-' + f }), words(f === 'atRisk' ? 'who-is-at-risk' : f)))),
+        el('button', { type: 'submit', id: 'referral-send', text: 'Record consent and send referral' })),
+      status);
   }
 
   function intakeForm(c) {
