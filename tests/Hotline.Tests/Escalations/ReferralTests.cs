@@ -274,6 +274,40 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         await Chromium.ScreenshotAsync(page, "console-emergency");
     }
 
+    [Fact]
+    public async Task A_supervisor_keeps_the_partner_directory_and_approves_an_exception_from_the_escalations_page()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("child-at-risk");
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_app.BaseAddress, "supervisor/escalations").ToString());
+        await page.FillAsync("#signin-user", "sam");
+        await page.SelectOptionAsync("#signin-role", "supervisor");
+        await page.ClickAsync("#signin-submit");
+
+        await page.FillAsync("#p-id", "night-shelter");
+        await page.FillAsync("#p-name", "Night Shelter");
+        await page.FillAsync("#p-webhook", _partner.Url + "shelter");
+        await page.FillAsync("#p-phones", "+40700000777");
+        await page.ClickAsync("#partner-save");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#partner-list")).ToContainTextAsync("Night Shelter");
+        var shelter = await _app.Services.GetRequiredService<IPartnerDirectory>().FindAsync("night-shelter");
+        Assert.Equal(["+40700000777"], shelter!.AlertPhones);
+        Assert.Equal(TimeSpan.FromMinutes(15), shelter.AckDeadline);
+
+        await page.ClickAsync($"#escalations summary >> text=Approve sending without consent");
+        await page.SelectOptionAsync($"#x-agency-{escalationId}", "la-strada");
+        await page.FillAsync($"#x-reason-{escalationId}", "A child is alone with the trafficker tonight");
+        await page.CheckAsync($"#x-category-{escalationId}");
+        await page.ClickAsync("#escalations button.danger");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#escalations")).ToContainTextAsync("Approved.");
+
+        var escalation = await _app.Services.GetRequiredService<IEscalationStore>().FindAsync(escalationId);
+        var approval = Assert.Single(escalation!.Exceptions);
+        Assert.Equal(("la-strada", "sam"), (approval.AgencyId, approval.ApprovedBy));
+        Assert.Equal(["category"], approval.Covers);
+        Assert.Equal(HttpStatusCode.Accepted, (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" })).StatusCode);
+    }
+
     private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();
 
     private ReferralDeadlines DeadlinesAt(TimeSpan later) => new(

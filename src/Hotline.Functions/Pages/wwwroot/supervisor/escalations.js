@@ -17,8 +17,76 @@
       el('label', { for: 'f-overdue', class: 'inline' }, el('input', { type: 'checkbox', id: 'f-overdue' }), ' Overdue only'),
       el('button', { type: 'submit', class: 'primary', text: 'Show' }));
     main.replaceChildren(form, el('section', { id: 'chain', class: 'panel', 'aria-live': 'polite' }), el('p', { class: 'error', role: 'alert', id: 'error' }),
-      el('div', { id: 'escalations' }));
+      el('div', { id: 'escalations' }), partnersSection());
     load();
+    loadPartners();
+  }
+
+  let partners = [];
+  const COVERS = ['category', 'location', 'happening', 'atRisk', 'language', 'callback'];
+  const EXCEPTIONS = ['held-against-will', 'violence-now', 'medical', 'child-at-risk', 'suicide-risk'];
+
+  // The partner directory: agencies, their webhook, duty phones, backup and deadline. (Secrets go in the vault.)
+  function partnersSection() {
+    const field = (id, label, props) => el('label', { for: id }, label, el('input', Object.assign({ id }, props || {})));
+    const status = el('p', { role: 'status', class: 'hint', id: 'partner-status' });
+    const list = (id) => document.getElementById(id).value.split(',').map((v) => v.trim()).filter(Boolean);
+    return el('section', { class: 'panel', id: 'partners' }, el('h2', { text: 'Partner agencies' }), el('div', { id: 'partner-list' }),
+      el('form', { class: 'filters', id: 'partner-form', onsubmit: async (e) => {
+        e.preventDefault();
+        const id = document.getElementById('p-id').value.trim();
+        try {
+          await api('PUT', '/api/partners/' + encodeURIComponent(id), {
+            name: document.getElementById('p-name').value.trim(), mandate: document.getElementById('p-mandate').value.trim(),
+            areas: list('p-areas'), languages: list('p-languages'), hours: document.getElementById('p-hours').value.trim(),
+            webhookUrl: document.getElementById('p-webhook').value.trim(), alertPhones: list('p-phones'),
+            backupAgencyId: document.getElementById('p-backup').value.trim() || null,
+            ackDeadline: '00:' + String(Number(document.getElementById('p-deadline').value || 15)).padStart(2, '0') + ':00',
+          });
+          status.textContent = 'Saved ' + id + '. Put its webhook secret in the vault as Partner-' + id + '-WebhookSecret.';
+          loadPartners();
+        } catch (err) { status.textContent = err.message; }
+      } },
+        field('p-id', 'Agency id', { required: true, maxlength: 40 }), field('p-name', 'Name'), field('p-mandate', 'Mandate'),
+        field('p-areas', 'Areas (comma-separated)'), field('p-languages', 'Languages'), field('p-hours', 'Hours'),
+        field('p-webhook', 'Webhook URL', { type: 'url' }), field('p-phones', 'Duty phones'), field('p-backup', 'Backup agency id'),
+        field('p-deadline', 'Acknowledge within (minutes)', { type: 'number', min: 1, max: 59, value: 15 }),
+        el('button', { type: 'submit', class: 'primary', id: 'partner-save', text: 'Save agency' })), status);
+  }
+
+  async function loadPartners() {
+    try {
+      partners = await api('GET', '/api/partners');
+      document.getElementById('partner-list').replaceChildren(partners.length
+        ? el('table', {}, el('thead', {}, el('tr', {}, ['Id', 'Name', 'Webhook', 'Duty phones', 'Backup', 'Deadline'].map((h) => el('th', { text: h })))),
+          el('tbody', {}, partners.map((p) => el('tr', {}, el('td', { class: 'mono', text: p.id }), el('td', { text: p.name }),
+            el('td', { text: p.webhookUrl }), el('td', { text: (p.alertPhones || []).join(', ') }), el('td', { text: p.backupAgencyId || '—' }),
+            el('td', { text: p.ackDeadline })))))
+        : el('p', { class: 'hint', text: 'No partner agencies yet.' }));
+      load();
+    } catch (err) { document.getElementById('error').textContent = err.message; }
+  }
+
+  // Sending without the caller's consent: only for life or a child at risk, only with a reason, recorded as the approver's.
+  function exceptionForm(x) {
+    if (!x.category || !EXCEPTIONS.includes(x.category)) return null;
+    const id = (name) => name + '-' + x.id;
+    const status = el('p', { role: 'status', class: 'hint' });
+    return el('details', {}, el('summary', { text: 'Approve sending without consent' }),
+      el('form', { class: 'filters', onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          await api('POST', '/api/escalations/' + x.id + '/exception', {
+            agencyId: document.getElementById(id('x-agency')).value, reason: document.getElementById(id('x-reason')).value,
+            covers: COVERS.filter((f) => document.getElementById(id('x-' + f)).checked),
+          });
+          status.textContent = 'Approved. The counsellor can now send the referral.';
+        } catch (err) { status.textContent = err.message; }
+      } },
+        el('label', { for: id('x-agency') }, 'Agency', el('select', { id: id('x-agency') }, partners.map((p) => el('option', { value: p.id, text: p.name })))),
+        el('label', { for: id('x-reason') }, 'Reason', el('input', { id: id('x-reason'), required: true, maxlength: 500 })),
+        el('fieldset', {}, el('legend', { text: 'May be sent' }), COVERS.map((f) => el('label', { for: id('x-' + f) }, el('input', { type: 'checkbox', id: id('x-' + f) }), ' ' + f))),
+        el('button', { type: 'submit', class: 'danger', text: 'Approve exception' })), status);
   }
 
   async function load() {
@@ -50,6 +118,7 @@
         x.category ? el('span', { class: 'badge', text: x.category }) : null),
       el('p', { class: 'hint', text: 'Raised ' + new Date(x.raisedAt).toLocaleString() + (x.source ? ' · ' + x.source : '')
         + (x.conversationId ? ' · conversation ' + x.conversationId : '') + (x.agencies.length ? ' · agencies: ' + x.agencies.join(', ') : '') }),
+      exceptionForm(x),
       el('ol', { class: 'timeline' }, x.timeline.map((s) => el('li', {},
         el('span', { class: 'mono', text: '#' + s.sequence + ' ' }), el('strong', { text: s.step }),
         ' · ' + new Date(s.at).toLocaleString() + ' · ' + s.actor
