@@ -189,7 +189,7 @@
     let escalationId = c.escalationId || null;
     const run = (fn) => async (e) => { e.preventDefault(); try { status.textContent = await fn(); } catch (err) { status.textContent = err.message; } };
     api('GET', '/api/partners').then((partners) => agency.replaceChildren(...partners.map((p) => el('option', { value: p.id, text: p.name + ' (' + p.id + ')' })))).catch(() => {});
-    return el('details', { class: 'intake emergency', open: !!c.escalationId },
+    return el('details', { class: 'emergency', open: !!c.escalationId },
       el('summary', { text: 'Emergency' }),
       el('form', { id: 'emergency', onsubmit: run(async () => {
         const value = (id) => document.getElementById(id).value.trim() || null;
