@@ -5,9 +5,9 @@ namespace Hotline.Conversations;
 /// <summary>
 /// Closes a conversation: its counsellor's slot is given back, the caller's next message starts a new conversation,
 /// and the reply address is deleted a grace period later (<see cref="ConversationRetention"/>). The reason is
-/// recorded as the last hop.
+/// recorded as the last hop. An emergency raised on it is closed with it, as the last step of its escalation's log.
 /// </summary>
-public sealed class ConversationCloser(IConversationStore store, ICounsellorLoads loads, TimeProvider time)
+public sealed class ConversationCloser(IConversationStore store, ICounsellorLoads loads, Escalations.IEscalationLog log, TimeProvider time)
 {
     /// <summary>The closed conversation (also when it was closed already), or null when it kept changing.</summary>
     public async Task<Conversation?> CloseAsync(Conversation conversation, string? closedBy, string reason, CancellationToken cancellationToken = default)
@@ -29,6 +29,12 @@ public sealed class ConversationCloser(IConversationStore store, ICounsellorLoad
                 }
 
                 await store.UnlinkCallerAsync(conversation.CallerPseudonym, conversation.Id, cancellationToken);
+                if (closed.EscalationId is { } escalation)
+                {
+                    await log.AppendAsync(escalation, Escalations.EscalationStep.Closed, closedBy ?? "system",
+                        new Dictionary<string, string> { ["conversation"] = closed.Id, ["reason"] = reason }, cancellationToken);
+                }
+
                 return closed;
             }
 

@@ -87,6 +87,12 @@ public sealed class EmergencyRaisingTests : IAsyncLifetime
         // A later danger message in the same conversation does not raise it twice.
         await twilio.SendSmsAsync(Caller, "m-au închis iar");
         Assert.Single((await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync()).Entries);
+
+        // Closing the conversation closes the escalation, as the last step of its log.
+        (await sam.PostAsync(new Uri($"/api/conversations/{conversation.Id}/close", UriKind.Relative), null)).EnsureSuccessStatusCode();
+        var log = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
+        Assert.Equal([EscalationStep.Raised, EscalationStep.Closed], log.Entries.Select(e => e.Step));
+        Assert.Equal("sam", log.Entries[^1].Actor);
     }
 
     [Fact]

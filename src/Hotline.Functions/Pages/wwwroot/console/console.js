@@ -196,6 +196,8 @@
         const x = await api('POST', '/api/conversations/' + c.id + '/emergency', {
           category: value('emergency-category'),
           facts: { location: value('emergency-location'), happening: value('emergency-happening'), atRisk: value('emergency-atrisk') },
+          // The forced-labour indicators ticked in the intake form go with the emergency.
+          indicators: INDICATORS.filter((i) => { const box = document.getElementById('indicator-' + i); return box && box.checked; }),
         });
         escalationId = x.id;
         return 'Emergency recorded (' + x.id + '). The supervisor on duty has been alerted.';
