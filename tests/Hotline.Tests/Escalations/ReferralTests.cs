@@ -308,6 +308,32 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" })).StatusCode);
     }
 
+    [Fact]
+    public async Task A_referral_an_agency_that_stays_down_never_received_is_logged_failed_and_fails_over_at_the_deadline()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("violence-now");
+        foreach (var agency in new[] { "la-strada", "backup-agency" })
+        {
+            (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+            {
+                agencyId = agency, givenBy = "caller", how = "typed", covers = new[] { "category" },
+            })).EnsureSuccessStatusCode();
+        }
+
+        _partner.DownPath = "/";
+        var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await Eventually.TrueAsync(async () => (await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync()).Entries
+            .Any(e => e.Step == EscalationStep.DeliveryFailed && e.Details["referral"] == referralId), "the failed delivery logged");
+        Assert.Equal(ReferralStatuses.Queued, (await Referrals.FindAsync(referralId))!.Status);
+
+        Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(16)).CheckAsync());
+
+        Assert.Equal(ReferralStatuses.Overdue, (await Referrals.FindAsync(referralId))!.Status);
+        await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Path == "/backup" && r.Status == 200)), "the backup delivery");
+        await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
+    }
+
     private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();
 
     private ReferralDeadlines DeadlinesAt(TimeSpan later) => new(
@@ -363,6 +389,9 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
 
         public int FailNext { get; set; }
 
+        /// <summary>A path that answers 503 to everything: an agency that is down for good.</summary>
+        public string? DownPath { get; set; }
+
         public string Url { get; private set; } = null!;
 
         public async Task StartAsync()
@@ -373,7 +402,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
             _app.MapPost("/{**path}", async (HttpRequest request) =>
             {
                 var body = await new StreamReader(request.Body).ReadToEndAsync();
-                var status = FailNext-- > 0 ? 503 : 200;
+                var status = FailNext-- > 0 || request.Path == DownPath ? 503 : 200;
                 Received.Enqueue(new Delivery(request.Path, request.Headers[StandardWebhooks.IdHeader].ToString(),
                     request.Headers[StandardWebhooks.TimestampHeader].ToString(), request.Headers[StandardWebhooks.SignatureHeader].ToString(), body, status));
                 return Results.StatusCode(status);
