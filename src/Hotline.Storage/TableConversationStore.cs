@@ -290,7 +290,14 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         return true;
     }
 
-    public async Task<bool> AppendAsync(string conversationId, ConversationMessage message, string? providerMessageId, CancellationToken cancellationToken = default)
+    public Task<bool> AppendAsync(string conversationId, ConversationMessage message, string? providerMessageId, CancellationToken cancellationToken = default) =>
+        AppendAsync(conversationId, message, providerMessageId, ETag.All, cancellationToken);
+
+    public Task<bool> AppendIfUnchangedAsync(string conversationId, ConversationMessage message, string expectedVersion, CancellationToken cancellationToken = default) =>
+        AppendAsync(conversationId, message, null, new ETag(expectedVersion), cancellationToken);
+
+    private async Task<bool> AppendAsync(
+        string conversationId, ConversationMessage message, string? providerMessageId, ETag metaVersion, CancellationToken cancellationToken)
     {
         var batch = new List<TableTransactionAction>
         {
@@ -299,7 +306,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
             {
                 ["LastMessageAt"] = message.At,
                 [message.Direction == MessageDirection.Inbound ? "LastInboundAt" : "LastOutboundAt"] = message.At,
-            }, ETag.All),
+            }, metaVersion),
         };
         if (providerMessageId is not null)
         {
@@ -311,9 +318,9 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
             await Conversations.SubmitTransactionAsync(batch, cancellationToken);
             return true;
         }
-        catch (TableTransactionFailedException e) when (e.Status == 409)
+        catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
         {
-            return false; // the same provider message again: already stored
+            return false; // the same provider message again (already stored), or the conversation changed meanwhile
         }
     }
 

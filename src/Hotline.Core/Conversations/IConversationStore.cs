@@ -51,6 +51,12 @@ public interface IConversationStore
     /// </summary>
     Task<bool> AppendAsync(string conversationId, ConversationMessage message, string? providerMessageId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends a message only if the conversation is still at <paramref name="expectedVersion"/> (nobody closed,
+    /// transferred or otherwise changed it since it was read); false otherwise, and nothing is stored.
+    /// </summary>
+    Task<bool> AppendIfUnchangedAsync(string conversationId, ConversationMessage message, string expectedVersion, CancellationToken cancellationToken = default);
+
     Task<ConversationMessage?> FindMessageAsync(string conversationId, string messageId, DateTimeOffset at, CancellationToken cancellationToken = default);
 
     /// <summary>Records where a message's delivery stands (queued, sending, sent, unreachable, failed) and when.</summary>

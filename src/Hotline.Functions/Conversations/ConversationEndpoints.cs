@@ -102,30 +102,48 @@ public static class ConversationEndpoints
             return TypedResults.Problem($"'text' is required (1 to {MaxReplyCharacters} characters).", statusCode: 400);
         }
 
-        var (conversation, problem) = await AccessibleAsync(id, user, store, ct, assignedOnly: true);
-        if (problem is not null)
+        // Stored only if the conversation is still this counsellor's, active and reachable when the reply is written:
+        // a close or a transfer a moment earlier wins, and the reply is refused rather than lost in a closed one.
+        ConversationMessage? message = null;
+        var isChat = false;
+        for (var attempt = 0; attempt < 5 && message is null; attempt++)
         {
-            return problem;
+            var (conversation, problem) = await AccessibleAsync(id, user, store, ct, assignedOnly: true);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            if (conversation!.Status != ConversationStatus.Active)
+            {
+                return TypedResults.Problem(
+                    conversation.IsOpen ? "Accept the conversation before answering." : "The conversation is closed; the reply was not sent.",
+                    statusCode: 409);
+            }
+
+            isChat = conversation.Channel == Channels.Chat;
+            if (!conversation.Reachable)
+            {
+                return TypedResults.Problem(
+                    isChat ? "The caller has left the chat." : "The caller cannot be reached by SMS (they sent STOP).", statusCode: 409);
+            }
+
+            // A chat page fetches its replies itself: stored is sent. An SMS reply still has to be delivered.
+            var reply = new ConversationMessage(
+                Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
+                MessageDirection.Outbound, new SensitiveText(text), time.GetUtcNow(), user.UserId(),
+                DeliveryStatus: isChat ? DeliveryStatuses.Sent : DeliveryStatuses.Queued);
+            if (await store.AppendIfUnchangedAsync(id, reply, conversation.Version!, ct))
+            {
+                message = reply;
+            }
         }
 
-        if (conversation!.Status != ConversationStatus.Active)
+        if (message is null)
         {
-            return TypedResults.Problem("Accept the conversation before answering.", statusCode: 409);
+            return TypedResults.Problem("The conversation keeps changing; send the reply again.", statusCode: 409);
         }
 
-        var isChat = conversation.Channel == Channels.Chat;
-        if (!conversation.Reachable)
-        {
-            return TypedResults.Problem(
-                isChat ? "The caller has left the chat." : "The caller cannot be reached by SMS (they sent STOP).", statusCode: 409);
-        }
-
-        // A chat page fetches its replies itself: stored is sent. An SMS reply still has to be delivered.
-        var message = new ConversationMessage(
-            Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
-            MessageDirection.Outbound, new SensitiveText(text), time.GetUtcNow(), user.UserId(),
-            DeliveryStatus: isChat ? DeliveryStatuses.Sent : DeliveryStatuses.Queued);
-        await store.AppendAsync(id, message, providerMessageId: null, ct);
         if (isChat)
         {
             return TypedResults.Accepted($"/api/conversations/{id}", MessageView.From(message));

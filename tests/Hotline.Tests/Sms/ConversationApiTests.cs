@@ -210,6 +210,27 @@ public sealed class ConversationApiTests : IAsyncLifetime
         Assert.InRange(point.GetProperty("averageWaitSeconds").GetDouble(), 0, 60);
     }
 
+    [Fact]
+    public async Task A_reply_written_to_a_conversation_closed_a_moment_earlier_is_not_stored_and_the_counsellor_is_told()
+    {
+        var id = await IncomingRomanianConversationAsync();
+        using var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
+        (await ioana.PostAsync(Api($"conversations/{id}/accept"), null)).EnsureSuccessStatusCode();
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var asRead = (await store.FindAsync(id))!;
+
+        // The supervisor closes it between the counsellor's read and write.
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        (await sam.PostAsync(Api($"conversations/{id}/close"), null)).EnsureSuccessStatusCode();
+        var late = new ConversationMessage("late1", MessageDirection.Outbound, new Hotline.Privacy.SensitiveText("Sunteți acolo?"), DateTimeOffset.UtcNow, "ioana");
+
+        Assert.False(await store.AppendIfUnchangedAsync(id, late, asRead.Version!));
+        Assert.DoesNotContain(await store.MessagesAsync(id), m => m.Id == "late1");
+        var refused = await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "Sunteți acolo?" });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("closed; the reply was not sent", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private async Task<string> IncomingRomanianConversationAsync()
     {
         await new TwilioWebhookClient(_app).SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
