@@ -85,7 +85,9 @@ public sealed class ConversationAssigner(
                 }
             }
 
-            if (reservation == Reservation.Reserved)
+            // Give back the slot this attempt reserved, unless another attempt offered the conversation to the same
+            // counsellor meanwhile: that offer took the slot over (it found it "already held") and keeps it.
+            if (reservation == Reservation.Reserved && conversation?.AssignedTo != candidate.Counsellor.Id)
             {
                 await loads.ReleaseAsync(candidate.Counsellor.Id, conversationId, cancellationToken);
             }

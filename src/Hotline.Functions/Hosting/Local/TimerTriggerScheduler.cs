@@ -17,7 +17,9 @@ public sealed partial class TimerTriggerScheduler(
 {
     // A run that starts later than this after its scheduled time is reported as past due.
     private static readonly TimeSpan PastDueTolerance = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan LongestSingleDelay = TimeSpan.FromDays(1);
+    // Waits in short steps and looks at the clock after each, so a clock that jumps (an NTP correction, a test's
+    // fake clock moved while the wait was being set up) is noticed within a second.
+    private static readonly TimeSpan LongestSingleDelay = TimeSpan.FromSeconds(1);
 
     public static CrontabSchedule Parse(string functionName, string expression)
     {
