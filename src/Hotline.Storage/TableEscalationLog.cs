@@ -67,7 +67,19 @@ public sealed class TableEscalationLog(StorageAccount account, TimeProvider time
                 continue;
             }
 
-            entries.Add(new EscalationLogEntry(
+            entries.Add(ToEntry(e));
+        }
+
+        return (entries, head);
+    }
+
+    // An entity someone rewrote with other types still reads back, as an entry that cannot verify, so the check
+    // reports where the chain breaks instead of failing to read it.
+    private static EscalationLogEntry ToEntry(TableEntity e)
+    {
+        try
+        {
+            return new EscalationLogEntry(
                 e.GetInt64("Sequence") ?? -1,
                 e.GetDateTimeOffset("At") ?? default,
                 e.GetString("EscalationId") ?? string.Empty,
@@ -75,10 +87,14 @@ public sealed class TableEscalationLog(StorageAccount account, TimeProvider time
                 e.GetString("Actor") ?? string.Empty,
                 JsonSerializer.Deserialize<Dictionary<string, string>>(e.GetString("Details") ?? "{}") ?? [],
                 e.GetString("PreviousHash") ?? string.Empty,
-                e.GetString("Hash") ?? string.Empty));
+                e.GetString("Hash") ?? string.Empty);
         }
-
-        return (entries, head);
+        catch (Exception ex) when (ex is InvalidOperationException or JsonException or FormatException)
+        {
+            var sequence = long.TryParse(e.RowKey, out var fromKey) ? fromKey : -1;
+            return new EscalationLogEntry(sequence, default, string.Empty, (EscalationStep)(-1), string.Empty,
+                new Dictionary<string, string>(), string.Empty, "unreadable");
+        }
     }
 
     private static TableEntity ToEntity(EscalationLogEntry entry) => new(Partition, entry.Sequence.ToString("D19", CultureInfo.InvariantCulture))

@@ -109,6 +109,7 @@ public sealed class TableReferralStore(StorageAccount account) : IReferralStore
         ["SentAt"] = r.SentAt,
         ["AcknowledgeBy"] = r.AcknowledgeBy,
         ["AcknowledgedAt"] = r.AcknowledgedAt,
+        ["FailoverHandledAt"] = r.FailoverHandledAt,
     };
 
     private static Referral ToReferral(TableEntity e) => new()
@@ -122,6 +123,7 @@ public sealed class TableReferralStore(StorageAccount account) : IReferralStore
         SentAt = e.GetDateTimeOffset("SentAt"),
         AcknowledgeBy = e.GetDateTimeOffset("AcknowledgeBy"),
         AcknowledgedAt = e.GetDateTimeOffset("AcknowledgedAt"),
+        FailoverHandledAt = e.GetDateTimeOffset("FailoverHandledAt"),
         Version = e.ETag.ToString(),
     };
 }

@@ -198,6 +198,8 @@ public sealed class InboundMessageHandler(
         var stored = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
         if (!await store.AppendAsync(conversation.Id, stored, message.ProviderMessageId, cancellationToken))
         {
+            // A redelivery: if the first delivery marked an emergency and died before announcing it, finish that now.
+            await emergencies.EnsureAnnouncedAsync(conversation, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
             return new InboundOutcome(true, conversation.Id, null);
         }
 

@@ -37,6 +37,7 @@ public sealed class EmergencyRaiser(
     /// <summary>Raises the emergency on a stored conversation (unless it has one), then announces it.</summary>
     public async Task<Conversation> RaiseAsync(Conversation conversation, string source, string actor, CancellationToken cancellationToken = default)
     {
+        await EnsureAnnouncedAsync(conversation, source, actor, cancellationToken);
         for (var attempt = 0; attempt < 10 && conversation.EscalationId is null; attempt++)
         {
             var raised = Mark(conversation, source);
@@ -52,9 +53,21 @@ public sealed class EmergencyRaiser(
         return conversation;
     }
 
-    /// <summary>Logs the raising and alerts the supervisor on duty.</summary>
+    /// <summary>
+    /// Alerts the supervisor on duty, logs the raising, and last creates the escalation record, which marks the
+    /// announcement done. Interrupted half-way, it is completed by <see cref="EnsureAnnouncedAsync"/>; a supervisor
+    /// alerted twice is better than one never alerted.
+    /// </summary>
     public async Task AnnounceAsync(Conversation raised, string source, string actor, CancellationToken cancellationToken = default)
     {
+        await alerts.AlertAsync(new SupervisorAlert(raised.EscalationId!, raised.Id, $"possible emergency ({source})"), cancellationToken);
+        await log.AppendAsync(raised.EscalationId!, EscalationStep.Raised, actor, new Dictionary<string, string>
+        {
+            ["conversation"] = raised.Id,
+            ["source"] = source,
+            ["channel"] = raised.Channel,
+            ["language"] = raised.Language,
+        }, cancellationToken);
         await escalations.CreateAsync(new Escalation
         {
             Id = raised.EscalationId!,
@@ -64,13 +77,14 @@ public sealed class EmergencyRaiser(
             RaisedAt = raised.EmergencyAt ?? time.GetUtcNow(),
             Language = raised.Language,
         }, cancellationToken);
-        await log.AppendAsync(raised.EscalationId!, EscalationStep.Raised, actor, new Dictionary<string, string>
+    }
+
+    /// <summary>Completes an announcement that was interrupted (the conversation is marked, the record is missing).</summary>
+    public async Task EnsureAnnouncedAsync(Conversation conversation, string source, string actor, CancellationToken cancellationToken = default)
+    {
+        if (conversation.EscalationId is { } id && await escalations.FindAsync(id, cancellationToken) is null)
         {
-            ["conversation"] = raised.Id,
-            ["source"] = source,
-            ["channel"] = raised.Channel,
-            ["language"] = raised.Language,
-        }, cancellationToken);
-        await alerts.AlertAsync(new SupervisorAlert(raised.EscalationId!, raised.Id, $"possible emergency ({source})"), cancellationToken);
+            await AnnounceAsync(conversation, source, actor, cancellationToken);
+        }
     }
 }

@@ -54,7 +54,8 @@ public sealed record Escalation
     /// </summary>
     public IReadOnlyList<string> SendableTo(string agencyId) =>
         Consents.LastOrDefault(c => c.AgencyId == agencyId)?.Covers
-        ?? Exceptions.LastOrDefault(e => e.AgencyId == agencyId)?.Covers
+        // An exception holds only while the emergency is still of a kind that allows one.
+        ?? (Category is { } category && ExceptionCategories.Contains(category) ? Exceptions.LastOrDefault(e => e.AgencyId == agencyId)?.Covers : null)
         ?? [];
 }
 

@@ -63,6 +63,9 @@ public sealed record Referral
 
     public DateTimeOffset? AcknowledgedAt { get; init; }
 
+    /// <summary>When the deadline's consequences (failover, the supervisor's alert) were carried out.</summary>
+    public DateTimeOffset? FailoverHandledAt { get; init; }
+
     public string? Version { get; init; }
 
     public static string NewId() => "r-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(10));

@@ -9,51 +9,88 @@ public sealed class ReferralDeadlines(
     IReferralStore referrals, IEscalationStore escalations, IPartnerDirectory partners, ReferralDesk desk, IEscalationLog log,
     ISupervisorAlerts alerts, TimeProvider time)
 {
-    /// <summary>Handles every referral past its deadline; returns how many.</summary>
+    /// <summary>
+    /// Handles every referral past its deadline; returns how many. Each is handled on its own: one that fails is
+    /// tried again at the next check, and does not stop the others (the failures are reported together at the end).
+    /// </summary>
     public async Task<int> CheckAsync(CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
         var handled = 0;
+        var failures = new List<Exception>();
         var directory = (await partners.ListAsync(cancellationToken)).ToDictionary(p => p.Id, StringComparer.Ordinal);
-        foreach (var referral in await referrals.ListAsync(cancellationToken: cancellationToken))
+        var all = await referrals.ListAsync(cancellationToken: cancellationToken);
+        foreach (var referral in all)
         {
-            var agency = directory.GetValueOrDefault(referral.AgencyId);
-            var deadline = referral.Status switch
+            try
             {
-                ReferralStatuses.Sent => referral.AcknowledgeBy,
-                ReferralStatuses.Queued => referral.CreatedAt + (agency?.AckDeadline ?? PartnerAgency.DefaultAckDeadline),
-                _ => null,
-            };
-            if (deadline is null || deadline > now
-                || !await referrals.TryUpdateAsync(referral with { Status = ReferralStatuses.Overdue }, cancellationToken))
+                if (await HandleAsync(referral, directory.GetValueOrDefault(referral.AgencyId), all, now, cancellationToken))
+                {
+                    handled++;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                continue; // not due, or changed meanwhile (perhaps acknowledged): the next check sees it as it is now
+                failures.Add(e);
+            }
+        }
+
+        return failures.Count == 0 ? handled : throw new AggregateException("Some overdue referrals could not be handled yet.", failures);
+    }
+
+    private async Task<bool> HandleAsync(
+        Referral referral, PartnerAgency? agency, IReadOnlyList<Referral> all, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var deadline = referral.Status switch
+        {
+            ReferralStatuses.Sent => referral.AcknowledgeBy,
+            ReferralStatuses.Queued => referral.CreatedAt + (agency?.AckDeadline ?? PartnerAgency.DefaultAckDeadline),
+            _ => null,
+        };
+        if (deadline is not null && deadline <= now)
+        {
+            // First the mark and its log entry, then the consequences (which a later check completes if they fail).
+            var overdue = referral with { Status = ReferralStatuses.Overdue };
+            if (!await referrals.TryUpdateAsync(overdue, cancellationToken))
+            {
+                return false; // changed meanwhile (perhaps acknowledged): the next check sees it as it is now
             }
 
-            handled++;
             await log.AppendAsync(referral.EscalationId, EscalationStep.DeadlineMissed, "system", new Dictionary<string, string>
             {
                 ["referral"] = referral.Id, ["agency"] = referral.AgencyId, ["status"] = referral.Status,
             }, cancellationToken);
-
-            var escalation = await escalations.FindAsync(referral.EscalationId, cancellationToken);
-            var backup = agency?.BackupAgencyId;
-            var outcome = "no backup agency";
-            if (backup is not null)
-            {
-                var (decision, next) = await desk.ReferAsync(referral.EscalationId, backup, "system", cancellationToken);
-                outcome = decision == ReferralDecision.Queued ? $"sent to {backup}" : $"not sent to {backup}: no consent covers it";
-                await log.AppendAsync(referral.EscalationId, EscalationStep.FailedOver, "system", new Dictionary<string, string>
-                {
-                    ["referral"] = referral.Id, ["from"] = referral.AgencyId, ["to"] = backup,
-                    ["outcome"] = decision.ToString(), ["newReferral"] = next?.Id ?? string.Empty,
-                }, cancellationToken);
-            }
-
-            await alerts.AlertAsync(new SupervisorAlert(referral.EscalationId, escalation?.ConversationId ?? string.Empty,
-                $"referral {referral.Id} to {referral.AgencyId} not acknowledged in time; {outcome}"), cancellationToken);
+            referral = await referrals.FindAsync(referral.Id, cancellationToken) ?? overdue;
         }
 
-        return handled;
+        if (referral.Status != ReferralStatuses.Overdue || referral.FailoverHandledAt is not null)
+        {
+            return false;
+        }
+
+        var escalation = await escalations.FindAsync(referral.EscalationId, cancellationToken);
+        var backup = agency?.BackupAgencyId;
+        var outcome = "no backup agency";
+        if (backup is not null && all.Any(r => r.EscalationId == referral.EscalationId && r.AgencyId == backup))
+        {
+            outcome = $"{backup} already had it"; // no ping-pong between two agencies that back each other up
+        }
+        else if (backup is not null)
+        {
+            var (decision, next) = await desk.ReferAsync(referral.EscalationId, backup, "system", cancellationToken);
+            outcome = decision is ReferralDecision.Queued or ReferralDecision.AlreadyReferred
+                ? $"sent to {backup}"
+                : $"not sent to {backup}: no consent covers it";
+            await log.AppendAsync(referral.EscalationId, EscalationStep.FailedOver, "system", new Dictionary<string, string>
+            {
+                ["referral"] = referral.Id, ["from"] = referral.AgencyId, ["to"] = backup,
+                ["outcome"] = decision.ToString(), ["newReferral"] = next?.Id ?? string.Empty,
+            }, cancellationToken);
+        }
+
+        await alerts.AlertAsync(new SupervisorAlert(referral.EscalationId, escalation?.ConversationId ?? string.Empty,
+            $"referral {referral.Id} to {referral.AgencyId} not acknowledged in time; {outcome}"), cancellationToken);
+        await referrals.TryUpdateAsync(referral with { FailoverHandledAt = now }, cancellationToken);
+        return true;
     }
 }

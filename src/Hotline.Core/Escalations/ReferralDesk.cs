@@ -10,6 +10,9 @@ public enum ReferralDecision
 
     /// <summary>Neither the caller's consent nor a supervisor's exception covers this agency: nothing is sent.</summary>
     NotCovered,
+
+    /// <summary>A referral of this escalation to this agency is already on its way or awaiting receipt.</summary>
+    AlreadyReferred,
 }
 
 /// <summary>A referral to send (read by SendReferral).</summary>
@@ -75,6 +78,13 @@ public sealed class ReferralDesk(
         if (escalation.SendableTo(agencyId).Count == 0)
         {
             return (ReferralDecision.NotCovered, null);
+        }
+
+        // One referral at a time per agency (a double click, a retried request): the agency must not get two.
+        if ((await referrals.ListAsync(agencyId, cancellationToken)).FirstOrDefault(r =>
+                r.EscalationId == escalationId && r.Status is ReferralStatuses.Queued or ReferralStatuses.Sent) is { } pending)
+        {
+            return (ReferralDecision.AlreadyReferred, pending);
         }
 
         var referral = new Referral { Id = Referral.NewId(), EscalationId = escalationId, AgencyId = agencyId, CreatedAt = time.GetUtcNow(), CreatedBy = by };

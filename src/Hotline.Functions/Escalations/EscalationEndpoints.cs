@@ -49,6 +49,11 @@ public static partial class EscalationEndpoints
             return Problem(400, $"Each fact is at most {Escalation.MaxFactCharacters} characters.");
         }
 
+        if (request?.Indicators?.FirstOrDefault(i => !Hotline.Conversations.Intake.ForcedLabourIndicators.Contains(i)) is { } unknown)
+        {
+            return Problem(400, $"'{unknown}' is not one of the indicators: {string.Join(", ", Hotline.Conversations.Intake.ForcedLabourIndicators)}.");
+        }
+
         if (!ConversationIds.IsValid(id) || await store.FindAsync(id, ct) is not { } conversation)
         {
             return Problem(404, "No such conversation.");
@@ -64,11 +69,16 @@ public static partial class EscalationEndpoints
         {
             var escalation = await escalations.FindAsync(conversation.EscalationId!, ct)
                 ?? throw new InvalidOperationException("The escalation record is missing.");
+            // Field by field: what the request leaves out (or empty) keeps what was recorded before.
+            var facts = request?.Facts;
             var assessed = escalation with
             {
                 Category = request?.Category ?? escalation.Category,
-                Facts = request?.Facts ?? escalation.Facts,
-                Indicators = request?.Indicators?.Distinct().ToList() ?? escalation.Indicators,
+                Facts = new EmergencyFacts(
+                    Blank(facts?.Location) ?? escalation.Facts.Location,
+                    Blank(facts?.Happening) ?? escalation.Facts.Happening,
+                    Blank(facts?.AtRisk) ?? escalation.Facts.AtRisk),
+                Indicators = request?.Indicators is { Count: > 0 } ticked ? ticked.Distinct().ToList() : escalation.Indicators,
             };
             if (await escalations.TryUpdateAsync(assessed, ct))
             {
@@ -91,9 +101,11 @@ public static partial class EscalationEndpoints
         IPartnerDirectory partners, ReferralDesk desk, TimeProvider time, CancellationToken ct)
     {
         if (request is null || string.IsNullOrWhiteSpace(request.AgencyId) || request.How is not ("verbal" or "typed")
-            || string.IsNullOrWhiteSpace(request.GivenBy) || request.Covers is not { Count: > 0 } covers || covers.Any(c => !ReferralFields.All.Contains(c)))
+            || request.GivenBy is not ("caller" or "parent-or-guardian")
+            || request.Covers is not { Count: > 0 } covers || covers.Any(c => !ReferralFields.All.Contains(c)))
         {
-            return Problem(400, $"A consent needs 'agencyId', 'givenBy', 'how' (verbal or typed) and 'covers' (some of: {string.Join(", ", ReferralFields.All)}).");
+            return Problem(400, "A consent needs 'agencyId', 'givenBy' (caller or parent-or-guardian), 'how' (verbal or typed) and " +
+                $"'covers' (some of: {string.Join(", ", ReferralFields.All)}).");
         }
 
         var (_, problem) = await AccessibleAsync(id, user, escalations, store, ct);
@@ -116,9 +128,10 @@ public static partial class EscalationEndpoints
         ReferralDesk desk, TimeProvider time, CancellationToken ct)
     {
         if (request is null || string.IsNullOrWhiteSpace(request.AgencyId) || string.IsNullOrWhiteSpace(request.Reason)
+            || request.Reason.Length > Escalation.MaxFactCharacters
             || request.Covers is not { Count: > 0 } covers || covers.Any(c => !ReferralFields.All.Contains(c)))
         {
-            return Problem(400, "An exception needs 'agencyId', a 'reason' and 'covers'.");
+            return Problem(400, $"An exception needs 'agencyId', a 'reason' (at most {Escalation.MaxFactCharacters} characters) and 'covers'.");
         }
 
         if (await escalations.FindAsync(id, ct) is not { } escalation)
@@ -160,6 +173,7 @@ public static partial class EscalationEndpoints
         {
             ReferralDecision.Queued => TypedResults.Accepted($"/api/referrals/{referral!.Id}", referral),
             ReferralDecision.NoSuchAgency => Problem(404, "No such partner agency."),
+            ReferralDecision.AlreadyReferred => Problem(409, $"A referral to this agency is already on its way or awaiting receipt ({referral!.Id})."),
             ReferralDecision.NotCovered => Problem(409,
                 "Neither the caller's consent nor a supervisor's approved exception covers this agency: nothing was sent."),
             _ => Problem(404, "No such escalation."),
@@ -174,9 +188,16 @@ public static partial class EscalationEndpoints
             return Problem(400, "The agency id must be 1-40 lower-case letters, digits or '-'.");
         }
 
-        if (agency is null || string.IsNullOrWhiteSpace(agency.Name) || agency.WebhookUrl is not { Scheme: "https" or "http" })
+        // Referrals carry personal data: https only (plain http only to this machine, for local trials).
+        if (agency is null || string.IsNullOrWhiteSpace(agency.Name)
+            || agency.WebhookUrl is not { IsAbsoluteUri: true } url || !(url.Scheme == "https" || (url.Scheme == "http" && url.IsLoopback)))
         {
-            return Problem(400, "A partner needs a 'name' and an absolute 'webhookUrl'.");
+            return Problem(400, "A partner needs a 'name' and an https 'webhookUrl'.");
+        }
+
+        if (agency.BackupAgencyId == agencyId)
+        {
+            return Problem(400, "An agency cannot be its own backup.");
         }
 
         var saved = agency with
@@ -189,8 +210,22 @@ public static partial class EscalationEndpoints
         return TypedResults.Ok(saved);
     }
 
-    internal static async Task<Ok<IReadOnlyList<Referral>>> ListReferralsAsync(ClaimsPrincipal user, IReferralStore referrals, CancellationToken ct) =>
-        TypedResults.Ok(await referrals.ListAsync(user.IsInRole(Roles.Supervisor) ? null : user.UserId(), ct));
+    internal static async Task<Results<Ok<IReadOnlyList<ReferralView>>, ProblemHttpResult>> ListReferralsAsync(
+        ClaimsPrincipal user, IReferralStore referrals, CancellationToken ct)
+    {
+        if (user.IsInRole(Roles.Supervisor))
+        {
+            return TypedResults.Ok<IReadOnlyList<ReferralView>>((await referrals.ListAsync(null, ct)).Select(r => ReferralView.From(r, r.CreatedBy)).ToList());
+        }
+
+        // A partner is its agency id; a token without one sees nothing rather than everything.
+        if (user.UserId() is not { Length: > 0 } agency)
+        {
+            return Problem(403, "The token names no agency.");
+        }
+
+        return TypedResults.Ok<IReadOnlyList<ReferralView>>((await referrals.ListAsync(agency, ct)).Select(r => ReferralView.From(r, null)).ToList());
+    }
 
     /// <summary>
     /// The agency confirms receipt: with a partner token whose user is the agency, or a request signed with the agency's
@@ -207,21 +242,14 @@ public static partial class EscalationEndpoints
 
         if (user.IsInRole(Roles.Partner))
         {
-            if (user.UserId() != referral.AgencyId)
+            if (user.UserId() is not { Length: > 0 } agency || agency != referral.AgencyId)
             {
                 return Problem(403, "This referral is addressed to another agency.");
             }
         }
-        else
+        else if (!await IsSignedAckAsync(request, referral, secrets, time.GetUtcNow(), ct))
         {
-            using var reader = new StreamReader(request.Body);
-            var body = await reader.ReadToEndAsync(ct);
-            var secret = await secrets.GetAsync(PartnerAgency.SecretNameFor(referral.AgencyId), ct);
-            if (!StandardWebhooks.IsValid(secret, request.Headers[StandardWebhooks.IdHeader], request.Headers[StandardWebhooks.TimestampHeader],
-                    request.Headers[StandardWebhooks.SignatureHeader], body, time.GetUtcNow()))
-            {
-                return Problem(401, "Acknowledge with a partner token, or sign the request with your agency's webhook secret (Standard Webhooks).");
-            }
+            return Problem(401, "Acknowledge with a partner token, or with a body {\"referralId\": \"<id>\"} signed with your agency's webhook secret (Standard Webhooks).");
         }
 
         for (var attempt = 0; attempt < 5 && referral.AcknowledgedAt is null; attempt++)
@@ -238,6 +266,39 @@ public static partial class EscalationEndpoints
         }
 
         return TypedResults.Ok(referral);
+    }
+
+    // The signature covers the body, and the body must name this referral: a signed ack cannot be replayed on another.
+    private static async Task<bool> IsSignedAckAsync(HttpRequest request, Referral referral, ISecretStore secrets, DateTimeOffset now, CancellationToken ct)
+    {
+        using var reader = new StreamReader(request.Body);
+        var body = await reader.ReadToEndAsync(ct);
+        string secret;
+        try
+        {
+            secret = await secrets.GetAsync(PartnerAgency.SecretNameFor(referral.AgencyId), ct);
+        }
+        catch (SecretNotFoundException)
+        {
+            return false;
+        }
+
+        if (!StandardWebhooks.IsValid(secret, request.Headers[StandardWebhooks.IdHeader], request.Headers[StandardWebhooks.TimestampHeader],
+                request.Headers[StandardWebhooks.SignatureHeader], body, now))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && json.RootElement.TryGetProperty("referralId", out var named) && named.GetString() == referral.Id;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     private static async Task<(Escalation? Escalation, ProblemHttpResult? Problem)> AccessibleAsync(
@@ -259,6 +320,8 @@ public static partial class EscalationEndpoints
 
     private static ProblemHttpResult Problem(int status, string reason) => TypedResults.Problem(reason, statusCode: status);
 
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
     [GeneratedRegex("^[a-z0-9-]{1,40}$")]
     private static partial Regex AgencyIdPattern();
 }
@@ -270,6 +333,15 @@ public sealed record ConsentRequest(string? AgencyId, string? GivenBy, string? H
 public sealed record ExceptionRequest(string? AgencyId, string? Reason, IReadOnlyList<string>? Covers);
 
 public sealed record ReferRequest(string? AgencyId);
+
+/// <summary>A referral as listed: partners do not see which counsellor sent it.</summary>
+public sealed record ReferralView(
+    string Id, string EscalationId, string AgencyId, string Status, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? SentAt,
+    DateTimeOffset? AcknowledgeBy, DateTimeOffset? AcknowledgedAt)
+{
+    public static ReferralView From(Referral r, string? createdBy) =>
+        new(r.Id, r.EscalationId, r.AgencyId, r.Status, r.CreatedAt, createdBy, r.SentAt, r.AcknowledgeBy, r.AcknowledgedAt);
+}
 
 public sealed record EscalationView(
     string Id, string ConversationId, string Source, string RaisedBy, DateTimeOffset RaisedAt, string? Category, EmergencyFacts Facts,

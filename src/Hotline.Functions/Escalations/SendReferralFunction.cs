@@ -63,7 +63,8 @@ public sealed class SendReferralFunction(
             using var response = await clients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
             failure = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.CircuitBreaker.BrokenCircuitException
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+                                  or Polly.CircuitBreaker.BrokenCircuitException
                                   or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             failure = e.GetType().Name;
@@ -105,7 +106,15 @@ public sealed class SendReferralFunction(
         var text = $"Hotline referral {message.ReferralId} has been delivered to your system. Please acknowledge within {agency.AckDeadline.TotalMinutes:0} minutes.";
         foreach (var phone in agency.AlertPhones)
         {
-            await sms.SendAsync(phone, alerts.FromNumber, text, cancellationToken);
+            try
+            {
+                await sms.SendAsync(phone, alerts.FromNumber, text, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The referral itself arrived; one phone's failure must not keep the others from being told.
+                logger.LogError(e, "Referral {ReferralId}: the duty phone alert to agency {AgencyId} could not be sent.", message.ReferralId, agency.Id);
+            }
         }
     }
 }

@@ -21,13 +21,23 @@ public static class StandardWebhooks
     /// <summary>Whether one of the signatures is right and the timestamp within <see cref="Tolerance"/> of now.</summary>
     public static bool IsValid(string secret, string? id, string? timestamp, string? signatures, string body, DateTimeOffset now)
     {
+        var nowSeconds = now.ToUnixTimeSeconds();
         if (string.IsNullOrEmpty(id) || !long.TryParse(timestamp, out var seconds) || string.IsNullOrEmpty(signatures)
-            || (now - DateTimeOffset.FromUnixTimeSeconds(seconds)).Duration() > Tolerance)
+            || Math.Abs(nowSeconds - (double)seconds) > Tolerance.TotalSeconds)
         {
             return false;
         }
 
-        var expected = Encoding.ASCII.GetBytes(Sign(secret, id, seconds, body));
+        byte[] expected;
+        try
+        {
+            expected = Encoding.ASCII.GetBytes(Sign(secret, id, seconds, body));
+        }
+        catch (FormatException)
+        {
+            return false; // a malformed secret signs nothing
+        }
+
         return signatures.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Any(s => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(s), expected));
     }

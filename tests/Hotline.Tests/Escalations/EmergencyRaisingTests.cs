@@ -96,6 +96,30 @@ public sealed class EmergencyRaisingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_emergency_marked_but_never_announced_is_announced_when_the_message_is_redelivered()
+    {
+        // The state a delivery leaves when it dies after storing the marked conversation, before the alert and log.
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var pseudonym = await _app.Services.GetRequiredService<CallerPseudonymizer>().PseudonymOfAsync(Caller);
+        var id = ConversationIds.New();
+        var escalationId = EscalationIds.New();
+        var now = DateTimeOffset.UtcNow;
+        await store.LinkCallerAsync(pseudonym, id, "ro", null);
+        var sid = TwilioWebhookClient.NewMessageSid();
+        await store.CreateAsync(
+            new Conversation { Id = id, Channel = Channels.Sms, Language = "ro", CallerPseudonym = pseudonym, CreatedAt = now, LastMessageAt = now, EmergencyAt = now, EscalationId = escalationId },
+            new ConversationMessage("m1", MessageDirection.Inbound, new SensitiveText("m-au închis"), now), sid);
+
+        // Twilio redelivers the same message.
+        await new TwilioWebhookClient(_app).SendSmsAsync(Caller, "m-au închis", sid);
+
+        Assert.NotNull(await _app.Services.GetRequiredService<IEscalationStore>().FindAsync(escalationId));
+        Assert.Contains((await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync()).Entries, e => e.EscalationId == escalationId && e.Step == EscalationStep.Raised);
+        await Eventually.TrueAsync(() => _twilio.Sent.Any(s => s.To == SupervisorPhone && s.Body.Contains(id, StringComparison.Ordinal)), "the supervisor alert");
+        Assert.Single(await store.MessagesAsync(id)); // still stored once
+    }
+
+    [Fact]
     public async Task A_danger_phrase_in_a_later_message_raises_the_open_conversation()
     {
         var twilio = new TwilioWebhookClient(_app);

@@ -110,6 +110,8 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await other.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
         Assert.Empty((await other.GetFromJsonAsync<JsonElement>(Api("referrals"))).EnumerateArray());
         Assert.Equal(HttpStatusCode.Unauthorized, (await _app.Http.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignedAckAsync(referralId, Secret, naming: "r-00000000000000000000")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignedAckAsync(referralId, "whsec_" + Convert.ToBase64String(new byte[32]))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await SignedAckAsync(referralId, Secret)).StatusCode);
         using var laStrada = await StaffTokens.ClientForAsync(_app, "la-strada", "partner");
         Assert.Equal(HttpStatusCode.OK, (await laStrada.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
@@ -334,6 +336,37 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
     }
 
+    [Fact]
+    public async Task A_second_referral_to_the_same_agency_is_refused_and_a_reassessment_keeps_what_was_recorded_and_an_exception_lapses_with_its_category()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("violence-now");
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        (await sam.PostAsJsonAsync(Api($"escalations/{escalationId}/exception"), new
+        {
+            agencyId = "la-strada", reason = "Shots heard on the call", covers = new[] { "category", "location" },
+        })).EnsureSuccessStatusCode();
+
+        // Reassessing only the category keeps the facts and indicators recorded before.
+        var conversationId = (await _app.Services.GetRequiredService<IEscalationStore>().FindAsync(escalationId))!.ConversationId;
+        var reassessed = await (await ioana.PostAsJsonAsync(Api($"conversations/{conversationId}/emergency"), new { category = "other", facts = new { location = "" } }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Depozit lângă Arad, strada Fabricii", reassessed.GetProperty("facts").GetProperty("location").GetString());
+        Assert.Equal(["restriction-of-movement"], reassessed.GetProperty("indicators").EnumerateArray().Select(i => i.GetString()));
+
+        // "other" allows no exception: the approval no longer lets anything go.
+        Assert.Equal(HttpStatusCode.Conflict, (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" })).StatusCode);
+        (await ioana.PostAsJsonAsync(Api($"conversations/{conversationId}/emergency"), new { category = "violence-now" })).EnsureSuccessStatusCode();
+
+        var first = await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" });
+        var second = await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" });
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Contains("already on its way", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Status == 200)), "the delivery");
+        await Task.Delay(300);
+        Assert.Single(_partner.Received);
+    }
+
     private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();
 
     private ReferralDeadlines DeadlinesAt(TimeSpan later) => new(
@@ -363,18 +396,18 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         return (ioana, escalationId);
     }
 
-    private async Task<HttpResponseMessage> SignedAckAsync(string referralId, string secret)
+    private async Task<HttpResponseMessage> SignedAckAsync(string referralId, string secret, string? naming = null)
     {
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        const string Body = "{}";
+        var body = JsonSerializer.Serialize(new { referralId = naming ?? referralId });
         using var request = new HttpRequestMessage(HttpMethod.Post, Api($"referrals/{referralId}/ack"))
         {
-            Content = new StringContent(Body, System.Text.Encoding.UTF8, "application/json"),
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
         };
         var id = "ack-" + referralId;
         request.Headers.Add(StandardWebhooks.IdHeader, id);
         request.Headers.Add(StandardWebhooks.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add(StandardWebhooks.SignatureHeader, StandardWebhooks.Sign(secret, id, timestamp, Body));
+        request.Headers.Add(StandardWebhooks.SignatureHeader, StandardWebhooks.Sign(secret, id, timestamp, body));
         return await _app.Http.SendAsync(request);
     }
 

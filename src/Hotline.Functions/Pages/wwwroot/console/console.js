@@ -187,7 +187,14 @@
     const how = el('select', { id: 'consent-how' }, el('option', { value: 'verbal', text: 'said so' }), el('option', { value: 'typed', text: 'wrote so' }));
     const covers = ['category', 'location', 'happening', 'atRisk', 'language', 'callback'];
     let escalationId = c.escalationId || null;
-    const run = (fn) => async (e) => { e.preventDefault(); try { status.textContent = await fn(); } catch (err) { status.textContent = err.message; } };
+    // One request at a time per form: a double click must not send a referral twice.
+    const run = (fn) => async (e) => {
+      e.preventDefault();
+      const button = e.target.querySelector('button[type=submit]');
+      if (button.disabled) return;
+      button.disabled = true;
+      try { status.textContent = await fn(); } catch (err) { status.textContent = err.message; } finally { button.disabled = false; }
+    };
     api('GET', '/api/partners').then((partners) => agency.replaceChildren(...partners.map((p) => el('option', { value: p.id, text: p.name + ' (' + p.id + ')' })))).catch(() => {});
     return el('details', { class: 'emergency', open: !!c.escalationId },
       el('summary', { text: 'Emergency' }),
