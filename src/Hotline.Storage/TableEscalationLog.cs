@@ -1,8 +1,11 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Hotline.Escalations;
+using Hotline.Secrets;
 
 namespace Hotline.Storage;
 
@@ -11,8 +14,12 @@ namespace Hotline.Storage;
 /// so stored order is chain order) and a "head" entity naming the last entry. An entry and the head's move are one
 /// entity group transaction guarded by the head's ETag, so concurrent writers never fork the chain or reuse a number.
 /// </summary>
-public sealed class TableEscalationLog(StorageAccount account, TimeProvider time) : IEscalationLog
+/// The head is sealed with a key from the secret store: without the key, nobody can rebuild the chain after an edit
+/// (or cut its tail) and leave a head that verifies.
+public sealed class TableEscalationLog(StorageAccount account, ISecretStore secrets, TimeProvider time) : IEscalationLog
 {
+    public static readonly SecretDefinition SealKeySecret = new("EscalationLogKey", GeneratedBytes: 32);
+
     private const string Partition = "chain";
     private const string HeadRow = "head";
     private const int MaxAttempts = 20;
@@ -36,7 +43,10 @@ public sealed class TableEscalationLog(StorageAccount account, TimeProvider time
             var entry = new EscalationLogEntry(sequence + 1, at, escalationId, step, actor, details, previous, string.Empty);
             entry = entry with { Hash = EscalationChain.HashOf(entry.Sequence, entry.At, escalationId, step, actor, details, previous) };
 
-            var newHead = new TableEntity(Partition, HeadRow) { ["Sequence"] = entry.Sequence, ["Hash"] = entry.Hash };
+            var newHead = new TableEntity(Partition, HeadRow)
+            {
+                ["Sequence"] = entry.Sequence, ["Hash"] = entry.Hash, ["Seal"] = await SealAsync(entry.Sequence, entry.Hash, cancellationToken),
+            };
             TableTransactionAction moveHead = head.HasValue
                 ? new(TableTransactionActionType.UpdateReplace, newHead, head.Value!.ETag)
                 : new(TableTransactionActionType.Add, newHead);
@@ -63,7 +73,11 @@ public sealed class TableEscalationLog(StorageAccount account, TimeProvider time
         {
             if (e.RowKey == HeadRow)
             {
-                head = (e.GetInt64("Sequence") ?? 0, e.GetString("Hash") ?? string.Empty);
+                var (sequence, hash) = (e.GetInt64("Sequence") ?? 0, e.GetString("Hash") ?? string.Empty);
+                var expected = await SealAsync(sequence, hash, cancellationToken);
+                var sealedHere = e.GetString("Seal") is { } seal
+                    && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(seal), Encoding.ASCII.GetBytes(expected));
+                head = (sequence, sealedHere ? hash : EscalationChain.UnsealedPrefix + hash);
                 continue;
             }
 
@@ -95,6 +109,12 @@ public sealed class TableEscalationLog(StorageAccount account, TimeProvider time
             return new EscalationLogEntry(sequence, default, string.Empty, (EscalationStep)(-1), string.Empty,
                 new Dictionary<string, string>(), string.Empty, "unreadable");
         }
+    }
+
+    private async Task<string> SealAsync(long sequence, string hash, CancellationToken cancellationToken)
+    {
+        var key = Convert.FromBase64String(await secrets.GetAsync(SealKeySecret.Name, cancellationToken));
+        return Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{sequence}.{hash}")));
     }
 
     private static TableEntity ToEntity(EscalationLogEntry entry) => new(Partition, entry.Sequence.ToString("D19", CultureInfo.InvariantCulture))

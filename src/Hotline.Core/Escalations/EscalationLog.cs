@@ -58,6 +58,9 @@ public static class EscalationChain
     /// <summary>The "previous hash" of the first entry.</summary>
     public static readonly string Genesis = new('0', 64);
 
+    /// <summary>Marks a head whose seal (the store's keyed signature) does not verify.</summary>
+    public const string UnsealedPrefix = "unsealed:";
+
     /// <summary>SHA-256 over a canonical form of the entry's content and the previous hash, lower-case hex.</summary>
     public static string HashOf(
         long sequence, DateTimeOffset at, string escalationId, EscalationStep step, string actor,
@@ -104,6 +107,12 @@ public static class EscalationChain
             }
 
             previous = e.Hash;
+        }
+
+        if (head is { } h0 && h0.Hash.StartsWith(UnsealedPrefix, StringComparison.Ordinal))
+        {
+            return new(false, entries.Count, h0.Sequence,
+                "the log's head is not sealed with this hotline's key: the chain may have been rebuilt or cut");
         }
 
         var last = entries.Count == 0 ? ((long Sequence, string Hash)?)null : (entries[^1].Sequence, entries[^1].Hash);

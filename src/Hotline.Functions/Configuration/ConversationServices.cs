@@ -46,6 +46,7 @@ public static class ConversationServices
         services.AddSingleton<IConversationStore, TableConversationStore>();
         services.AddSingleton<ICounsellorLoads, TableCounsellorLoads>();
         services.AddSingleton<IContactStatistics, TableContactStatistics>();
+        services.AddSecret(TableEscalationLog.SealKeySecret);
         services.AddSingleton<Hotline.Escalations.IEscalationLog, TableEscalationLog>();
         services.AddSingleton(Hotline.Functions.Escalations.AlertSettings.Read(configuration));
         services.AddSingleton<Hotline.Escalations.ISupervisorAlerts, Hotline.Functions.Escalations.QueuedSupervisorAlerts>();

@@ -91,6 +91,35 @@ public sealed class EscalationLogTests : IAsyncLifetime
         Assert.Contains("after 4 are missing", result.Problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_chain_rebuilt_after_an_edit_is_caught_because_the_head_is_sealed_with_a_key()
+    {
+        await AppendFiveAsync();
+        // Edit entry 3, then recompute every hash after it and move the head, as someone without the key would.
+        var (entries, _) = await Log.ReadAsync();
+        var previous = entries[1].Hash;
+        foreach (var entry in entries.Skip(2))
+        {
+            var actor = entry.Sequence == 3 ? "supervisor:someone-else" : entry.Actor;
+            var hash = EscalationChain.HashOf(entry.Sequence, entry.At, entry.EscalationId, entry.Step, actor, entry.Details, previous);
+            var stored = (await Table.GetEntityAsync<TableEntity>("chain", Row(entry.Sequence))).Value;
+            stored["Actor"] = actor;
+            stored["PreviousHash"] = previous;
+            stored["Hash"] = hash;
+            await Table.UpdateEntityAsync(stored, stored.ETag, TableUpdateMode.Replace);
+            previous = hash;
+        }
+
+        var head = (await Table.GetEntityAsync<TableEntity>("chain", "head")).Value;
+        head["Hash"] = previous;
+        await Table.UpdateEntityAsync(head, head.ETag, TableUpdateMode.Replace);
+
+        var result = await VerifyAsync();
+
+        Assert.False(result.Intact);
+        Assert.Contains("not sealed with this hotline's key", result.Problem, StringComparison.Ordinal);
+    }
+
     private async Task AppendFiveAsync()
     {
         foreach (var step in new[] { EscalationStep.Raised, EscalationStep.ConsentRecorded, EscalationStep.Sent, EscalationStep.Acknowledged, EscalationStep.Closed })
