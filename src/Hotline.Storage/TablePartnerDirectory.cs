@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
 using Hotline.Escalations;
 
@@ -54,76 +53,4 @@ public sealed class TablePartnerDirectory(StorageAccount account) : IPartnerDire
         JsonSerializer.Deserialize<List<string>>(e.GetString("AlertPhones") ?? "[]") ?? [],
         e.GetString("BackupAgencyId"),
         TimeSpan.FromSeconds(e.GetInt64("AckDeadlineSeconds") ?? (long)PartnerAgency.DefaultAckDeadline.TotalSeconds));
-}
-
-/// <summary>Referrals in <c>Referrals</c> (one partition; a referral holds ids and times only, no personal data).</summary>
-public sealed class TableReferralStore(StorageAccount account) : IReferralStore
-{
-    private const string Partition = "referral";
-
-    private TableClient Table => account.Table(TableNames.Referrals);
-
-    public async Task<Referral?> FindAsync(string referralId, CancellationToken cancellationToken = default)
-    {
-        var response = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, referralId, cancellationToken: cancellationToken);
-        return response.HasValue ? ToReferral(response.Value!) : null;
-    }
-
-    public async Task CreateAsync(Referral referral, CancellationToken cancellationToken = default) =>
-        await Table.AddEntityAsync(ToEntity(referral), cancellationToken);
-
-    public async Task<bool> TryUpdateAsync(Referral referral, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await Table.UpdateEntityAsync(ToEntity(referral), new ETag(referral.Version!), TableUpdateMode.Replace, cancellationToken);
-            return true;
-        }
-        catch (RequestFailedException e) when (e.Status is 412 or 404)
-        {
-            return false;
-        }
-    }
-
-    public async Task<IReadOnlyList<Referral>> ListAsync(string? agencyId = null, CancellationToken cancellationToken = default)
-    {
-        var query = agencyId is null
-            ? Table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition, cancellationToken: cancellationToken)
-            : Table.QueryAsync<TableEntity>(x => x.PartitionKey == Partition && x.GetString("AgencyId") == agencyId, cancellationToken: cancellationToken);
-        var result = new List<Referral>();
-        await foreach (var e in query)
-        {
-            result.Add(ToReferral(e));
-        }
-
-        return result;
-    }
-
-    private static TableEntity ToEntity(Referral r) => new(Partition, r.Id)
-    {
-        ["EscalationId"] = r.EscalationId,
-        ["AgencyId"] = r.AgencyId,
-        ["Status"] = r.Status,
-        ["CreatedAt"] = r.CreatedAt,
-        ["CreatedBy"] = r.CreatedBy,
-        ["SentAt"] = r.SentAt,
-        ["AcknowledgeBy"] = r.AcknowledgeBy,
-        ["AcknowledgedAt"] = r.AcknowledgedAt,
-        ["FailoverHandledAt"] = r.FailoverHandledAt,
-    };
-
-    private static Referral ToReferral(TableEntity e) => new()
-    {
-        Id = e.RowKey,
-        EscalationId = e.GetString("EscalationId")!,
-        AgencyId = e.GetString("AgencyId")!,
-        Status = e.GetString("Status") ?? ReferralStatuses.Queued,
-        CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? default,
-        CreatedBy = e.GetString("CreatedBy"),
-        SentAt = e.GetDateTimeOffset("SentAt"),
-        AcknowledgeBy = e.GetDateTimeOffset("AcknowledgeBy"),
-        AcknowledgedAt = e.GetDateTimeOffset("AcknowledgedAt"),
-        FailoverHandledAt = e.GetDateTimeOffset("FailoverHandledAt"),
-        Version = e.ETag.ToString(),
-    };
 }

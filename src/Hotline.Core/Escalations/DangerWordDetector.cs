@@ -17,7 +17,8 @@ public sealed class DangerWordDetector
             .Select(Normalize)
             .Where(p => p.Length > 0)
             .Distinct(StringComparer.Ordinal)
-            .Select(p => (p, p.Any(IsHan)))
+            // Whole-word phrases are kept padded with spaces, so matching a message allocates nothing per phrase.
+            .Select(p => p.Any(IsHan) ? (p, true) : (" " + p + " ", false))
             .ToList();
 
     public int Count => _phrases.Count;
@@ -29,9 +30,9 @@ public sealed class DangerWordDetector
         var padded = " " + normalized + " ";
         foreach (var (phrase, anywhere) in _phrases)
         {
-            if (anywhere ? normalized.Contains(phrase, StringComparison.Ordinal) : padded.Contains(" " + phrase + " ", StringComparison.Ordinal))
+            if ((anywhere ? normalized : padded).Contains(phrase, StringComparison.Ordinal))
             {
-                return phrase;
+                return anywhere ? phrase : phrase.Trim();
             }
         }
 

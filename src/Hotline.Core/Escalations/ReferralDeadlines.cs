@@ -19,12 +19,11 @@ public sealed class ReferralDeadlines(
         var handled = 0;
         var failures = new List<Exception>();
         var directory = (await partners.ListAsync(cancellationToken)).ToDictionary(p => p.Id, StringComparer.Ordinal);
-        var all = await referrals.ListAsync(cancellationToken: cancellationToken);
-        foreach (var referral in all)
+        foreach (var referral in await referrals.ListUnsettledAsync(cancellationToken))
         {
             try
             {
-                if (await HandleAsync(referral, directory.GetValueOrDefault(referral.AgencyId), all, now, cancellationToken))
+                if (await HandleAsync(referral, directory.GetValueOrDefault(referral.AgencyId), now, cancellationToken))
                 {
                     handled++;
                 }
@@ -39,7 +38,7 @@ public sealed class ReferralDeadlines(
     }
 
     private async Task<bool> HandleAsync(
-        Referral referral, PartnerAgency? agency, IReadOnlyList<Referral> all, DateTimeOffset now, CancellationToken cancellationToken)
+        Referral referral, PartnerAgency? agency, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var deadline = referral.Status switch
         {
@@ -71,7 +70,8 @@ public sealed class ReferralDeadlines(
         var escalation = await escalations.FindAsync(referral.EscalationId, cancellationToken);
         var backup = agency?.BackupAgencyId;
         var outcome = "no backup agency";
-        if (backup is not null && all.Any(r => r.EscalationId == referral.EscalationId && r.AgencyId == backup))
+        if (backup is not null
+            && (await referrals.ListAsync(backup, cancellationToken)).Any(r => r.EscalationId == referral.EscalationId))
         {
             outcome = $"{backup} already had it"; // no ping-pong between two agencies that back each other up
         }

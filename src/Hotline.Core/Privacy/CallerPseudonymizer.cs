@@ -14,22 +14,21 @@ public sealed class CallerPseudonymizer(ISecretStore secrets)
 {
     public static readonly SecretDefinition KeySecret = new("CallerPseudonymKey", GeneratedBytes: 32);
 
-    public async ValueTask<string> PseudonymOfAsync(string phoneNumber, CancellationToken cancellationToken = default)
-    {
-        var key = Convert.FromBase64String(await secrets.GetAsync(KeySecret.Name, cancellationToken));
-        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(PhoneNumberNormalizer.Normalize(phoneNumber)));
-        // 120 bits, lower-case base32: short enough to read out, far too long to collide.
-        return "p-" + Base32.Encode(mac.AsSpan(0, 15)).ToLowerInvariant();
-    }
+    public ValueTask<string> PseudonymOfAsync(string phoneNumber, CancellationToken cancellationToken = default) =>
+        PseudonymOfInputAsync(PhoneNumberNormalizer.Normalize(phoneNumber), cancellationToken);
 
     /// <summary>
     /// The pseudonym of an anonymous chat session, from its random token: the same token always gives the same
     /// pseudonym, and it can never equal a phone number's (the input is kept apart by a prefix).
     /// </summary>
-    public async ValueTask<string> PseudonymOfSessionAsync(string sessionToken, CancellationToken cancellationToken = default)
+    public ValueTask<string> PseudonymOfSessionAsync(string sessionToken, CancellationToken cancellationToken = default) =>
+        PseudonymOfInputAsync("chat-session:" + sessionToken, cancellationToken);
+
+    private async ValueTask<string> PseudonymOfInputAsync(string input, CancellationToken cancellationToken)
     {
         var key = Convert.FromBase64String(await secrets.GetAsync(KeySecret.Name, cancellationToken));
-        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("chat-session:" + sessionToken));
+        var mac = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(input));
+        // 120 bits, lower-case base32: short enough to read out, far too long to collide.
         return "p-" + Base32.Encode(mac.AsSpan(0, 15)).ToLowerInvariant();
     }
 

@@ -1,0 +1,55 @@
+namespace Hotline.Escalations;
+
+public static class ReferralStatuses
+{
+    public const string Queued = "queued";
+    public const string Sent = "sent";
+    public const string Acknowledged = "acknowledged";
+
+    /// <summary>Not acknowledged (or not delivered) within the agency's deadline; failed over where possible.</summary>
+    public const string Overdue = "overdue";
+}
+
+/// <summary>One referral of an escalation to one agency, and how far it got.</summary>
+public sealed record Referral
+{
+    public required string Id { get; init; }
+
+    public required string EscalationId { get; init; }
+
+    public required string AgencyId { get; init; }
+
+    public string Status { get; init; } = ReferralStatuses.Queued;
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public string? CreatedBy { get; init; }
+
+    public DateTimeOffset? SentAt { get; init; }
+
+    /// <summary>When the agency must have acknowledged by (set when it is delivered).</summary>
+    public DateTimeOffset? AcknowledgeBy { get; init; }
+
+    public DateTimeOffset? AcknowledgedAt { get; init; }
+
+    /// <summary>When the deadline's consequences (failover, the supervisor's alert) were carried out.</summary>
+    public DateTimeOffset? FailoverHandledAt { get; init; }
+
+    public string? Version { get; init; }
+
+    public static string NewId() => "r-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(10));
+}
+
+public interface IReferralStore
+{
+    Task<Referral?> FindAsync(string referralId, CancellationToken cancellationToken = default);
+
+    Task CreateAsync(Referral referral, CancellationToken cancellationToken = default);
+
+    Task<bool> TryUpdateAsync(Referral referral, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<Referral>> ListAsync(string? agencyId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Referrals not yet settled: queued, sent, or overdue with the failover still to do.</summary>
+    Task<IReadOnlyList<Referral>> ListUnsettledAsync(CancellationToken cancellationToken = default);
+}
