@@ -84,6 +84,11 @@ public sealed class EmergencyRaisingTests : IAsyncLifetime
         Assert.DoesNotContain("724999111", alert.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(_twilio.Sent, s => s.To == Caller); // nothing extra reaches the caller
 
+        // The caller's words and number are nowhere in plaintext: tables, queues (alerts included) or logs.
+        var everything = await StoredData.EverythingAsync(_app);
+        Assert.DoesNotContain("depozit", everything, StringComparison.Ordinal);
+        Assert.All(StoredData.FormsOf(Caller, "0724999111"), form => Assert.DoesNotContain(form, everything, StringComparison.Ordinal));
+
         // A later danger message in the same conversation does not raise it twice.
         await twilio.SendSmsAsync(Caller, "m-au închis iar");
         Assert.Single((await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync()).Entries);
