@@ -286,6 +286,9 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         await page.SelectOptionAsync("#signin-role", "supervisor");
         await page.ClickAsync("#signin-submit");
 
+        // The supervisor starts on the exception, then adds an agency: the form she is filling in stays open and keeps her words.
+        await page.ClickAsync($"#escalations summary >> text=Approve sending without consent");
+        await page.FillAsync($"#x-reason-{escalationId}", "A child is alone with the trafficker tonight");
         await page.FillAsync("#p-id", "night-shelter");
         await page.FillAsync("#p-name", "Night Shelter");
         await page.FillAsync("#p-webhook", _partner.Url + "shelter");
@@ -295,10 +298,10 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         var shelter = await _app.Services.GetRequiredService<IPartnerDirectory>().FindAsync("night-shelter");
         Assert.Equal(["+40700000777"], shelter!.AlertPhones);
         Assert.Equal(TimeSpan.FromMinutes(15), shelter.AckDeadline);
+        await Microsoft.Playwright.Assertions.Expect(page.Locator($"#x-agency-{escalationId} option[value=night-shelter]")).ToHaveCountAsync(1);
+        await Microsoft.Playwright.Assertions.Expect(page.Locator($"#x-reason-{escalationId}")).ToHaveValueAsync("A child is alone with the trafficker tonight");
 
-        await page.ClickAsync($"#escalations summary >> text=Approve sending without consent");
         await page.SelectOptionAsync($"#x-agency-{escalationId}", "la-strada");
-        await page.FillAsync($"#x-reason-{escalationId}", "A child is alone with the trafficker tonight");
         await page.CheckAsync($"#x-category-{escalationId}");
         await page.ClickAsync("#escalations button.danger");
         await Microsoft.Playwright.Assertions.Expect(page.Locator("#escalations")).ToContainTextAsync("Approved.");

@@ -63,8 +63,16 @@
             el('td', { text: p.webhookUrl }), el('td', { text: (p.alertPhones || []).join(', ') }), el('td', { text: p.backupAgencyId || '—' }),
             el('td', { text: p.ackDeadline })))))
         : el('p', { class: 'hint', text: 'No partner agencies yet.' }));
-      load();
+      // Refresh only the agency choices: re-rendering the escalations would close a form a supervisor is filling in.
+      document.querySelectorAll('select.agencies').forEach(fillAgencies);
     } catch (err) { document.getElementById('error').textContent = err.message; }
+  }
+
+  function fillAgencies(select) {
+    const chosen = select.value;
+    select.replaceChildren(...partners.map((p) => el('option', { value: p.id, text: p.name })));
+    if (partners.some((p) => p.id === chosen)) select.value = chosen;
+    return select;
   }
 
   // Sending without the caller's consent: only for life or a child at risk, only with a reason, recorded as the approver's.
@@ -83,7 +91,7 @@
           status.textContent = 'Approved. The counsellor can now send the referral.';
         } catch (err) { status.textContent = err.message; }
       } },
-        el('label', { for: id('x-agency') }, 'Agency', el('select', { id: id('x-agency') }, partners.map((p) => el('option', { value: p.id, text: p.name })))),
+        el('label', { for: id('x-agency') }, 'Agency', fillAgencies(el('select', { id: id('x-agency'), class: 'agencies' }))),
         el('label', { for: id('x-reason') }, 'Reason', el('input', { id: id('x-reason'), required: true, maxlength: 500 })),
         el('fieldset', {}, el('legend', { text: 'May be sent' }), COVERS.map((f) => el('label', { for: id('x-' + f) }, el('input', { type: 'checkbox', id: id('x-' + f) }), ' ' + f))),
         el('button', { type: 'submit', class: 'danger', text: 'Approve exception' })), status);
