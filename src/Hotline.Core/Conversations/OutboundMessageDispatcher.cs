@@ -60,8 +60,11 @@ public sealed class OutboundMessageDispatcher(
                 await store.UpdateDeliveryAsync(conversation.Id, message, DeliveryStatuses.Sent, sent.ProviderMessageId, cancellationToken);
                 break;
             case SmsSendResult.Unreachable:
-                await store.UpdateDeliveryAsync(conversation.Id, message, DeliveryStatuses.Unreachable, null, cancellationToken);
+                // The conversation first: an attempt that dies in between leaves the message "sending", so the
+                // redelivery finishes the job; the other way round it would stop at the settled message and leave
+                // the counsellor typing to a phone that refuses us.
                 await MarkUnreachableAsync(conversation, cancellationToken);
+                await store.UpdateDeliveryAsync(conversation.Id, message, DeliveryStatuses.Unreachable, null, cancellationToken);
                 break;
             case SmsSendResult.Rejected rejected:
                 await store.UpdateDeliveryAsync(conversation.Id, message, DeliveryStatuses.Failed + ": " + rejected.Reason, null, cancellationToken);

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Reflection;
 using System.Text.Json;
 using Hotline.Conversations;
 using Hotline.Messaging;
+using Hotline.Privacy;
 using Hotline.Roster;
 using Hotline.Tests.Infrastructure;
 
@@ -123,6 +125,51 @@ public sealed class OutboundSmsTests : IAsyncLifetime
 
         Assert.Equal("sent", await DeliveryStatusAsync(ioana, id));
         Assert.Single(_twilio.Sent);
+    }
+
+    [Fact]
+    public async Task An_attempt_that_dies_between_learning_of_STOP_and_recording_it_is_finished_by_the_redelivery()
+    {
+        var (ioana, id) = await AcceptedConversationAsync();
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        _twilio.OptedOut[Caller] = true;
+        await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "Mesaj de test" });
+        await Eventually.TrueAsync(async () => await DeliveryStatusAsync(ioana, id) == "unreachable", "the first attempt");
+
+        // Back to the state before the attempt recorded anything about STOP, then an attempt whose store fails the
+        // moment it marks the conversation unreachable, as a process that dies there would.
+        var message = (await store.MessagesAsync(id)).Single(m => m.Direction == MessageDirection.Outbound);
+        await store.UpdateDeliveryAsync(id, message, DeliveryStatuses.Sending, null);
+        await store.TryUpdateAsync((await store.FindAsync(id))! with { Reachable = true });
+        var request = new OutboundRequest(id, message.Id, message.At.UtcTicks);
+        var sender = _app.Services.GetRequiredService<ISmsSender>();
+        var addresses = _app.Services.GetRequiredService<ReplyAddressProtector>();
+        var dying = new OutboundMessageDispatcher(FailingWhenMarkedUnreachable.Wrap(store), sender, addresses);
+        await Assert.ThrowsAsync<IOException>(() => dying.DispatchAsync(request));
+
+        await new OutboundMessageDispatcher(store, sender, addresses).DispatchAsync(request); // the queue's redelivery
+
+        Assert.False((await store.FindAsync(id))!.Reachable);
+        Assert.Equal("unreachable", await DeliveryStatusAsync(ioana, id));
+        Assert.Empty(_twilio.Sent);
+    }
+
+    /// <summary>The real store, except that saving a conversation as unreachable fails.</summary>
+    public class FailingWhenMarkedUnreachable : DispatchProxy
+    {
+        private IConversationStore _inner = null!;
+
+        public static IConversationStore Wrap(IConversationStore inner)
+        {
+            var proxy = Create<IConversationStore, FailingWhenMarkedUnreachable>();
+            ((FailingWhenMarkedUnreachable)(object)proxy)._inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args) =>
+            method!.Name == nameof(IConversationStore.TryUpdateAsync) && args![0] is Conversation { Reachable: false }
+                ? throw new IOException("The process died here.")
+                : method.Invoke(_inner, args);
     }
 
     private async Task<(HttpClient Ioana, string Id)> AcceptedConversationAsync()
