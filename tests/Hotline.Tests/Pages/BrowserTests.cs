@@ -179,6 +179,35 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_language_picker_decides_the_chat_language_and_a_late_answer_for_an_earlier_choice_does_not_undo_it()
+    {
+        var caller = await chromium.NewPageAsync(locale: "en-GB");
+        await caller.GotoAsync(Url("chat"));
+        await Assertions.Expect(caller.Locator("html")).ToHaveAttributeAsync("lang", "en");
+
+        // Ukrainian's texts are held back until the page has switched to Romanian, chosen second.
+        await caller.RouteAsync("**/api/chat/texts/uk", async route =>
+        {
+            await caller.WaitForFunctionAsync("() => document.documentElement.lang === 'ro'");
+            await route.ContinueAsync();
+        });
+        var lateUkrainian = caller.WaitForResponseAsync(r => r.Url.EndsWith("/api/chat/texts/uk", StringComparison.Ordinal));
+        await caller.SelectOptionAsync("#language", "uk");
+        await caller.SelectOptionAsync("#language", "ro");
+        await lateUkrainian;
+        await caller.EvaluateAsync("() => new Promise((done) => setTimeout(done, 300))"); // time to (wrongly) apply it
+
+        Assert.Equal("ro", await caller.Locator("html").GetAttributeAsync("lang"));
+        Assert.Equal("ro", await caller.Locator("#language").InputValueAsync());
+        await caller.ClickAsync("#start");
+        await caller.FillAsync("#message", "OK?");
+        await caller.ClickAsync("#send");
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var offered = await Eventually.ReturnsAsync(async () => (await store.ListOpenAsync("ioana")).FirstOrDefault(), "the offer to Ioana");
+        Assert.Equal(("chat", "ro"), (offered.Channel, offered.Language));
+    }
+
+    [Fact]
     public async Task A_counsellor_cannot_open_another_counsellors_conversation()
     {
         var store = _app.Services.GetRequiredService<IConversationStore>();

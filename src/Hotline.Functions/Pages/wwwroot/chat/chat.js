@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const exitUrl = document.body.dataset.exit || 'about:blank';
   const state = { token: null, texts: null, language: 'en', lastAt: null, seen: new Set(), pending: null, timer: null, polling: false,
-    started: false, ended: false, escAt: 0 };
+    started: false, ended: false, escAt: 0, textsRequest: 0 };
   const maxLength = () => (state.texts ? state.texts.maxLength : 1000);
 
   function quickExit() {
@@ -50,9 +50,16 @@
     }
   }
 
+  // The latest choice wins: an answer to an earlier choice that arrives late is dropped. The chosen language is
+  // what messages are sent in from that moment, even before its texts arrive.
   async function loadTexts(language) {
-    const response = await fetch('/api/chat/texts/' + encodeURIComponent(language), { credentials: 'omit', cache: 'no-store' });
-    if (response.ok) applyTexts(await response.json());
+    const request = ++state.textsRequest;
+    state.language = language;
+    try {
+      const response = await fetch('/api/chat/texts/' + encodeURIComponent(language), { credentials: 'omit', cache: 'no-store' });
+      const texts = response.ok ? await response.json() : null;
+      if (texts && request === state.textsRequest) applyTexts(texts);
+    } catch (e) { /* offline for a moment: the page keeps the texts it has */ }
   }
 
   function browserLanguage() {
@@ -177,5 +184,7 @@
     if (state.token) fetch('/api/chat/leave', { method: 'POST', keepalive: true, credentials: 'omit', headers: { 'X-Chat-Session': state.token } }).catch(() => {});
   });
 
-  loadTexts(browserLanguage());
+  // Start is offered once the page speaks the caller's language (or could not load it), not before.
+  $('start').disabled = true;
+  loadTexts(browserLanguage()).finally(() => { $('start').disabled = false; });
 })();
