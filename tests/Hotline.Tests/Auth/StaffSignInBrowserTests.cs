@@ -35,6 +35,7 @@ public sealed class StaffSignInBrowserTests(Chromium chromium) : IAsyncLifetime
     {
         var page = await chromium.NewPageAsync(trustSelfSigned: true);
         await page.GotoAsync(new Uri(_app.BaseAddress, "console").ToString());
+        await page.Locator("#signin-oidc").WaitForAsync();
         Assert.Equal(0, await page.Locator("#signin-user").CountAsync()); // no Development form once an authority is set
 
         await page.ClickAsync("#signin-oidc");
@@ -44,10 +45,13 @@ public sealed class StaffSignInBrowserTests(Chromium chromium) : IAsyncLifetime
         Assert.DoesNotContain("code=", page.Url, StringComparison.Ordinal); // the code is gone from the address bar
         Assert.True(await page.EvaluateAsync<bool>("() => sessionStorage.length === 0 && localStorage.length === 0 && document.cookie === ''"));
 
+        // The page goes to the authority's end-session endpoint, which sends the browser back to a fresh console.
+        var backFromLogout = page.WaitForResponseAsync(r => r.Url.Contains("/logout", StringComparison.Ordinal));
         await page.ClickAsync("#sign-out");
-
+        await backFromLogout;
         await page.Locator("#signin-oidc").WaitForAsync();
         Assert.Equal(1, _provider.Logouts);
+        Assert.Equal(0, await page.Locator("#me:has-text('oksana')").CountAsync());
         Assert.True(await page.EvaluateAsync<bool>("() => sessionStorage.length === 0 && localStorage.length === 0"));
         Assert.Empty(await page.Context.CookiesAsync(new[] { _app.BaseAddress.ToString() }));
     }

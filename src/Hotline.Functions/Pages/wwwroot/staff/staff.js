@@ -71,11 +71,13 @@ const Staff = (function () {
   // Chooses the sign-in the app is configured for: the Development form, or OpenID Connect at the authority
   // (Microsoft Entra ID in Azure): authorization code with PKCE, redeemed from this page, the token kept in memory.
   async function signIn(container, defaultRole, onSignedIn) {
+    if (leaving) { container.replaceChildren(el('p', { class: 'hint', text: 'Signing out…' })); return; }
     const status = el('p', { class: 'error', role: 'alert' });
     let config;
     try {
       const response = await fetch('/api/auth/config', { credentials: 'omit', cache: 'no-store' });
       config = await response.json();
+      if (leaving) return;
       if (!response.ok) throw new Error(config.detail || 'Sign-in is not available.');
     } catch (err) {
       container.replaceChildren(el('p', { class: 'error', role: 'alert', text: err.message }));
@@ -117,6 +119,7 @@ const Staff = (function () {
 
   const PKCE_KEY = 'hotline-sign-in';
   let oidc = null;
+  let leaving = false; // on the way to the authority's sign-out: draw no sign-in form that the next page would replace
   const redirectUri = () => location.origin + location.pathname;
   const base64Url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
@@ -133,9 +136,10 @@ const Staff = (function () {
   function signOut() {
     token = null;
     user = null;
-    for (const handler of signedOutHandlers) handler();
     // Also end the session at the authority, or the next person at this computer would be signed in as you.
-    if (oidc && oidc.endSessionEndpoint) {
+    leaving = Boolean(oidc && oidc.endSessionEndpoint);
+    for (const handler of signedOutHandlers) handler();
+    if (leaving) {
       location.assign(oidc.endSessionEndpoint + '?' + new URLSearchParams({ post_logout_redirect_uri: redirectUri() }));
     }
   }
