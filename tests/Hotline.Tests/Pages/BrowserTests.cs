@@ -208,6 +208,48 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task What_a_counsellor_is_typing_or_choosing_survives_new_messages_a_failed_refresh_and_switching_conversations()
+    {
+        var sms = new TwilioWebhookClient(_app);
+        await sms.SendSmsAsync("+380501110001", Ukrainian);
+        var console = await chromium.NewPageAsync();
+        await SignInAsync(console, "console", "oksana", "counsellor");
+        await console.Locator("#conversations button").First.ClickAsync();
+        await console.ClickAsync("#accept");
+        await console.FillAsync("#reply-text", "Зараз я вам поясню");
+        await console.SelectOptionAsync("#transfer-language", "ru");
+        await console.ClickAsync("details.intake summary");
+        await console.FillAsync("#intake-note", "Паспорт у роботодавця");
+
+        // A new message redraws the transcript and the actions.
+        await sms.SendSmsAsync("+380501110001", "Ви ще тут? Мені страшно");
+        await Assertions.Expect(console.Locator("#transcript li.in")).ToHaveCountAsync(2);
+        await Assertions.Expect(console.Locator("#transfer-language")).ToHaveValueAsync("ru");
+        await Assertions.Expect(console.Locator("#reply-text")).ToHaveValueAsync("Зараз я вам поясню");
+        await Assertions.Expect(console.Locator("details.intake")).ToHaveAttributeAsync("open", "");
+
+        // The server fails a refresh: the error shows, the draft and the form stay.
+        await console.RouteAsync("**/api/conversations/c-*", route => route.FulfillAsync(new() { Status = 503, ContentType = "application/problem+json", Body = """{"title":"Storage is busy"}""" }));
+        await Assertions.Expect(console.Locator("#error")).ToHaveTextAsync("Storage is busy");
+        await console.UnrouteAsync("**/api/conversations/c-*");
+        await Assertions.Expect(console.Locator("#error")).ToHaveTextAsync("");
+        await Assertions.Expect(console.Locator("#reply-text")).ToHaveValueAsync("Зараз я вам поясню");
+        await Assertions.Expect(console.Locator("#intake-note")).ToHaveValueAsync("Паспорт у роботодавця");
+
+        // Choosing another conversation takes the first off the screen at once, before the second has loaded.
+        await sms.SendSmsAsync("+380501110002", "Доброго вечора, у мене забрали документи на фермі");
+        var second = console.Locator("#conversations button", new() { HasText = "offered" });
+        await second.WaitForAsync();
+        var release = new TaskCompletionSource();
+        await console.RouteAsync("**/api/conversations/c-*", async route => { await release.Task; await route.ContinueAsync(); });
+        await second.ClickAsync();
+        await Assertions.Expect(console.Locator("#reply-text")).ToHaveCountAsync(0);
+        await Assertions.Expect(console.Locator("#conversation")).ToContainTextAsync("Loading");
+        release.SetResult();
+        await Assertions.Expect(console.Locator("#accept")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task A_counsellor_cannot_open_another_counsellors_conversation()
     {
         var store = _app.Services.GetRequiredService<IConversationStore>();

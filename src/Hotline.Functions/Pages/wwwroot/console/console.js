@@ -4,7 +4,7 @@
 (function () {
   const { el, api, since } = Staff;
   const main = document.getElementById('main');
-  const state = { me: null, list: [], openId: null, seen: {}, timer: null, detail: null, languages: [] };
+  const state = { me: null, list: [], openId: null, seen: {}, timer: null, detail: null, languages: [], detailRequest: 0, sending: false, generation: 0 };
 
   const INTAKE = {
     callType: ['Call type', ['reporting-a-location', 'reporting-trafficking', 'after-the-fact', 'shelter-information', 'travel-or-work-abroad',
@@ -24,7 +24,10 @@
   document.getElementById('sign-out').addEventListener('click', () => Staff.signOut());
   Staff.onSignedOut(() => {
     clearTimeout(state.timer);
-    Object.assign(state, { me: null, list: [], openId: null, seen: {}, detail: null });
+    state.generation++;
+    Object.assign(state, { me: null, list: [], openId: null, seen: {}, detail: null, sending: false });
+    delete viewEl.dataset.id;
+    listEl.replaceChildren();
     document.getElementById('who').hidden = true;
     document.getElementById('me').textContent = '';
     main.replaceChildren();
@@ -63,11 +66,15 @@
     if (!Staff.user) return;
     if (state.ticking) { state.again = true; return; }
     state.ticking = true;
+    const generation = state.generation;
     try {
-      state.list = await api('GET', '/api/conversations');
-      renderList();
-      if (state.openId) await loadDetail(state.openId);
-      showError(null);
+      const list = await api('GET', '/api/conversations');
+      if (generation === state.generation) { // not if its counsellor signed out meanwhile
+        state.list = list;
+        renderList();
+        if (state.openId) await loadDetail(state.openId);
+        showError(null);
+      }
     } catch (err) { showError(err); }
     state.ticking = false;
     if (Staff.user) state.timer = setTimeout(tick, state.again ? 0 : 2000);
@@ -94,20 +101,27 @@
     state.openId = /^c-[0-9a-f]{20}$/.test(id) ? id : null;
     state.detail = null;
     delete viewEl.dataset.id;
-    if (state.openId) loadDetail(state.openId); else viewEl.replaceChildren(el('p', { class: 'empty', text: 'Choose a conversation.' }));
+    // The previous conversation goes at once, so no click meant for it lands while the next one loads.
+    viewEl.replaceChildren(el('p', { class: 'empty', text: state.openId ? 'Loading…' : 'Choose a conversation.' }));
+    if (state.openId) loadDetail(state.openId).catch(showError);
     renderList();
   }
 
+  // Only the newest request's answer is drawn: a poll started before an action must not bring back the old state.
+  // A failed refresh of a conversation on screen leaves the view alone (the caller shows the error), so nothing
+  // being typed is lost; the view is replaced only when the conversation is gone or no longer this counsellor's.
   async function loadDetail(id) {
+    const request = ++state.detailRequest;
     try {
       const detail = await api('GET', '/api/conversations/' + encodeURIComponent(id));
-      if (id !== state.openId) return;
+      if (id !== state.openId || request !== state.detailRequest) return;
       const changed = !state.detail || JSON.stringify(state.detail) !== JSON.stringify(detail);
       state.detail = detail;
       state.seen[id] = detail.lastMessageAt;
       if (changed) renderDetail(detail);
     } catch (err) {
-      if (id !== state.openId) return;
+      if (id !== state.openId || request !== state.detailRequest) return;
+      if (viewEl.dataset.id === id && err.status !== 403 && err.status !== 404) throw err; // the caller shows it
       state.detail = null;
       delete viewEl.dataset.id;
       viewEl.replaceChildren(el('p', { class: 'error', role: 'alert', text: err.message }));
@@ -135,8 +149,10 @@
     const act = (label, fn, props) => el('button', Object.assign({ type: 'button', text: label, onclick: async () => {
       try { await fn(); showError(null); await loadDetail(c.id); tick(); } catch (err) { showError(err); }
     } }, props || {}));
+    const previous = document.getElementById('transfer-language');
     const languageSelect = el('select', { id: 'transfer-language' },
       ...state.me.languages.filter((l) => l !== c.language).map((l) => el('option', { value: l, text: l })));
+    if (previous && [...languageSelect.options].some((o) => o.value === previous.value)) languageSelect.value = previous.value; // keep the choice
     document.getElementById('detail-actions').replaceChildren(...[
       c.status === 'offered' ? act('Accept', () => api('POST', '/api/conversations/' + c.id + '/accept'), { class: 'primary', id: 'accept' }) : null,
       el('label', { for: 'transfer-language', class: 'hint', text: 'Transfer to' }),
@@ -154,7 +170,7 @@
     transcript.scrollTop = transcript.scrollHeight;
     const canReply = c.status === 'active' && c.reachable;
     document.getElementById('reply-text').disabled = !canReply;
-    document.getElementById('reply-send').disabled = !canReply;
+    document.getElementById('reply-send').disabled = !canReply || state.sending;
   }
 
   function replyForm(c) {
@@ -164,13 +180,17 @@
       const send = document.getElementById('reply-send');
       const text = box.value.trim();
       if (!text || send.disabled) return;
-      send.disabled = true; // one click, one reply
+      send.disabled = true; // one click, one reply (a refresh meanwhile keeps it off: state.sending)
+      state.sending = true;
       try {
         await api('POST', '/api/conversations/' + c.id + '/messages', { text });
         if (box.value.trim() === text) box.value = ''; // keep anything typed meanwhile
         showError(null);
         await loadDetail(c.id);
-      } catch (err) { showError(err); } finally { send.disabled = !(state.detail && state.detail.status === 'active' && state.detail.reachable); }
+      } catch (err) { showError(err); } finally {
+        state.sending = false;
+        send.disabled = !(state.detail && state.detail.status === 'active' && state.detail.reachable);
+      }
     } },
       el('label', { for: 'reply-text', text: 'Reply' }),
       el('textarea', { id: 'reply-text', rows: 3, maxlength: 1600 }),
