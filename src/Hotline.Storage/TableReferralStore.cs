@@ -75,6 +75,7 @@ public sealed class TableReferralStore(StorageAccount account) : IReferralStore
         ["AcknowledgeBy"] = r.AcknowledgeBy,
         ["AcknowledgedAt"] = r.AcknowledgedAt,
         ["FailoverHandledAt"] = r.FailoverHandledAt,
+        ["DutyPhonesAlertedAt"] = r.DutyPhonesAlertedAt,
     };
 
     private static Referral ToReferral(TableEntity e) => new()
@@ -89,6 +90,7 @@ public sealed class TableReferralStore(StorageAccount account) : IReferralStore
         AcknowledgeBy = e.GetDateTimeOffset("AcknowledgeBy"),
         AcknowledgedAt = e.GetDateTimeOffset("AcknowledgedAt"),
         FailoverHandledAt = e.GetDateTimeOffset("FailoverHandledAt"),
+        DutyPhonesAlertedAt = e.GetDateTimeOffset("DutyPhonesAlertedAt"),
         Version = e.ETag.ToString(),
     };
 }

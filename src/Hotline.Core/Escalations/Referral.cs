@@ -35,6 +35,9 @@ public sealed record Referral
     /// <summary>When the deadline's consequences (failover, the supervisor's alert) were carried out.</summary>
     public DateTimeOffset? FailoverHandledAt { get; init; }
 
+    /// <summary>When the agency's duty phones were texted about this referral (once, delivered or not).</summary>
+    public DateTimeOffset? DutyPhonesAlertedAt { get; init; }
+
     public string? Version { get; init; }
 
     public static string NewId() => "r-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(10));

@@ -61,8 +61,9 @@ public static class ConversationServices
         services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.SendReferralFunction>();
         services.AddSingleton<Hotline.Escalations.ReferralDeadlines>();
         services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.ReferralDeadlinesFunction>();
-        // Partners may retry a referral safely (webhook-id is the referral id), so timeouts are retried too; a circuit
-        // per agency keeps one agency's outage from slowing the others.
+        // Partners may retry a referral safely (webhook-id is the referral id), so timeouts are retried too. A circuit
+        // per agency (not per host: agencies may share one) keeps one agency's outage from slowing the others, and
+        // opens at referral volumes: one delivery's failed attempts are enough.
         services.AddHttpClient(Hotline.Functions.Escalations.SendReferralFunction.HttpClientName)
             .AddStandardResilienceHandler(options =>
             {
@@ -70,8 +71,12 @@ public static class ConversationServices
                 options.Retry.UseJitter = true;
                 options.Retry.Delay = TimeSpan.FromMilliseconds(300);
                 options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
+                options.CircuitBreaker.MinimumThroughput = 4;
+                options.CircuitBreaker.FailureRatio = 0.5;
+                options.CircuitBreaker.SamplingDuration = TimeSpan.FromMinutes(1);
+                options.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
             })
-            .SelectPipelineByAuthority();
+            .SelectPipelineBy(_ => Hotline.Functions.Escalations.SendReferralFunction.CircuitKeyOf);
         // Every language's danger words at once: callers mix languages.
         services.AddSingleton(sp =>
         {

@@ -14,7 +14,8 @@ public sealed record ReferralSettings(string HotlineContact);
 /// <summary>
 /// Queue <c>referrals-to-send</c>: delivers a referral to the agency's webhook, signed with the agency's secret
 /// (Standard Webhooks; <c>webhook-id</c> is the referral id, so a repeated delivery is recognisable), through the
-/// resilience pipeline (a circuit per agency), then texts the agency's duty phones the referral id. A failed delivery
+/// resilience pipeline (a circuit per agency), and texts the agency's duty phones the referral id, once: that it
+/// arrived, or, when the agency's system cannot be reached, that it is waiting and whom to call. A failed delivery
 /// is logged and retried by the queue. Only the fields the consent (or approved exception) covers are in the packet.
 /// </summary>
 public sealed class SendReferralFunction(
@@ -31,6 +32,19 @@ public sealed class SendReferralFunction(
     ILogger<SendReferralFunction> logger) : QueueFunction<ReferralRequest>
 {
     public const string HttpClientName = "partners";
+
+    private static readonly HttpRequestOptionsKey<string> AgencyOption = new("hotline.agency");
+
+    /// <summary>Marks a request as one to this agency, for its circuit.</summary>
+    public static HttpRequestMessage ForAgency(HttpRequestMessage request, string agencyId)
+    {
+        request.Options.Set(AgencyOption, agencyId);
+        return request;
+    }
+
+    /// <summary>The resilience pipeline (and so the circuit breaker) a partner request belongs to: its agency's.</summary>
+    public static string CircuitKeyOf(HttpRequestMessage request) =>
+        request.Options.TryGetValue(AgencyOption, out var agency) ? "agency:" + agency : "host:" + request.RequestUri?.Authority;
 
     public override string Name => "SendReferral";
 
@@ -49,10 +63,10 @@ public sealed class SendReferralFunction(
 
         var body = JsonSerializer.Serialize(ReferralDesk.PacketFor(referral, escalation, settings.HotlineContact));
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, agency.WebhookUrl)
+        using var request = ForAgency(new HttpRequestMessage(HttpMethod.Post, agency.WebhookUrl)
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
-        };
+        }, agency.Id);
         request.Headers.Add(StandardWebhooks.IdHeader, referral.Id);
         request.Headers.Add(StandardWebhooks.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add(StandardWebhooks.SignatureHeader, StandardWebhooks.Sign(secret, referral.Id, timestamp, body));
@@ -75,19 +89,17 @@ public sealed class SendReferralFunction(
             await log.AppendAsync(referral.EscalationId, EscalationStep.DeliveryFailed, "system",
                 new Dictionary<string, string> { ["referral"] = referral.Id, ["agency"] = agency.Id, ["error"] = failure, ["attempt"] = info.DequeueCount.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 cancellationToken);
+            // An agency whose system is down hears of the referral by phone all the same, and whom to call.
+            await AlertDutyPhonesOnceAsync(referral, agency,
+                $"Hotline referral {referral.Id} for your agency could not be delivered to your system. Please call {settings.HotlineContact} now.",
+                cancellationToken);
             throw new InvalidOperationException($"Referral {referral.Id} could not be delivered to {agency.Id} ({failure}); the queue will try again.");
         }
 
         var now = time.GetUtcNow();
-        for (var attempt = 0; attempt < 5 && referral is { Status: ReferralStatuses.Queued }; attempt++)
-        {
-            if (await referrals.TryUpdateAsync(referral with { Status = ReferralStatuses.Sent, SentAt = now, AcknowledgeBy = now + agency.AckDeadline }, cancellationToken))
-            {
-                break;
-            }
-
-            referral = await referrals.FindAsync(referral.Id, cancellationToken);
-        }
+        referral = await UpdateAsync(referral, r => r.Status == ReferralStatuses.Queued
+            ? r with { Status = ReferralStatuses.Sent, SentAt = now, AcknowledgeBy = now + agency.AckDeadline }
+            : null, cancellationToken);
 
         await log.AppendAsync(escalation.Id, EscalationStep.Sent, "system", new Dictionary<string, string>
         {
@@ -96,14 +108,26 @@ public sealed class SendReferralFunction(
             ["fields"] = string.Join(',', escalation.SendableTo(agency.Id)),
         }, cancellationToken);
 
-        if (alerts.FromNumber is null)
+        await AlertDutyPhonesOnceAsync(referral, agency,
+            $"Hotline referral {message.ReferralId} has been delivered to your system. Please acknowledge within {agency.AckDeadline.TotalMinutes:0} minutes.",
+            cancellationToken);
+    }
+
+    // The duty phone learns that there is a referral, never what it says; it is texted once per referral, on the
+    // first outcome (a phone texted "could not be delivered" has already been asked to call).
+    private async Task AlertDutyPhonesOnceAsync(Referral? referral, PartnerAgency agency, string text, CancellationToken cancellationToken)
+    {
+        if (referral is null || referral.DutyPhonesAlertedAt is not null || agency.AlertPhones.Count == 0)
         {
-            logger.LogWarning("Referral {ReferralId} delivered; no alert number to text the agency's duty phones from (Alerts__FromNumber).", message.ReferralId);
             return;
         }
 
-        // The duty phone learns that there is a referral, never what it says.
-        var text = $"Hotline referral {message.ReferralId} has been delivered to your system. Please acknowledge within {agency.AckDeadline.TotalMinutes:0} minutes.";
+        if (alerts.FromNumber is null)
+        {
+            logger.LogWarning("Referral {ReferralId}: no alert number to text the agency's duty phones from (Alerts__FromNumber).", referral.Id);
+            return;
+        }
+
         foreach (var phone in agency.AlertPhones)
         {
             try
@@ -112,9 +136,33 @@ public sealed class SendReferralFunction(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The referral itself arrived; one phone's failure must not keep the others from being told.
-                logger.LogError(e, "Referral {ReferralId}: the duty phone alert to agency {AgencyId} could not be sent.", message.ReferralId, agency.Id);
+                // One phone's failure must not keep the others from being told.
+                logger.LogError(e, "Referral {ReferralId}: the duty phone alert to agency {AgencyId} could not be sent.", referral.Id, agency.Id);
             }
         }
+
+        var at = time.GetUtcNow();
+        await UpdateAsync(referral, r => r.DutyPhonesAlertedAt is null ? r with { DutyPhonesAlertedAt = at } : null, cancellationToken);
+    }
+
+    // Applies a change under optimistic concurrency, re-reading on a conflict; null from the change means nothing to do.
+    private async Task<Referral?> UpdateAsync(Referral referral, Func<Referral, Referral?> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            if (change(referral) is not { } changed)
+            {
+                return referral;
+            }
+
+            if (await referrals.TryUpdateAsync(changed, cancellationToken))
+            {
+                return await referrals.FindAsync(referral.Id, cancellationToken) ?? changed;
+            }
+
+            referral = await referrals.FindAsync(referral.Id, cancellationToken) ?? referral;
+        }
+
+        return referral;
     }
 }

@@ -331,12 +331,40 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         await Eventually.TrueAsync(async () => (await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync()).Entries
             .Any(e => e.Step == EscalationStep.DeliveryFailed && e.Details["referral"] == referralId), "the failed delivery logged");
         Assert.Equal(ReferralStatuses.Queued, (await Referrals.FindAsync(referralId))!.Status);
+        // The agency's duty phone hears of it all the same: that it is waiting, and whom to call; nothing more.
+        var duty = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == DutyPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the duty phone alert");
+        Assert.Contains("could not be delivered", duty.Body, StringComparison.Ordinal);
+        Assert.Contains("+40 800 000 000", duty.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("violence", duty.Body, StringComparison.OrdinalIgnoreCase);
+        Assert.NotNull((await Referrals.FindAsync(referralId))!.DutyPhonesAlertedAt);
 
         Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(16)).CheckAsync());
 
         Assert.Equal(ReferralStatuses.Overdue, (await Referrals.FindAsync(referralId))!.Status);
-        await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Path == "/backup" && r.Status == 200)), "the backup delivery");
+        // The backup is on the same host as the agency that is down, and is reached at the first attempt all the same.
+        var backup = await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Path == "/backup")), "the backup delivery");
+        Assert.Equal(200, backup.Status);
         await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
+        Assert.Single(_twilio.Sent, s => s.To == DutyPhone && s.Body.Contains(referralId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_agency_that_is_down_opens_its_own_circuit_after_one_delivery_and_no_other_agencys()
+    {
+        _partner.DownPath = "/";
+        var client = _app.Services.GetRequiredService<IHttpClientFactory>().CreateClient(SendReferralFunction.HttpClientName);
+        HttpRequestMessage To(string path, string agency) =>
+            SendReferralFunction.ForAgency(new HttpRequestMessage(HttpMethod.Post, _partner.Url + path) { Content = new StringContent("{}") }, agency);
+
+        using var first = await client.SendAsync(To("", "la-strada"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        Assert.Equal(4, _partner.Received.Count(r => r.Path == "/")); // one delivery: the attempt and three retries
+
+        // The next delivery to that agency fails at once, without knocking on its door; the backup on the same host is reached.
+        await Assert.ThrowsAsync<Polly.CircuitBreaker.BrokenCircuitException>(() => client.SendAsync(To("", "la-strada")));
+        Assert.Equal(4, _partner.Received.Count(r => r.Path == "/"));
+        using var other = await client.SendAsync(To("backup", "backup-agency"));
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
     }
 
     [Fact]
