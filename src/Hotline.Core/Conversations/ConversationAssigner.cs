@@ -178,7 +178,10 @@ public sealed class ConversationAssigner(
         var now = time.GetUtcNow();
         var rerouted = 0;
         var open = await store.ListOpenSummariesAsync(cancellationToken);
-        foreach (var summary in open.Where(s => NeedsRouting(s, now)))
+        // Emergencies first, then whoever has waited longest: when slots are short, the first free one goes to danger.
+        var due = open.Where(s => NeedsRouting(s, now))
+            .OrderBy(s => s.EmergencyAt is null).ThenBy(s => s.EmergencyAt).ThenBy(s => s.CreatedAt);
+        foreach (var summary in due)
         {
             // The summary may lag; decide on the conversation itself.
             if (await store.FindAsync(summary.Id, cancellationToken) is not { IsOpen: true } conversation)

@@ -90,3 +90,50 @@ public sealed class OrphanedSlotTests : IAsyncLifetime
         Assert.Equal([real], held);
     }
 }
+
+/// <summary>When counsellors are full, the slot that frees up goes to a waiting emergency before older conversations.</summary>
+public sealed class EmergencyFirstTests : IAsyncLifetime
+{
+    private RunningApp _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _app = await RunningApp.StartAsync();
+        await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("solo", "Solo", ["sq"], OnCall: true, Capacity: 1));
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task A_waiting_emergency_gets_the_next_free_slot_ahead_of_a_conversation_that_waited_longer()
+    {
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var assigner = _app.Services.GetRequiredService<ConversationAssigner>();
+        var now = DateTimeOffset.UtcNow;
+        async Task<string> WaitingAsync(string id, TimeSpan age, DateTimeOffset? emergencyAt = null)
+        {
+            var conversation = new Conversation
+            {
+                Id = id, Channel = Channels.Sms, Language = "sq", CallerPseudonym = "p-" + id, CreatedAt = now - age, LastMessageAt = now - age,
+                EmergencyAt = emergencyAt,
+            };
+            await store.CreateAsync(conversation, new ConversationMessage("m1", MessageDirection.Inbound, new SensitiveText("Përshëndetje"), now - age), null);
+            await assigner.AssignAsync(id);
+            return id;
+        }
+
+        var busy = await WaitingAsync(ConversationIds.New(), TimeSpan.FromMinutes(20));
+        Assert.Equal("solo", (await store.FindAsync(busy))!.AssignedTo);
+        // Listed first (by id) and waiting longest, yet not in danger.
+        var older = await WaitingAsync("c-00000000000000000001", TimeSpan.FromMinutes(10));
+        var emergency = await WaitingAsync("c-fffffffffffffffffffe", TimeSpan.FromMinutes(1), emergencyAt: now);
+        Assert.Equal(ConversationStatus.Waiting, (await store.FindAsync(older))!.Status);
+        Assert.Equal(ConversationStatus.Waiting, (await store.FindAsync(emergency))!.Status);
+
+        await _app.Services.GetRequiredService<ConversationCloser>().CloseAsync((await store.FindAsync(busy))!, "solo", "done");
+        await assigner.RerouteStaleAsync();
+
+        Assert.Equal((ConversationStatus.Offered, "solo"), ((await store.FindAsync(emergency))!.Status, (await store.FindAsync(emergency))!.AssignedTo));
+        Assert.Equal(ConversationStatus.Waiting, (await store.FindAsync(older))!.Status);
+    }
+}
