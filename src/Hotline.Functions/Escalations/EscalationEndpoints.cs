@@ -31,6 +31,7 @@ public static partial class EscalationEndpoints
             TypedResults.Ok((await partners.ListAsync(ct)).OrderBy(p => p.Id, StringComparer.Ordinal).ToList())).AsFunction("PartnersList");
         supervisors.MapPut("/partners/{agencyId}", SavePartnerAsync).AsFunction("PartnerSave");
         app.MapGet("/api/referrals", ListReferralsAsync).RequireAuthorization(Policies.PartnerOrSupervisor).AsFunction("ReferralsList");
+        app.MapGet("/api/referrals/{id}", GetReferralAsync).RequireAuthorization(Policies.PartnerOrSupervisor).AsFunction("ReferralGet");
         app.MapPost("/api/referrals/{id}/ack", AcknowledgeAsync).AllowAnonymous().DisableAntiforgery().AsFunction("ReferralAck");
         return app;
     }
@@ -225,6 +226,29 @@ public static partial class EscalationEndpoints
         }
 
         return TypedResults.Ok<IReadOnlyList<ReferralView>>((await referrals.ListAsync(agency, ct)).Select(r => ReferralView.From(r, null)).ToList());
+    }
+
+    /// <summary>One referral: a supervisor sees any; an agency only its own (another agency's is refused, not hidden).</summary>
+    internal static async Task<Results<Ok<ReferralView>, ProblemHttpResult>> GetReferralAsync(
+        string id, ClaimsPrincipal user, IReferralStore referrals, CancellationToken ct)
+    {
+        var supervisor = user.IsInRole(Roles.Supervisor);
+        if (!supervisor && user.UserId() is not { Length: > 0 })
+        {
+            return Problem(403, "The token names no agency.");
+        }
+
+        if (await referrals.FindAsync(id, ct) is not { } referral)
+        {
+            return Problem(404, "No such referral.");
+        }
+
+        if (!supervisor && user.UserId() != referral.AgencyId)
+        {
+            return Problem(403, "This referral is addressed to another agency.");
+        }
+
+        return TypedResults.Ok(ReferralView.From(referral, supervisor ? referral.CreatedBy : null));
     }
 
     /// <summary>

@@ -109,6 +109,14 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         using var other = await StaffTokens.ClientForAsync(_app, "other-agency", "partner");
         Assert.Equal(HttpStatusCode.Forbidden, (await other.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
         Assert.Empty((await other.GetFromJsonAsync<JsonElement>(Api("referrals"))).EnumerateArray());
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync(Api($"referrals/{referralId}"))).StatusCode); // reading another's
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync(Api("referrals/r-00000000000000000000"))).StatusCode);
+        using (var own = await StaffTokens.ClientForAsync(_app, "la-strada", "partner"))
+        {
+            var read = await own.GetFromJsonAsync<JsonElement>(Api($"referrals/{referralId}"));
+            Assert.Equal(("sent", "la-strada"), (read.GetProperty("status").GetString(), read.GetProperty("agencyId").GetString()));
+        }
+
         Assert.Equal(HttpStatusCode.Unauthorized, (await _app.Http.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SignedAckAsync(referralId, Secret, naming: "r-00000000000000000000")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SignedAckAsync(referralId, "whsec_" + Convert.ToBase64String(new byte[32]))).StatusCode);
