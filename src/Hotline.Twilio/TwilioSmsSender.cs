@@ -61,6 +61,12 @@ public sealed class TwilioSmsSender(HttpClient http, ISecretStore secrets, Twili
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
         foreach (var message in doc.RootElement.GetProperty("messages").EnumerateArray())
         {
+            // The query filters by day only: an identical reply sent earlier that day ("OK") is not this one.
+            if (message.TryGetProperty("date_created", out var d) && CreatedAt(d.GetString()) is { } created && created < since)
+            {
+                continue;
+            }
+
             if (message.TryGetProperty("body", out var b) && b.GetString() == body)
             {
                 return message.GetProperty("sid").GetString();
@@ -79,6 +85,12 @@ public sealed class TwilioSmsSender(HttpClient http, ISecretStore secrets, Twili
             Convert.ToBase64String(Encoding.ASCII.GetBytes($"{accountSid}:{authToken}")));
         return (accountSid, request);
     }
+
+    // Twilio writes dates as RFC 2822, e.g. "Wed, 18 Aug 2010 20:01:40 +0000".
+    private static DateTimeOffset? CreatedAt(string? rfc2822) =>
+        DateTimeOffset.TryParseExact(rfc2822, "ddd, dd MMM yyyy HH:mm:ss zzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? at
+            : null;
 
     private static int? ErrorCode(string json)
     {

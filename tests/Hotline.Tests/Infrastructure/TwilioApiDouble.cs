@@ -51,7 +51,8 @@ public sealed class TwilioApiDouble : IAsyncDisposable
     }
 
     /// <summary>Adds a message as if an earlier attempt had sent it.</summary>
-    public void AlreadySent(string to, string from, string body) => _sent.Enqueue(new SentSms(NewSid(), to, from, body));
+    public void AlreadySent(string to, string from, string body, DateTimeOffset? at = null) =>
+        _sent.Enqueue(new SentSms(NewSid(), to, from, body) { CreatedAt = at ?? DateTimeOffset.UtcNow });
 
     private async Task<IResult> SendAsync(string sid, HttpRequest request)
     {
@@ -87,7 +88,12 @@ public sealed class TwilioApiDouble : IAsyncDisposable
 
         var to = request.Query["To"].ToString();
         var from = request.Query["From"].ToString();
-        var messages = _sent.Where(m => m.To == to && m.From == from).Select(m => new { sid = m.Sid, to = m.To, from = m.From, body = m.Body });
+        // Dates as Twilio writes them (RFC 2822); DateSent> filters by day only, so it is not applied here either.
+        var messages = _sent.Where(m => m.To == to && m.From == from).Select(m => new
+        {
+            sid = m.Sid, to = m.To, from = m.From, body = m.Body,
+            date_created = m.CreatedAt.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", System.Globalization.CultureInfo.InvariantCulture),
+        });
         return Results.Json(new { messages });
     }
 
@@ -106,4 +112,7 @@ public sealed class TwilioApiDouble : IAsyncDisposable
     }
 }
 
-public sealed record SentSms(string Sid, string To, string From, string Body);
+public sealed record SentSms(string Sid, string To, string From, string Body)
+{
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+}

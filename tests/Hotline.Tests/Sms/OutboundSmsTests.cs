@@ -128,6 +128,29 @@ public sealed class OutboundSmsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_redelivered_request_does_not_take_an_identical_reply_sent_earlier_that_day_for_this_one()
+    {
+        var (ioana, id) = await AcceptedConversationAsync();
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        _twilio.OptedOut[Caller] = true; // keep SendSms from sending; the interruption is set up below
+        await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "OK" });
+        await Eventually.TrueAsync(async () => await DeliveryStatusAsync(ioana, id) == "unreachable", "the first attempt");
+        _twilio.OptedOut.Clear();
+
+        // An attempt died before reaching Twilio; the same words went to the same phone two hours earlier.
+        var message = (await store.MessagesAsync(id)).Single(m => m.Direction == MessageDirection.Outbound);
+        await store.UpdateDeliveryAsync(id, message, DeliveryStatuses.Sending, null);
+        await store.TryUpdateAsync((await store.FindAsync(id))! with { Reachable = true });
+        _twilio.AlreadySent(Caller, TwilioWebhookClient.GeneralNumber, "OK", at: DateTimeOffset.UtcNow.AddHours(-2));
+
+        await _app.Services.GetRequiredService<OutboundMessageDispatcher>()
+            .DispatchAsync(new OutboundRequest(id, message.Id, message.At.UtcTicks));
+
+        Assert.Equal("sent", await DeliveryStatusAsync(ioana, id));
+        Assert.Equal(2, _twilio.Sent.Count(s => s.Body == "OK"));
+    }
+
+    [Fact]
     public async Task An_attempt_that_dies_between_learning_of_STOP_and_recording_it_is_finished_by_the_redelivery()
     {
         var (ioana, id) = await AcceptedConversationAsync();
