@@ -448,6 +448,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["ClosedAt"] = c.ClosedAt,
         ["EmergencyAt"] = c.EmergencyAt,
         ["EscalationId"] = c.EscalationId,
+        ["CallbackRequestedAt"] = c.CallbackRequestedAt,
     };
 
     private static Conversation ToConversation(TableEntity e) => new()
@@ -471,6 +472,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ClosedAt = e.GetDateTimeOffset("ClosedAt"),
         EmergencyAt = e.GetDateTimeOffset("EmergencyAt"),
         EscalationId = e.GetString("EscalationId"),
+        CallbackRequestedAt = e.GetDateTimeOffset("CallbackRequestedAt"),
         Version = e.ETag.ToString(),
     };
 

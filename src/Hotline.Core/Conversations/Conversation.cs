@@ -88,6 +88,9 @@ public sealed record Conversation
 
     public string? EscalationId { get; init; }
 
+    /// <summary>When the caller asked to be contacted later (the CALLBACK keyword); counsellors see it.</summary>
+    public DateTimeOffset? CallbackRequestedAt { get; init; }
+
     /// <summary>When it was closed; its reply address is deleted a grace period later.</summary>
     public DateTimeOffset? ClosedAt { get; init; }
 

@@ -36,7 +36,8 @@ public sealed record InboundSettings(
     IReadOnlyDictionary<string, string> NumberLanguages,
     IReadOnlyList<string> Languages,
     string EmergencyNumber,
-    TimeSpan RoutingRequestDelay = default);
+    TimeSpan RoutingRequestDelay = default,
+    bool AnswerOptOutKeywords = false);
 
 /// <summary>
 /// Takes a caller's message into the hotline: finds or starts their conversation by pseudonym, stores the message
@@ -67,6 +68,9 @@ public sealed class InboundMessageHandler(
     private const string SystemActor = "system";
 
     private static readonly HashSet<string> HelpWords = new(StringComparer.OrdinalIgnoreCase) { "HELP", "INFO" };
+
+    // The out-of-hours answer tells the caller to reply CALLBACK, in every language.
+    private static readonly HashSet<string> CallbackWords = new(StringComparer.OrdinalIgnoreCase) { "CALLBACK" };
 
     public async Task<InboundOutcome> HandleAsync(InboundMessage message, CancellationToken cancellationToken = default)
     {
@@ -136,6 +140,7 @@ public sealed class InboundMessageHandler(
             LastInboundAt = message.ReceivedAt,
             HotlineNumber = message.To,
             Reachable = !StopWords.Contains(keyword),
+            CallbackRequestedAt = CallbackWords.Contains(keyword) ? now : null,
             // Only SMS needs an address to reply to; a chat page fetches its replies itself.
             ProtectedReplyAddress = isSms ? await replyAddresses.ProtectAsync(message.From, id, cancellationToken) : null,
         };
@@ -172,11 +177,14 @@ public sealed class InboundMessageHandler(
 
         if (!conversation.Reachable)
         {
-            return new InboundOutcome(false, id, null, NeedsRouting: true);
+            var stopped = settings.AnswerOptOutKeywords ? texts.Get(language, CallerText.StopConfirmation) : null;
+            return new InboundOutcome(false, id, stopped, NeedsRouting: true);
         }
 
         var counsellors = await rosterRead;
-        var reply = ConversationRouter.NobodyOnCall(counsellors)
+        var reply = conversation.CallbackRequestedAt is not null
+            ? texts.Get(language, CallerText.CallbackConfirmation)
+            : ConversationRouter.NobodyOnCall(counsellors)
             ? texts.Get(language, isSms ? CallerText.OutOfHours : CallerText.ChatOutOfHours,
                 new Dictionary<string, string> { ["EmergencyNumber"] = settings.EmergencyNumber })
             : !isSms
@@ -206,13 +214,24 @@ public sealed class InboundMessageHandler(
         string? reply = null;
         string? takenBackFrom = null;
         Func<Conversation, Conversation>? change = null;
+        var optOutAnswer = false;
         if (StopWords.Contains(keyword))
         {
             change = c => c with { Reachable = false };
+            // Twilio's own opt-out handling answers STOP and START unless the account turned it off for us to answer.
+            reply = settings.AnswerOptOutKeywords ? texts.Get(conversation.Language, CallerText.StopConfirmation) : null;
+            optOutAnswer = true;
         }
         else if (StartWords.Contains(keyword))
         {
             change = c => c with { Reachable = true };
+            reply = settings.AnswerOptOutKeywords ? texts.Get(conversation.Language, CallerText.StartConfirmation) : null;
+        }
+        else if (CallbackWords.Contains(keyword))
+        {
+            var asked = time.GetUtcNow();
+            change = c => c.CallbackRequestedAt is null ? c with { CallbackRequestedAt = asked } : c;
+            reply = texts.Get(conversation.Language, CallerText.CallbackConfirmation);
         }
         else if (MenuWords.Contains(keyword))
         {
@@ -247,7 +266,8 @@ public sealed class InboundMessageHandler(
             await RequestRoutingAsync(conversation.Id, cancellationToken);
         }
 
-        return new InboundOutcome(false, conversation.Id, changed.Reachable ? reply : null, needsRouting);
+        // Nothing goes to a caller who opted out, but the one confirmation of it.
+        return new InboundOutcome(false, conversation.Id, changed.Reachable || optOutAnswer ? reply : null, needsRouting);
     }
 
     private bool IsDeleteKeyword(string keyword) =>

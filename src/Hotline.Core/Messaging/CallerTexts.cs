@@ -6,11 +6,10 @@ namespace Hotline.Messaging;
 public enum CallerText
 {
     Acknowledgement,
-    SwitchHint,
     LanguageMenu,
     LanguageSwitched,
     OutOfHours,
-    CallbackOffer,
+    CallbackConfirmation,
     Help,
     StopConfirmation,
     StartConfirmation,

@@ -31,8 +31,10 @@ public static class ConversationServices
         // Routing in-process at once unless turned off; the queued request then waits, as the fallback, until the
         // in-process attempt has long finished.
         var immediate = new SettingReader(configuration).Bool("Routing:Immediate", true);
+        var answerOptOut = new SettingReader(configuration).Bool("Twilio:AnswerOptOutKeywords", false);
         services.AddSingleton(sp => new InboundSettings(
-            sms.NumberLanguages, settings.Languages.Supported, sms.EmergencyNumber, immediate ? QueuedRoutingFallbackDelay : TimeSpan.Zero));
+            sms.NumberLanguages, settings.Languages.Supported, sms.EmergencyNumber, immediate ? QueuedRoutingFallbackDelay : TimeSpan.Zero,
+            answerOptOut));
 
         services.AddSecret(CallerPseudonymizer.KeySecret);
         services.AddSecret(ReplyAddressProtector.KeySecret);

@@ -273,11 +273,11 @@ public sealed record IntakeRequest(
 public sealed record ConversationSummary(
     string Id, string Channel, string Language, string Status, string? AssignedTo, DateTimeOffset LastMessageAt,
     DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, DateTimeOffset? WaitingSince,
-    DateTimeOffset? EmergencyAt, string? EscalationId)
+    DateTimeOffset? EmergencyAt, string? EscalationId, DateTimeOffset? CallbackRequestedAt)
 {
     public static ConversationSummary From(Conversation c) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
-        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince, c.EmergencyAt, c.EscalationId);
+        c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince, c.EmergencyAt, c.EscalationId, c.CallbackRequestedAt);
 }
 
 public sealed record MessageView(string Id, string Direction, string Text, DateTimeOffset At, string? Author, string? DeliveryStatus)
@@ -290,10 +290,10 @@ public sealed record ConversationDetail(
     string Id, string Channel, string Language, string Status, string? AssignedTo, DateTimeOffset LastMessageAt,
     DateTimeOffset CreatedAt, string Caller, int CallerContacts, bool Reachable, DateTimeOffset? WaitingSince,
     IReadOnlyList<RoutingHop> Hops, IReadOnlyList<MessageView> Messages, Intake? Intake, DateTimeOffset? EmergencyAt = null,
-    string? EscalationId = null)
+    string? EscalationId = null, DateTimeOffset? CallbackRequestedAt = null)
 {
     public static ConversationDetail From(Conversation c, IReadOnlyList<ConversationMessage> messages, Intake? intake = null) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
         c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince, c.Hops, messages.Select(MessageView.From).ToList(), intake,
-        c.EmergencyAt, c.EscalationId);
+        c.EmergencyAt, c.EscalationId, c.CallbackRequestedAt);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using Azure.Storage.Queues;
 using Hotline.Conversations;
@@ -40,8 +41,9 @@ public sealed class InboundSmsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("application/xml", response.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
         var twiml = await response.Content.ReadAsStringAsync();
-        Assert.Contains("<Message>", twiml, StringComparison.Ordinal);
-        Assert.Contains("Română", twiml, StringComparison.Ordinal);
+        var texts = _app.Services.GetRequiredService<CallerTexts>();
+        var romanian = texts.Get("ro", CallerText.Acknowledgement, new Dictionary<string, string> { ["Language"] = "Română" });
+        Assert.Contains($"<Message>{System.Security.SecurityElement.Escape(romanian)}</Message>", twiml, StringComparison.Ordinal);
 
         var conversation = await OfferedConversationAsync(Caller);
         Assert.Equal("ro", conversation.Language);
@@ -160,19 +162,30 @@ public sealed class InboundSmsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task With_nobody_on_call_the_caller_gets_the_out_of_hours_answer_in_their_language()
+    public async Task With_nobody_on_call_the_caller_gets_the_out_of_hours_answer_in_their_language_and_can_ask_for_a_callback()
     {
         var roster = _app.Services.GetRequiredService<IRosterStore>();
         await roster.SetOnCallAsync("ioana", false);
         await roster.SetOnCallAsync("oksana", false);
+        var texts = _app.Services.GetRequiredService<CallerTexts>();
 
         var twiml = await (await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor urgent")).Content.ReadAsStringAsync();
 
-        Assert.Contains("112", twiml, StringComparison.Ordinal);
-        Assert.Contains("CALLBACK", twiml, StringComparison.Ordinal);
+        var outOfHours = texts.Get("ro", CallerText.OutOfHours, new Dictionary<string, string> { ["EmergencyNumber"] = "112" });
+        Assert.Contains($"<Message>{System.Security.SecurityElement.Escape(outOfHours)}</Message>", twiml, StringComparison.Ordinal);
+        Assert.Contains("CALLBACK", outOfHours, StringComparison.Ordinal);
         var record = await CallerRecordAsync(Caller);
         await Eventually.TrueAsync(async () => (await Store.FindAsync(record!.OpenConversationId!))!.Status == ConversationStatus.Waiting,
             "the conversation to wait for a counsellor");
+
+        // As the answer says: CALLBACK. The caller is told it was noted, in Romanian; counsellors see the request.
+        var callback = await (await _twilio.SendSmsAsync(Caller, "callback")).Content.ReadAsStringAsync();
+        Assert.Contains($"<Message>{System.Security.SecurityElement.Escape(texts.Get("ro", CallerText.CallbackConfirmation))}</Message>", callback, StringComparison.Ordinal);
+        var waiting = (await Store.FindAsync(record!.OpenConversationId!))!;
+        Assert.NotNull(waiting.CallbackRequestedAt);
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        var listed = await sam.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri($"/api/conversations/{waiting.Id}", UriKind.Relative));
+        Assert.Equal(System.Text.Json.JsonValueKind.String, listed.GetProperty("callbackRequestedAt").ValueKind);
     }
 
     [Theory]
@@ -277,4 +290,37 @@ public sealed class InboundSmsTests : IAsyncLifetime
             var conversation = record?.OpenConversationId is { } id ? await Store.FindAsync(id) : null;
             return conversation is { Status: ConversationStatus.Offered } ? conversation : null;
         }, "the conversation to be offered to a counsellor");
+}
+
+/// <summary>
+/// With <c>Twilio__AnswerOptOutKeywords</c> (for an account whose own opt-out replies are turned off), the hotline
+/// answers STOP and START itself, in the caller's language, and sends nothing else after STOP.
+/// </summary>
+[Collection(SmsCollection.Name)]
+public sealed class OptOutAnswerTests : IAsyncLifetime
+{
+    private const string Caller = "+40721234999";
+    private RunningApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await RunningApp.StartWithRosterAsync(
+        [new("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 2)],
+        new Dictionary<string, string?> { ["Twilio:AnswerOptOutKeywords"] = "true" });
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task STOP_and_START_are_confirmed_in_the_callers_language_and_nothing_else_is_answered_in_between()
+    {
+        var twilio = new TwilioWebhookClient(_app);
+        var texts = _app.Services.GetRequiredService<CallerTexts>();
+        await twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+
+        var stop = await (await twilio.SendSmsAsync(Caller, "STOP")).Content.ReadAsStringAsync();
+        Assert.Contains(System.Security.SecurityElement.Escape(texts.Get("ro", CallerText.StopConfirmation)), stop, StringComparison.Ordinal);
+        var help = await (await twilio.SendSmsAsync(Caller, "HELP")).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<Message>", help, StringComparison.Ordinal);
+
+        var start = await (await twilio.SendSmsAsync(Caller, "START")).Content.ReadAsStringAsync();
+        Assert.Contains(System.Security.SecurityElement.Escape(texts.Get("ro", CallerText.StartConfirmation)), start, StringComparison.Ordinal);
+    }
 }

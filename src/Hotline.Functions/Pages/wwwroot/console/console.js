@@ -88,6 +88,7 @@
         onclick: () => { location.hash = c.id; } },
         el('span', { class: 'line' },
           c.emergencyAt ? el('span', { class: 'badge gap', text: 'emergency' }) : null,
+          c.callbackRequestedAt ? el('span', { class: 'badge warn', text: 'callback' }) : null,
           unread ? el('span', { class: 'unread', title: 'New messages', 'aria-label': 'New messages' }) : null,
           el('span', { class: 'badge', text: c.language }), el('span', { text: c.channel }), el('span', { text: c.status })),
         el('span', { class: 'pseudonym', text: c.caller }),
@@ -142,6 +143,7 @@
       el('p', { class: 'actions' },
         c.emergencyAt ? el('span', { class: 'badge gap', text: 'emergency' }) : null,
         el('span', { class: 'badge', text: c.language }), el('span', { text: c.channel }), el('span', { text: c.status }),
+        c.callbackRequestedAt ? el('span', { class: 'badge warn', text: 'asked for a callback ' + new Date(c.callbackRequestedAt).toLocaleString() }) : null,
         c.callerContacts > 1 ? el('span', { class: 'badge warn', text: 'repeat contact (' + c.callerContacts + ')' }) : null,
         c.waitingSince ? el('span', { class: 'wait', text: 'waiting ' + since(c.waitingSince) }) : null,
         !c.reachable ? el('span', { class: 'badge warn', text: c.channel === 'chat' ? 'The caller has left the chat' : 'Not reachable by SMS' }) : null));
