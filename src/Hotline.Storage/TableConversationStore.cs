@@ -174,6 +174,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
             record.GetString("Language"), record.ETag.ToString(), block)
         {
             LastConversationId = NullIfEmpty(record.GetString("LastConversationId")),
+            ConversationIds = (record.GetString("ConversationIds") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
         };
     }
 
@@ -218,7 +219,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
             {
                 if (existing?.Version is null)
                 {
-                    await Callers.AddEntityAsync(CallerEntity(pseudonym, conversationId, 1, language), cancellationToken);
+                    await Callers.AddEntityAsync(CallerEntity(pseudonym, conversationId, 1, language, []), cancellationToken);
                     return conversationId;
                 }
 
@@ -228,7 +229,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
                 }
 
                 await Callers.UpdateEntityAsync(
-                    CallerEntity(pseudonym, conversationId, existing.Contacts + 1, language),
+                    CallerEntity(pseudonym, conversationId, existing.Contacts + 1, language, existing.ConversationIds),
                     new ETag(existing.Version!), TableUpdateMode.Replace, cancellationToken);
                 return conversationId;
             }
@@ -353,7 +354,21 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         return true;
     }
 
-    public async Task EraseAsync(string conversationId, string callerPseudonym, CancellationToken cancellationToken = default)
+    public async Task EraseCallerAsync(CallerRecord caller, CancellationToken cancellationToken = default)
+    {
+        var ids = caller.ConversationIds
+            .Append(caller.OpenConversationId).Append(caller.LastConversationId)
+            .OfType<string>().Distinct(StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            await EraseConversationAsync(id, cancellationToken);
+        }
+
+        // The record goes last: should erasing stop half-way, a repeated request still finds what is left.
+        await Callers.DeleteEntityAsync(caller.Pseudonym, CallerRow, ETag.All, cancellationToken);
+    }
+
+    private async Task EraseConversationAsync(string conversationId, CancellationToken cancellationToken)
     {
         var rows = new List<TableEntity>();
         await foreach (var e in Conversations.QueryAsync<TableEntity>(x => x.PartitionKey == conversationId, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
@@ -370,7 +385,6 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
 
         await Open.DeleteEntityAsync(OpenPartition, conversationId, ETag.All, cancellationToken);
         await Open.DeleteEntityAsync(PurgePartition, conversationId, ETag.All, cancellationToken);
-        await Callers.DeleteEntityAsync(callerPseudonym, CallerRow, ETag.All, cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> DueForReplyAddressPurgeAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
@@ -486,8 +500,15 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["EmergencyAt"] = c.EmergencyAt,
     };
 
-    private static TableEntity CallerEntity(string pseudonym, string conversationId, int contacts, string language) =>
-        new(pseudonym, CallerRow) { ["OpenConversationId"] = conversationId, ["Contacts"] = contacts, ["Language"] = language };
+    // Keeps the ids of the caller's most recent conversations (well within a property's 32K characters).
+    private const int RememberedConversations = 500;
+
+    private static TableEntity CallerEntity(string pseudonym, string conversationId, int contacts, string language, IReadOnlyList<string> earlier) =>
+        new(pseudonym, CallerRow)
+        {
+            ["OpenConversationId"] = conversationId, ["Contacts"] = contacts, ["Language"] = language,
+            ["ConversationIds"] = string.Join(',', earlier.Append(conversationId).Distinct(StringComparer.Ordinal).TakeLast(RememberedConversations)),
+        };
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

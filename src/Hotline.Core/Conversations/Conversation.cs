@@ -146,6 +146,9 @@ public sealed record CallerRecord(
     /// <summary>The conversation most recently closed, so a chat page can still show the counsellor's last words.</summary>
     public string? LastConversationId { get; init; }
 
+    /// <summary>Every conversation this caller started (the most recent ones), so an erasure request reaches them all.</summary>
+    public IReadOnlyList<string> ConversationIds { get; init; } = [];
+
     public bool IsBlockedAt(DateTimeOffset now) => Block is { } b && b.Until > now;
 }
 

@@ -63,10 +63,10 @@ public interface IConversationStore
     Task UpdateDeliveryAsync(string conversationId, ConversationMessage message, string status, string? providerMessageId, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Erases a conversation for good (its messages, markers and summary) and the caller's record: the caller asked
-    /// for their data to be deleted.
+    /// Erases a caller's data for good, at their request: every conversation they started (messages, intake, markers,
+    /// summary), open or closed, and their caller record. A block on them stays.
     /// </summary>
-    Task EraseAsync(string conversationId, string callerPseudonym, CancellationToken cancellationToken = default);
+    Task EraseCallerAsync(CallerRecord caller, CancellationToken cancellationToken = default);
 
     /// <summary>Closed conversations whose reply address is due to be deleted at or before <paramref name="now"/>.</summary>
     Task<IReadOnlyList<string>> DueForReplyAddressPurgeAsync(DateTimeOffset now, CancellationToken cancellationToken = default);

@@ -275,25 +275,24 @@ public sealed class InboundMessageHandler(
         && texts.Languages.Any(l => texts.DeleteKeywords(l).Contains(keyword.ToUpperInvariant(), StringComparer.Ordinal));
 
     /// <summary>
-    /// The caller asked for their data to be erased: their open conversation (messages, reply address, routing) and
-    /// their caller record go, and the confirmation is the last thing sent. A redelivered request erases nothing
-    /// more and confirms again, which is harmless.
+    /// The caller asked for their data to be erased: every conversation they started (messages, reply address,
+    /// routing), open or closed, and their caller record go, and the confirmation is the last thing sent. A
+    /// redelivered request erases nothing more and confirms again, which is harmless.
     /// </summary>
     private async Task<InboundOutcome> EraseAsync(string pseudonym, CallerRecord? caller, InboundMessage message, CancellationToken cancellationToken)
     {
         var language = caller?.Language ?? LanguageDetector.Default.Detect(message.Body.Reveal(), settings.Languages).Language;
-        if (caller?.OpenConversationId is { } id && await store.FindAsync(id, cancellationToken) is { } conversation)
+        if (caller?.Version is null)
         {
-            language = conversation.Language;
-            await store.EraseAsync(id, pseudonym, cancellationToken);
-            if (conversation.AssignedTo is { } counsellor)
-            {
-                await loads.ReleaseAsync(counsellor, id, cancellationToken);
-            }
+            return new InboundOutcome(false, null, texts.Get(language, CallerText.DeleteConfirmation)); // nothing (more) to erase
         }
-        else if (caller is not null)
+
+        var open = caller.OpenConversationId is { } id ? await store.FindAsync(id, cancellationToken) : null;
+        language = open?.Language ?? language;
+        await store.EraseCallerAsync(caller, cancellationToken);
+        if (open?.AssignedTo is { } counsellor)
         {
-            await store.EraseAsync(caller.OpenConversationId ?? ConversationIds.New(), pseudonym, cancellationToken);
+            await loads.ReleaseAsync(counsellor, open.Id, cancellationToken);
         }
 
         return new InboundOutcome(false, null, texts.Get(language, CallerText.DeleteConfirmation));

@@ -188,6 +188,28 @@ public sealed class InboundSmsTests : IAsyncLifetime
         Assert.Equal(System.Text.Json.JsonValueKind.String, listed.GetProperty("callbackRequestedAt").ValueKind);
     }
 
+    [Fact]
+    public async Task A_delete_keyword_also_erases_the_callers_closed_conversations()
+    {
+        await _twilio.SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
+        var earlier = await OfferedConversationAsync(Caller);
+        await _app.Services.GetRequiredService<ConversationCloser>().CloseAsync(earlier, "ioana", "done");
+        await _twilio.SendSmsAsync(Caller, "Bună seara, tot eu, am o întrebare despre contract");
+        var later = await Eventually.ReturnsAsync(async () => (await CallerRecordAsync(Caller))?.OpenConversationId, "the second conversation");
+        Assert.NotEqual(earlier.Id, later);
+        Assert.NotEmpty(await Store.MessagesAsync(earlier.Id));
+
+        await _twilio.SendSmsAsync(Caller, "ȘTERGE");
+
+        foreach (var id in new[] { earlier.Id, later })
+        {
+            Assert.Null(await Store.FindAsync(id));
+            Assert.Empty(await Store.MessagesAsync(id));
+        }
+
+        Assert.Null(await CallerRecordAsync(Caller));
+    }
+
     [Theory]
     [InlineData("ȘTERGE")]
     [InlineData("sterge")]
