@@ -45,7 +45,7 @@ public sealed class LanguageDetectorTests
     {
         foreach (var language in LanguageDetector.Shipped)
         {
-            var (min, max) = language == "zh" ? (8, 60) : (20, 160);
+            var (min, max) = (20, 160);
             Assert.All(EvalLines(language), line => Assert.InRange(line.Length, min, max));
         }
     }
