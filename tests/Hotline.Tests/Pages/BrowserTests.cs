@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.RegularExpressions;
 using Hotline.Conversations;
 using Hotline.Messaging;
+using Hotline.Privacy;
 using Hotline.Roster;
 using Hotline.Tests.Infrastructure;
 using Microsoft.Playwright;
@@ -322,6 +325,141 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         await AssertEveryFieldIsLabelledAsync(page);
         await page.ClickAsync("#exit"); // the quick exit button is there from the first view
         await Eventually.TrueAsync(() => page.Url == _neutralUrl, "the neutral site");
+    }
+
+    [Fact]
+    public async Task The_chat_sends_its_exact_policy_breaks_none_of_it_and_works_by_keyboard_and_with_a_screen_reader()
+    {
+        const string Policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        var caller = await chromium.NewPageAsync(locale: "uk-UA");
+        // Every Content Security Policy violation in the page, from before its first byte.
+        await caller.AddInitScriptAsync(
+            "window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => " +
+            "window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));");
+        var response = await caller.GotoAsync(Url("chat"));
+        Assert.Equal(Policy, response!.Headers["content-security-policy"]);
+
+        // After Start, the caller can type at once, and Tab goes on to Send; every field has a label.
+        await caller.ClickAsync("#start");
+        await Assertions.Expect(caller.Locator("#message")).ToBeVisibleAsync();
+        await Assertions.Expect(caller.Locator("#message")).ToBeFocusedAsync();
+        await AssertEveryFieldIsLabelledAsync(caller);
+        await caller.Keyboard.PressAsync("Tab");
+        await Assertions.Expect(caller.Locator("#send")).ToBeFocusedAsync();
+        await caller.FillAsync("#message", Ukrainian);
+        await caller.ClickAsync("#send");
+        await Assertions.Expect(caller.Locator("#transcript li.in")).ToHaveCountAsync(1);
+
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var offered = await Eventually.ReturnsAsync(async () =>
+            (await store.ListOpenAsync("oksana")).FirstOrDefault(c => c.Channel == Channels.Chat), "the offer to Oksana");
+        using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
+        (await oksana.PostAsync(new Uri($"/api/conversations/{offered.Id}/accept", UriKind.Relative), null)).EnsureSuccessStatusCode();
+        (await oksana.PostAsJsonAsync(new Uri($"/api/conversations/{offered.Id}/messages", UriKind.Relative), new { text = "Вітаю, я Оксана." }))
+            .EnsureSuccessStatusCode();
+
+        // The reply is put inside a live region, so a screen reader reads it out as it arrives.
+        var reply = caller.Locator("#transcript li.out");
+        await Assertions.Expect(reply).ToContainTextAsync("Вітаю, я Оксана.");
+        Assert.Equal("polite", await reply.EvaluateAsync<string?>("li => li.closest('[aria-live]')?.getAttribute('aria-live') ?? null"));
+
+        Assert.Empty(await caller.EvaluateAsync<string[]>("() => window.__violations"));
+    }
+
+    [Fact]
+    public async Task A_conversation_not_open_shows_a_new_message_as_unread_and_an_offered_one_shows_how_long_its_caller_waits()
+    {
+        var sms = new TwilioWebhookClient(_app);
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        await sms.SendSmsAsync("+380501110021", Ukrainian);
+        var first = await Eventually.ReturnsAsync(async () => (await store.ListOpenAsync("oksana")).FirstOrDefault(), "the first offer");
+        await sms.SendSmsAsync("+380501110022", "Доброго вечора, у мене забрали документи на фермі");
+        var second = await Eventually.ReturnsAsync(async () =>
+            (await store.ListOpenAsync("oksana")).FirstOrDefault(c => c.Id != first.Id), "the second offer");
+
+        var console = await chromium.NewPageAsync();
+        await SignInAsync(console, "console", "oksana", "counsellor");
+        ILocator Item(string id) => console.Locator($"#conversations button[data-id='{id}']");
+
+        // Nobody has accepted either: each shows how long its caller has been waiting.
+        await Assertions.Expect(Item(first.Id).Locator(".wait")).ToHaveTextAsync(new Regex(@"^waiting \d+ s$"));
+        await Assertions.Expect(Item(second.Id).Locator(".wait")).ToHaveTextAsync(new Regex(@"^waiting \d+ s$"));
+
+        // Read the second, then open the first: nothing is unread.
+        await Item(second.Id).ClickAsync();
+        await Assertions.Expect(console.Locator("#conversation")).ToHaveAttributeAsync("data-id", second.Id);
+        await Item(first.Id).ClickAsync();
+        await Assertions.Expect(console.Locator("#conversation")).ToHaveAttributeAsync("data-id", first.Id);
+        await Assertions.Expect(console.Locator("#conversations .unread")).ToHaveCountAsync(0);
+
+        // The second caller writes again: their conversation, not the open one, is marked.
+        await sms.SendSmsAsync("+380501110022", "Ви ще тут? Мені страшно");
+        await Assertions.Expect(Item(second.Id).Locator(".unread")).ToHaveCountAsync(1);
+        await Assertions.Expect(Item(second.Id).Locator(".unread")).ToHaveAttributeAsync("aria-label", "New messages");
+        await Assertions.Expect(Item(first.Id).Locator(".unread")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task The_supervisor_board_shows_the_oldest_wait_edits_a_roster_entry_and_draws_both_charts()
+    {
+        // A Chinese conversation waiting for ten minutes already, and one that has just come in (nobody speaks Chinese).
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var tenMinutesAgo = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await store.CreateAsync(
+            new Conversation
+            {
+                Id = ConversationIds.New(), Channel = Channels.Sms, Language = "zh", CallerPseudonym = "p-long-wait",
+                Status = ConversationStatus.Waiting, CreatedAt = tenMinutesAgo, LastMessageAt = tenMinutesAgo,
+            },
+            new ConversationMessage("m1", MessageDirection.Inbound, new SensitiveText("你好"), tenMinutesAgo), null);
+        var sms = new TwilioWebhookClient(_app);
+        await sms.SendSmsAsync("+8613800138001", "你好，我需要帮助，老板拿走了我的护照");
+        await Eventually.TrueAsync(async () =>
+            (await store.ListOpenAsync()).Count(c => c.Language == "zh" && c.Status == ConversationStatus.Waiting) == 2, "two waiting in Chinese");
+
+        // A Ukrainian SMS that Oksana accepts: a wait to acceptance for the chart.
+        await sms.SendSmsAsync("+380501110031", Ukrainian);
+        var offered = await Eventually.ReturnsAsync(async () => (await store.ListOpenAsync("oksana")).FirstOrDefault(), "the offer to Oksana");
+        using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
+        (await oksana.PostAsync(new Uri($"/api/conversations/{offered.Id}/accept", UriKind.Relative), null)).EnsureSuccessStatusCode();
+
+        var board = await chromium.NewPageAsync();
+        await SignInAsync(board, "supervisor", "sam", "supervisor");
+
+        // The waiting panel: two in Chinese, the older one's ten minutes flagged as over two minutes.
+        await Assertions.Expect(board.Locator("#waiting tbody tr", new() { HasText = "zh" }).Locator("td")).ToHaveTextAsync(
+            [new Regex(@"\(zh\)$"), new Regex("^2$"), new Regex(@"^1[01] min \(over 2 minutes\)$")], new() { Timeout = 5000 });
+
+        // Both charts, each named for what it shows: Ukrainian's wait to acceptance, and the SMS contacts of the day.
+        var charts = board.Locator("#charts svg[role=img]");
+        await Assertions.Expect(charts).ToHaveCountAsync(2);
+        await Assertions.Expect(charts.Nth(0).Locator(":scope > title")).ToHaveTextAsync("Average wait to acceptance per language, last 24 h");
+        await Assertions.Expect(charts.Nth(0)).ToHaveAccessibleNameAsync(
+            new Regex(@"^Average wait to acceptance per language, last 24 h: uk [\d.]+ min over 1 contacts\.$"));
+        await Assertions.Expect(charts.Nth(1).Locator(":scope > title")).ToHaveTextAsync("Contacts per channel per day, last 14 days");
+        await Assertions.Expect(charts.Nth(1)).ToHaveAccessibleNameAsync(
+            new Regex(@"^Contacts per channel per day, last 14 days: 2 in total \(SMS 2, Chat 0, Voice 0\); busiest day .+ with 2\.$"));
+
+        // Editing Ioana: less capacity, off call.
+        var edit = board.GetByRole(AriaRole.Button, new() { Name = "Edit ioana", Exact = true });
+        await edit.ClickAsync();
+        await Assertions.Expect(board.Locator("#rf-id")).ToHaveValueAsync("ioana");
+        await Assertions.Expect(board.Locator("#rf-name")).ToBeFocusedAsync();
+        await Assertions.Expect(board.Locator("#rf-capacity")).ToHaveValueAsync("3");
+        await Assertions.Expect(board.Locator("#rf-oncall")).ToBeCheckedAsync();
+        await board.FillAsync("#rf-capacity", "1");
+        await board.UncheckAsync("#rf-oncall");
+        await AssertEveryFieldIsLabelledAsync(board);
+        await board.ClickAsync("#roster-form button[type=submit]");
+        await Assertions.Expect(board.Locator("#roster-form form")).ToHaveCountAsync(0);
+        await Assertions.Expect(board.Locator("#roster-list tbody tr", new() { Has = edit }).Locator("td"))
+            .ToHaveTextAsync(["ioana", "Ioana", "ro", "1", "no", "–", "no", "Edit"]);
+        await Assertions.Expect(edit).ToBeFocusedAsync(); // back where the supervisor started
+        var ioana = await _app.Services.GetRequiredService<IRosterStore>().FindAsync("ioana");
+        Assert.Equal((false, 1), (ioana!.OnCall, ioana.Capacity));
+        Assert.Equal("Ioana", ioana.DisplayName);
+        Assert.Equal(["ro"], ioana.Languages);
     }
 
     /// <summary>Every visible form field has a label a screen reader announces.</summary>
