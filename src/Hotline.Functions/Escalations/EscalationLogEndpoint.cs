@@ -17,10 +17,20 @@ public static class EscalationLogEndpoint
         return app;
     }
 
-    internal static async Task<Ok<EscalationLogView>> ListAsync(
+    private static readonly string[] Statuses =
+        ["raised", ReferralStatuses.Queued, ReferralStatuses.Sent, ReferralStatuses.Acknowledged, ReferralStatuses.Overdue];
+
+    internal static async Task<Results<Ok<EscalationLogView>, ProblemHttpResult>> ListAsync(
         DateTimeOffset? from, DateTimeOffset? to, string? agency, string? status, bool? overdue,
         IEscalationLog log, IEscalationStore escalations, IReferralStore referrals, CancellationToken ct)
     {
+        // A misspelt status would otherwise show "nothing matches" to a supervisor checking that nothing is overdue.
+        if (status is not null && !Statuses.Contains(status, StringComparer.Ordinal))
+        {
+            return TypedResults.Problem(statusCode: 400, title: "Unknown status",
+                detail: $"status must be one of: {string.Join(", ", Statuses)}.");
+        }
+
         var (entries, head) = await log.ReadAsync(ct);
         var verification = EscalationChain.Verify(entries, head);
         var referralsByEscalation = (await referrals.ListAsync(cancellationToken: ct)).ToLookup(r => r.EscalationId);

@@ -57,6 +57,9 @@ public sealed class EscalationFilterTests(EscalationFilterTests.SeededLog log) :
         Assert.Empty(await log.IdsAsync($"?from={Utc(log.Day(8))}&to={Utc(log.Day(4))}")); // from after to: nothing
 
         Assert.Equal(HttpStatusCode.BadRequest, (await log.Sam.GetAsync(new Uri("/api/escalations?from=yesterday", UriKind.Relative))).StatusCode);
+        var misspelt = await log.Sam.GetAsync(new Uri("/api/escalations?status=Sent", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, misspelt.StatusCode); // not an empty list that reads as "nothing sent"
+        Assert.Contains("acknowledged", await misspelt.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
