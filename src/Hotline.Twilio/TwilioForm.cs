@@ -17,12 +17,14 @@ public static class TwilioForm
         error = null;
         try
         {
-            var text = Encoding.ASCII.GetString(body);
-            if (text.Any(c => c > 127))
+            // Check the bytes themselves: Encoding.ASCII would already have turned a byte above 127 into '?'.
+            if (!Ascii.IsValid(body))
             {
                 error = "the form body must be URL-encoded ASCII";
                 return false;
             }
+
+            var text = Encoding.ASCII.GetString(body);
 
             foreach (var pair in text.Split('&', StringSplitOptions.RemoveEmptyEntries))
             {
@@ -58,7 +60,8 @@ public static class TwilioForm
             }
             else if (c == '%')
             {
-                if (i + 2 >= encoded.Length || !byte.TryParse(encoded.AsSpan(i + 1, 2), System.Globalization.NumberStyles.HexNumber, null, out var b))
+                // Exactly two hex digits: NumberStyles.HexNumber would also accept surrounding white space ("% 9").
+                if (i + 2 >= encoded.Length || !byte.TryParse(encoded.AsSpan(i + 1, 2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var b))
                 {
                     throw new FormatException("a form value has a broken percent-escape");
                 }

@@ -109,7 +109,9 @@ public static class ConversationServices
             .AddStandardResilienceHandler(options =>
             {
                 // Only retry what Twilio certainly did not act on (throttled, unavailable, no connection): retrying a
-                // POST that timed out could send the message twice. The queue retry and reconciliation cover the rest.
+                // POST that timed out could send the message twice. The same goes for 500 and the other 5xx: Twilio may
+                // have sent the message before failing. Those fail the invocation instead (SmsProviderUnavailableException),
+                // and the queue's redelivery first asks Twilio whether the message went out (OutboundMessageDispatcher).
                 options.Retry.ShouldHandle = args => ValueTask.FromResult(
                     args.Outcome.Exception is HttpRequestException
                     || args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable);

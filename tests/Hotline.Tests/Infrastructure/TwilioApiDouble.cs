@@ -6,22 +6,27 @@ namespace Hotline.Tests.Infrastructure;
 
 /// <summary>
 /// A loopback stand-in for Twilio's Messages API: checks HTTP Basic auth, records every send, answers 201 with a
-/// message resource, 400 with error 21610 for opted-out recipients, and scripted 429s; lists sent messages.
+/// message resource, 400 with error 21610 for opted-out recipients, and scripted error statuses (before or after
+/// accepting the message); lists sent messages and counts those lookups.
 /// </summary>
 public sealed class TwilioApiDouble : IAsyncDisposable
 {
     public const string AccountSid = "AC0123456789abcdef0123456789abcdef";
 
-    private readonly ConcurrentQueue<int> _scriptedStatuses = new();
+    private readonly ConcurrentQueue<(int Status, bool Accepted)> _scriptedStatuses = new();
     private readonly ConcurrentQueue<SentSms> _sent = new();
     private WebApplication _app = null!;
     private int _attempts;
+    private int _lookups;
 
     public Uri BaseUrl { get; private set; } = null!;
 
     public IReadOnlyCollection<SentSms> Sent => _sent;
 
     public int Attempts => _attempts;
+
+    /// <summary>How many times the sent messages were listed (how a redelivered send reconciles).</summary>
+    public int Lookups => _lookups;
 
     public ConcurrentDictionary<string, bool> OptedOut { get; } = new();
 
@@ -31,7 +36,16 @@ public sealed class TwilioApiDouble : IAsyncDisposable
     {
         foreach (var status in statuses)
         {
-            _scriptedStatuses.Enqueue(status);
+            _scriptedStatuses.Enqueue((status, false));
+        }
+    }
+
+    /// <summary>The next sends go out to the phone, but the answer is this error, as when Twilio fails after acting.</summary>
+    public void AcceptButAnswerNextWith(params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            _scriptedStatuses.Enqueue((status, true));
         }
     }
 
@@ -62,13 +76,19 @@ public sealed class TwilioApiDouble : IAsyncDisposable
             return Results.Json(new { code = 20003, message = "Authenticate", status = 401 }, statusCode: 401);
         }
 
-        if (_scriptedStatuses.TryDequeue(out var scripted))
-        {
-            return Results.Json(new { code = 20429, message = "Too Many Requests", status = scripted }, statusCode: scripted);
-        }
-
         var form = await request.ReadFormAsync();
         var to = form["To"].ToString();
+        if (_scriptedStatuses.TryDequeue(out var scripted))
+        {
+            if (scripted.Accepted)
+            {
+                _sent.Enqueue(new SentSms(NewSid(), to, form["From"].ToString(), form["Body"].ToString()));
+            }
+
+            var (code, message) = scripted.Status == 429 ? (20429, "Too Many Requests") : (20500, "Internal Server Error");
+            return Results.Json(new { code, message, status = scripted.Status }, statusCode: scripted.Status);
+        }
+
         if (OptedOut.ContainsKey(to))
         {
             return Results.Json(new { code = 21610, message = "Attempt to send to unsubscribed recipient", status = 400 }, statusCode: 400);
@@ -81,6 +101,7 @@ public sealed class TwilioApiDouble : IAsyncDisposable
 
     private IResult List(string sid, HttpRequest request)
     {
+        Interlocked.Increment(ref _lookups);
         if (!Authorized(sid, request))
         {
             return Results.StatusCode(401);

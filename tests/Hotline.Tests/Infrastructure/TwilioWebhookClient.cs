@@ -22,15 +22,18 @@ public sealed class TwilioWebhookClient(RunningApp app, string authToken = Runni
             ["NumSegments"] = "1",
         });
 
-    public async Task<HttpResponseMessage> PostAsync(IReadOnlyDictionary<string, string> form, string? signatureOverride = null)
+    public Task<HttpResponseMessage> PostAsync(IReadOnlyDictionary<string, string> form, string? signatureOverride = null) =>
+        PostRawAsync(new StringContent(Encode(form), Encoding.ASCII, "application/x-www-form-urlencoded"), form, signatureOverride);
+
+    /// <summary>
+    /// Posts <paramref name="content"/> as it is (any bytes, any content type, chunked or not), signed over
+    /// <paramref name="signedOver"/>, the parameters the sender meant, unless a signature is given ("" for none).
+    /// </summary>
+    public async Task<HttpResponseMessage> PostRawAsync(
+        HttpContent content, IEnumerable<KeyValuePair<string, string>> signedOver, string? signatureOverride = null)
     {
-        const string path = "/api/twilio/sms";
-        var signature = signatureOverride ?? TwilioWebhookSignature.Compute(RunningApp.PublicBaseUrl + path, form, authToken);
-        var body = string.Join('&', form.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative))
-        {
-            Content = new StringContent(body, Encoding.ASCII, "application/x-www-form-urlencoded"),
-        };
+        var signature = signatureOverride ?? TwilioWebhookSignature.Compute(RunningApp.PublicBaseUrl + Path, signedOver, authToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Path, UriKind.Relative)) { Content = content };
         if (signature.Length > 0)
         {
             request.Headers.Add(TwilioWebhookSignature.HeaderName, signature);
@@ -38,4 +41,10 @@ public sealed class TwilioWebhookClient(RunningApp app, string authToken = Runni
 
         return await app.Http.SendAsync(request);
     }
+
+    /// <summary>Form-encodes parameters as Twilio does.</summary>
+    public static string Encode(IEnumerable<KeyValuePair<string, string>> form) =>
+        string.Join('&', form.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
+
+    private const string Path = "/api/twilio/sms";
 }
