@@ -24,7 +24,10 @@ public sealed record InboundMessage(
 /// <param name="Blocked">The caller is blocked: the message was dropped, unstored and unanswered.</param>
 /// <param name="NeedsRouting">The conversation waits for its first counsellor: the channel may route it at once
 /// (a durable routing request is already queued, see <see cref="InboundSettings.RoutingRequestDelay"/>).</param>
-public sealed record InboundOutcome(bool Duplicate, string? ConversationId, string? Reply, bool NeedsRouting = false, bool Blocked = false);
+/// <param name="RoutingFallback">The delayed routing request queued as the fallback, which in-process routing may
+/// withdraw once it has routed the conversation; null when there is none to withdraw.</param>
+public sealed record InboundOutcome(
+    bool Duplicate, string? ConversationId, string? Reply, bool NeedsRouting = false, bool Blocked = false, QueuedMessage? RoutingFallback = null);
 
 /// <summary>Where the hotline answers and in what language.</summary>
 /// <param name="NumberLanguages">Hotline numbers that serve one language; any other number is multilingual.</param>
@@ -169,7 +172,7 @@ public sealed class InboundMessageHandler(
             return await ContinueAsync(existing, message, keyword, chosenLanguage, cancellationToken);
         }
 
-        await (routingRequested ?? RequestRoutingAsync(id, cancellationToken));
+        var fallback = await (routingRequested ?? RequestRoutingAsync(id, cancellationToken));
         if (dangerous)
         {
             await emergencies.AnnounceAsync(conversation, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
@@ -194,11 +197,20 @@ public sealed class InboundMessageHandler(
                 : HelpWords.Contains(keyword)
                     ? texts.Get(language, CallerText.Help)
                     : texts.Get(language, CallerText.Acknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) });
-        return new InboundOutcome(false, id, reply, NeedsRouting: true);
+        return new InboundOutcome(false, id, reply, NeedsRouting: true, RoutingFallback: fallback);
     }
 
-    private Task RequestRoutingAsync(string conversationId, CancellationToken cancellationToken) =>
-        queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversationId), settings.RoutingRequestDelay, cancellationToken);
+    // Without a delay the queued request is the routing itself, not a fallback, so it is never withdrawn.
+    private async Task<QueuedMessage?> RequestRoutingAsync(string conversationId, CancellationToken cancellationToken) =>
+        settings.RoutingRequestDelay > TimeSpan.Zero
+            ? await queue.EnqueueWithdrawableAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversationId), settings.RoutingRequestDelay, cancellationToken)
+            : await EnqueueNowAsync(conversationId, cancellationToken);
+
+    private async Task<QueuedMessage?> EnqueueNowAsync(string conversationId, CancellationToken cancellationToken)
+    {
+        await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversationId), cancellationToken);
+        return null;
+    }
 
     private async Task<InboundOutcome> ContinueAsync(
         Conversation conversation, InboundMessage message, string keyword, string? chosenLanguage, CancellationToken cancellationToken)
@@ -259,15 +271,12 @@ public sealed class InboundMessageHandler(
         }
 
         var needsRouting = changed.Status is ConversationStatus.New || takenBackFrom is not null;
-        if (needsRouting)
-        {
-            // A new conversation whose routing request may have been lost, or one whose offer was taken back: ask
-            // again (routing is idempotent).
-            await RequestRoutingAsync(conversation.Id, cancellationToken);
-        }
+        // A new conversation whose routing request may have been lost, or one whose offer was taken back: ask again
+        // (routing is idempotent).
+        var fallback = needsRouting ? await RequestRoutingAsync(conversation.Id, cancellationToken) : null;
 
         // Nothing goes to a caller who opted out, but the one confirmation of it.
-        return new InboundOutcome(false, conversation.Id, changed.Reachable || optOutAnswer ? reply : null, needsRouting);
+        return new InboundOutcome(false, conversation.Id, changed.Reachable || optOutAnswer ? reply : null, needsRouting, RoutingFallback: fallback);
     }
 
     private bool IsDeleteKeyword(string keyword) =>

@@ -127,7 +127,7 @@ public static partial class ChatEndpoints
             new InboundMessage(Channels.Chat, "chat-" + body.Id, session, EntryPoint, new SensitiveText(text), time.GetUtcNow(), body.Language), ct);
         if (outcome is { NeedsRouting: true, ConversationId: { } id })
         {
-            router.Request(id);
+            router.Request(id, outcome.RoutingFallback);
         }
 
         return TypedResults.Ok(new ChatSendResult(outcome.Reply));

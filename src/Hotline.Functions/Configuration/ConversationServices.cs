@@ -90,7 +90,7 @@ public static class ConversationServices
         services.AddSingleton<ConversationAssigner>();
         services.AddSingleton<ConversationCloser>();
         services.AddSingleton(sp => new ImmediateRouter(
-            sp.GetRequiredService<ConversationAssigner>(), sp.GetRequiredService<ILogger<ImmediateRouter>>(), immediate));
+            sp.GetRequiredService<ConversationAssigner>(), sp.GetRequiredService<IWorkQueue>(), sp.GetRequiredService<ILogger<ImmediateRouter>>(), immediate));
         services.AddHostedService(sp => sp.GetRequiredService<ImmediateRouter>());
         services.AddSingleton<IFunctionHandler, RouteConversationFunction>();
         services.AddSingleton<IFunctionHandler, RerouteStaleFunction>();

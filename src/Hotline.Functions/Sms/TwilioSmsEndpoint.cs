@@ -121,7 +121,7 @@ public static partial class TwilioSmsEndpoint
 
         if (outcome is { NeedsRouting: true, ConversationId: { } id })
         {
-            router.Request(id);
+            router.Request(id, outcome.RoutingFallback);
         }
 
         var twiml = outcome.Reply is null ? TwiML.Empty() : TwiML.Message(outcome.Reply);

@@ -27,18 +27,44 @@ public sealed class RoutingPathTests : IAsyncLifetime
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
-    public async Task Without_any_queue_consumer_a_new_conversation_is_offered_at_once_and_a_delayed_request_is_queued()
+    public async Task Without_any_queue_consumer_a_new_conversation_is_offered_at_once_and_its_delayed_fallback_request_is_withdrawn()
     {
         // The local Functions host is off: nothing reads the queue, so only the in-process router can offer it.
-        await using var app = await RunningApp.StartWithRosterAsync([Ioana], new Dictionary<string, string?> { ["LocalFunctionsHost:Enabled"] = "false" });
+        var queued = new List<QueuedMessage>();
+        await using var app = await RunningApp.StartWithRosterAsync([Ioana], new Dictionary<string, string?> { ["LocalFunctionsHost:Enabled"] = "false" },
+            configure: b => b.Services.AddSingleton<IWorkQueue>(sp => new NoticingQueue(new Hotline.Storage.StorageWorkQueue(sp.GetRequiredService<Hotline.Storage.StorageAccount>()), queued)));
 
         await new TwilioWebhookClient(app).SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
 
         var conversation = await OfferedAsync(app, within: TimeSpan.FromSeconds(5));
         Assert.Equal("ioana", conversation.AssignedTo);
-        // The fallback request exists but stays invisible, so it does not race the in-process attempt.
-        Assert.Equal(1, (await _routeQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
-        Assert.Empty((await _routeQueue.PeekMessagesAsync()).Value);
+        // The fallback was queued invisible (so it could not race the in-process attempt), and is withdrawn once
+        // the conversation is routed: nothing is left to route it a second time.
+        var fallback = Assert.Single(queued);
+        Assert.Equal(QueueNames.ConversationsToRoute, fallback.QueueName);
+        await Eventually.TrueAsync(async () => (await _routeQueue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, "the fallback withdrawn");
+        var gone = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => _routeQueue.UpdateMessageAsync(fallback.MessageId, fallback.PopReceipt, visibilityTimeout: TimeSpan.Zero));
+        Assert.Equal(404, gone.Status);
+    }
+
+    /// <summary>The real queue, noting each withdrawable message it is given.</summary>
+    private sealed class NoticingQueue(IWorkQueue inner, List<QueuedMessage> queued) : IWorkQueue
+    {
+        public Task EnqueueAsync<T>(string queueName, T message, TimeSpan visibleAfter, CancellationToken cancellationToken = default) =>
+            inner.EnqueueAsync(queueName, message, visibleAfter, cancellationToken);
+
+        public async Task<QueuedMessage?> EnqueueWithdrawableAsync<T>(string queueName, T message, TimeSpan visibleAfter, CancellationToken cancellationToken = default)
+        {
+            var sent = await inner.EnqueueWithdrawableAsync(queueName, message, visibleAfter, cancellationToken);
+            lock (queued)
+            {
+                queued.Add(sent!);
+            }
+
+            return sent;
+        }
+
+        public Task WithdrawAsync(QueuedMessage message, CancellationToken cancellationToken = default) => inner.WithdrawAsync(message, cancellationToken);
     }
 
     [Fact]
