@@ -415,13 +415,8 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
 
     private async Task<(HttpClient Ioana, string EscalationId)> AssessedEscalationAsync(string category)
     {
-        await new TwilioWebhookClient(_app).SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
-        var store = _app.Services.GetRequiredService<IConversationStore>();
-        var offered = await Eventually.ReturnsAsync(async () =>
-            (await store.ListOpenAsync("ioana")).FirstOrDefault(c => c.Status == ConversationStatus.Offered), "the offer");
-        var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
-        (await ioana.PostAsync(Api($"conversations/{offered.Id}/accept"), null)).EnsureSuccessStatusCode();
-        var raised = await ioana.PostAsJsonAsync(Api($"conversations/{offered.Id}/emergency"), new
+        var (ioana, conversationId) = await AcceptedConversations.OfSmsAsync(_app, Caller);
+        var raised = await ioana.PostAsJsonAsync(Api($"conversations/{conversationId}/emergency"), new
         {
             category,
             facts = new { location = "Depozit lângă Arad, strada Fabricii", happening = "patronul i-a închis pe toți", atRisk = "șase muncitori" },

@@ -96,23 +96,9 @@ public sealed class OutboundRetryTests : IAsyncLifetime
         Assert.Equal(_twilio.Sent.Single().Sid, stored.ProviderMessageId);
     }
 
-    private async Task<(HttpClient Ioana, string Id)> AcceptedConversationAsync()
-    {
-        await new TwilioWebhookClient(_app).SendSmsAsync(Caller, "Bună ziua, am nevoie de ajutor");
-        var store = _app.Services.GetRequiredService<IConversationStore>();
-        var offered = await Eventually.ReturnsAsync(async () =>
-            (await store.ListOpenAsync("ioana")).FirstOrDefault(c => c.Status == ConversationStatus.Offered), "the offer");
-        var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
-        (await ioana.PostAsync(Api($"conversations/{offered.Id}/accept"), null)).EnsureSuccessStatusCode();
-        return (ioana, offered.Id);
-    }
+    private Task<(HttpClient Counsellor, string Id)> AcceptedConversationAsync() => AcceptedConversations.OfSmsAsync(_app, Caller);
 
-    private static async Task<string?> DeliveryStatusAsync(HttpClient client, string id)
-    {
-        var detail = await client.GetFromJsonAsync<JsonElement>(Api($"conversations/{id}"));
-        return detail.GetProperty("messages").EnumerateArray().LastOrDefault(m => m.GetProperty("direction").GetString() == "out")
-            .GetProperty("deliveryStatus").GetString();
-    }
+    private static Task<string?> DeliveryStatusAsync(HttpClient client, string id) => AcceptedConversations.LastReplyStatusAsync(client, id);
 
     private static Uri Api(string path) => new("/api/" + path, UriKind.Relative);
 }
