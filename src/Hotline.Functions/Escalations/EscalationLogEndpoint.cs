@@ -17,8 +17,11 @@ public static class EscalationLogEndpoint
         return app;
     }
 
+    // An escalation with no referral yet; otherwise its status is its latest referral's.
+    private const string Raised = "raised";
+
     private static readonly string[] Statuses =
-        ["raised", ReferralStatuses.Queued, ReferralStatuses.Sent, ReferralStatuses.Acknowledged, ReferralStatuses.Overdue];
+        [Raised, ReferralStatuses.Queued, ReferralStatuses.Sent, ReferralStatuses.Acknowledged, ReferralStatuses.Overdue];
 
     internal static async Task<Results<Ok<EscalationLogView>, ProblemHttpResult>> ListAsync(
         DateTimeOffset? from, DateTimeOffset? to, string? agency, string? status, bool? overdue,
@@ -41,7 +44,7 @@ public static class EscalationLogEndpoint
             var steps = timeline.OrderBy(e => e.Sequence).ToList();
             var raisedAt = steps[0].At;
             var mine = referralsByEscalation[timeline.Key].OrderBy(r => r.CreatedAt).ToList();
-            var state = mine.Count == 0 ? "raised" : mine[^1].Status;
+            var state = mine.Count == 0 ? Raised : mine[^1].Status;
             var isOverdue = mine.Any(r => r.Status == ReferralStatuses.Overdue) && !mine.Any(r => r.Status == ReferralStatuses.Acknowledged);
             var agencies = mine.Select(r => r.AgencyId).Distinct().ToList();
             if ((from is not null && raisedAt < from) || (to is not null && raisedAt > to)

@@ -25,10 +25,8 @@ public sealed class EmergencyRaisingTests : IAsyncLifetime
         _twilio = await TwilioApiDouble.StartAsync();
         _app = await RunningApp.StartWithRosterAsync(
             [new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3)],
-            new Dictionary<string, string?>
+            new Dictionary<string, string?>(_twilio.AppSettings())
             {
-                ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
-                ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
                 ["Alerts:SupervisorNumbers"] = SupervisorPhone,
                 ["Alerts:FromNumber"] = TwilioWebhookClient.GeneralNumber,
             });

@@ -40,11 +40,9 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         }));
         _app = await RunningApp.StartWithRosterAsync(
             [new Counsellor("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3)],
-            new Dictionary<string, string?>
+            new Dictionary<string, string?>(_twilio.AppSettings())
             {
                 ["Secrets:LocalFile"] = secrets,
-                ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
-                ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
                 ["Alerts:FromNumber"] = TwilioWebhookClient.GeneralNumber,
                 ["Alerts:SupervisorNumbers"] = SupervisorPhone,
                 ["Referrals:HotlineContact"] = "+40 800 000 000 (partners line)",

@@ -64,6 +64,13 @@ public sealed class TwilioApiDouble : IAsyncDisposable
         return twilio;
     }
 
+    /// <summary>The app's settings that point it at this double; add a test's own to the copy.</summary>
+    public Dictionary<string, string?> AppSettings() => new()
+    {
+        ["Twilio:ApiBaseUrl"] = BaseUrl.ToString(),
+        ["Twilio:AccountSid"] = AccountSid,
+    };
+
     /// <summary>Adds a message as if an earlier attempt had sent it.</summary>
     public void AlreadySent(string to, string from, string body, DateTimeOffset? at = null) =>
         _sent.Enqueue(new SentSms(NewSid(), to, from, body) { CreatedAt = at ?? DateTimeOffset.UtcNow });

@@ -24,10 +24,8 @@ public sealed class OutboundRetryTests : IAsyncLifetime
         _twilio = await TwilioApiDouble.StartAsync();
         _app = await RunningApp.StartWithRosterAsync(
             [new("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3)],
-            new Dictionary<string, string?>
+            new Dictionary<string, string?>(_twilio.AppSettings())
             {
-                ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
-                ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
                 ["Functions:Root"] = _functions.Path,
             });
     }

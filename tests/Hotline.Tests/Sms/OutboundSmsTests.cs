@@ -26,11 +26,7 @@ public sealed class OutboundSmsTests : IAsyncLifetime
         _twilio = await TwilioApiDouble.StartAsync();
         _app = await RunningApp.StartWithRosterAsync(
             [new("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 3)],
-            new Dictionary<string, string?>
-            {
-                ["Twilio:ApiBaseUrl"] = _twilio.BaseUrl.ToString(),
-                ["Twilio:AccountSid"] = TwilioApiDouble.AccountSid,
-            });
+            _twilio.AppSettings());
     }
 
     public async Task DisposeAsync()
