@@ -45,7 +45,9 @@ public static class HotlineApp
     public static WebApplication Build(string[] args, HotlineAppHooks? hooks = null)
     {
         // The slim builder leaves out what the handler does not use (the Functions host waits for GET / first).
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // Content root is the app's own folder, like Texts/ and Pages/, so appsettings.json (quiet request logging
+        // among other defaults) applies whichever folder the process is started from.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         hooks?.ConfigureBuilder?.Invoke(builder);
 
         var settings = HotlineSettings.Read(builder.Configuration, builder.Environment);

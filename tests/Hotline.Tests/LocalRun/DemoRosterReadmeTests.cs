@@ -1,0 +1,27 @@
+using System.Text.RegularExpressions;
+using Hotline.Functions.Demo;
+using Hotline.Tests.Infrastructure;
+
+namespace Hotline.Tests.LocalRun;
+
+/// <summary>The README's demo roster is the one <c>./hotline up</c> seeds: ids, roles and on-call states.</summary>
+public sealed partial class DemoRosterReadmeTests
+{
+    [Fact]
+    public void The_readme_lists_the_seeded_demo_roster()
+    {
+        var readme = File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "README.md"));
+        var rows = RosterRow().Matches(readme)
+            .ToDictionary(m => m.Groups["id"].Value, m => (Role: m.Groups["role"].Value, OnCall: m.Groups["onCall"].Value == "yes"));
+
+        Assert.Equal(DemoRoster.Counsellors.Select(c => c.Id).Order(), rows.Keys.Order());
+        foreach (var counsellor in DemoRoster.Counsellors)
+        {
+            Assert.Equal(counsellor.OnCall, rows[counsellor.Id].OnCall);
+            Assert.Equal(counsellor.SupervisorOnDuty ? "supervisor on duty" : "counsellor", rows[counsellor.Id].Role);
+        }
+    }
+
+    [GeneratedRegex(@"^\| `(?<id>[a-z]+)` \| (?<role>[a-z ]+) \| [^|]+ \| (?<onCall>yes|no) \|$", RegexOptions.Multiline)]
+    private static partial Regex RosterRow();
+}
