@@ -158,7 +158,9 @@
       state.detail = detail;
       state.seen[id] = detail.lastMessageAt;
       if (changed) renderDetail(detail);
-      if (detail.escalationId) await loadEscalation(id, detail.escalationId);
+      // The escalation is followed while its panel is open (to see a partner's receipt), and read once otherwise.
+      const panel = document.querySelector('details.emergency');
+      if (detail.escalationId && (!state.escalation || (panel && panel.open))) await loadEscalation(id, detail.escalationId);
     } catch (err) {
       if (id !== state.openId || request !== state.detailRequest) return;
       if (viewEl.dataset.id === id && err.status !== 403 && err.status !== 404) throw err; // the caller shows it
@@ -325,7 +327,11 @@
       : a.via === 'sms' ? ' The supervisor on duty was texted (' + a.numbers + (a.numbers === 1 ? ' number' : ' numbers') + ') and sees it on the supervisor board.'
       : ' No supervisor phone is set up: the alert shows on the supervisor board only.';
     state.partnersAt = 0;
-    return el('details', { class: 'emergency', open: !!c.escalationId, ontoggle: (e) => { if (e.target.open) loadPartners(true).catch(() => {}); } },
+    return el('details', { class: 'emergency', open: !!c.escalationId, ontoggle: (e) => {
+      if (!e.target.open) return;
+      loadPartners(true).catch(() => {});
+      if (current()) loadEscalation(c.id, current()).catch(() => {});
+    } },
       el('summary', { text: 'Emergency' }),
       el('form', { id: 'emergency', onsubmit: run(async () => {
         const value = (id) => document.getElementById(id).value.trim() || null;
