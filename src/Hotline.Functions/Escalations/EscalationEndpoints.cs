@@ -38,7 +38,7 @@ public static partial class EscalationEndpoints
 
     internal static async Task<Results<Ok<EscalationView>, ProblemHttpResult>> RaiseAsync(
         string id, EmergencyRequest? request, ClaimsPrincipal user, IConversationStore store, IEscalationStore escalations,
-        EmergencyRaiser raiser, CancellationToken ct)
+        EmergencyRaiser raiser, AlertSettings alerts, CancellationToken ct)
     {
         if (request?.Category is { } category && !Escalation.Categories.Contains(category))
         {
@@ -83,7 +83,8 @@ public static partial class EscalationEndpoints
             };
             if (await escalations.TryUpdateAsync(assessed, ct))
             {
-                return TypedResults.Ok(EscalationView.From(assessed));
+                // Say how the supervisor hears of it: texted to the duty phones, or only on the board when none is set.
+                return TypedResults.Ok(EscalationView.From(assessed) with { SupervisorAlert = SupervisorAlertView.For(alerts) });
             }
         }
 
@@ -91,10 +92,18 @@ public static partial class EscalationEndpoints
     }
 
     internal static async Task<Results<Ok<EscalationView>, ProblemHttpResult>> GetAsync(
-        string id, ClaimsPrincipal user, IEscalationStore escalations, IConversationStore store, CancellationToken ct)
+        string id, ClaimsPrincipal user, IEscalationStore escalations, IConversationStore store, IReferralStore referrals, CancellationToken ct)
     {
         var (escalation, problem) = await AccessibleAsync(id, user, escalations, store, ct);
-        return problem ?? (Results<Ok<EscalationView>, ProblemHttpResult>)TypedResults.Ok(EscalationView.From(escalation!));
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        // Its referrals too, so the counsellor sees whether each agency has acknowledged.
+        var sent = (await referrals.ListAsync(cancellationToken: ct)).Where(r => r.EscalationId == id).OrderBy(r => r.CreatedAt)
+            .Select(r => ReferralView.From(r, r.CreatedBy)).ToList();
+        return TypedResults.Ok(EscalationView.From(escalation!) with { Referrals = sent });
     }
 
     internal static async Task<Results<Ok<EscalationView>, ProblemHttpResult>> ConsentAsync(
@@ -369,8 +378,16 @@ public sealed record ReferralView(
 
 public sealed record EscalationView(
     string Id, string ConversationId, string Source, string RaisedBy, DateTimeOffset RaisedAt, string? Category, EmergencyFacts Facts,
-    IReadOnlyList<string> Indicators, IReadOnlyList<Consent> Consents, IReadOnlyList<ExceptionApproval> Exceptions)
+    IReadOnlyList<string> Indicators, IReadOnlyList<Consent> Consents, IReadOnlyList<ExceptionApproval> Exceptions,
+    IReadOnlyList<ReferralView>? Referrals = null, SupervisorAlertView? SupervisorAlert = null)
 {
     public static EscalationView From(Escalation e) => new(
         e.Id, e.ConversationId, e.Source, e.RaisedBy, e.RaisedAt, e.Category, e.Facts, e.Indicators, e.Consents, e.Exceptions);
+}
+
+/// <summary>How the supervisor on duty is told of a raised emergency: <c>sms</c> to <c>Numbers</c> phones, or the <c>board</c> only.</summary>
+public sealed record SupervisorAlertView(string Via, int Numbers)
+{
+    public static SupervisorAlertView For(AlertSettings settings) =>
+        new(settings.SupervisorNumbers.Count > 0 ? "sms" : "board", settings.SupervisorNumbers.Count);
 }

@@ -6,7 +6,7 @@ namespace Hotline.Tests.Auth;
 
 /// <summary>
 /// The staff pages signing in as they do in Azure: OpenID Connect authorization code with PKCE at the authority
-/// (a loopback HTTPS double of Microsoft Entra ID), the code redeemed by the page, the token kept in memory only, and
+/// (a loopback HTTPS double of Microsoft Entra ID), the code redeemed by the page, the token kept for the tab only, and
 /// signing out ending the session at the authority too.
 /// </summary>
 [Collection(SmsCollection.Name)]
@@ -41,9 +41,17 @@ public sealed class StaffSignInBrowserTests(Chromium chromium) : IAsyncLifetime
         await page.ClickAsync("#signin-oidc");
 
         await Assertions.Expect(page.Locator("#me")).ToHaveTextAsync("oksana");
-        await Assertions.Expect(page.Locator("#my-languages")).ToContainTextAsync("uk");
+        await Assertions.Expect(page.Locator("#my-languages")).ToContainTextAsync("Ukrainian");
         Assert.DoesNotContain("code=", page.Url, StringComparison.Ordinal); // the code is gone from the address bar
-        Assert.True(await page.EvaluateAsync<bool>("() => sessionStorage.length === 0 && localStorage.length === 0 && document.cookie === ''"));
+        // The token is kept for this tab only (the one-time verifier is gone): a reload stays signed in, without the authority.
+        Assert.Equal(["hotline-staff-session"], await page.EvaluateAsync<string[]>("() => Object.keys(sessionStorage)"));
+        Assert.True(await page.EvaluateAsync<bool>("() => localStorage.length === 0 && document.cookie === ''"));
+        var authority = new Uri(_provider.Authority).GetLeftPart(UriPartial.Authority);
+        var toAuthority = 0;
+        page.Request += (_, request) => toAuthority += request.Url.StartsWith(authority, StringComparison.Ordinal) ? 1 : 0;
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#me")).ToHaveTextAsync("oksana");
+        Assert.Equal(0, toAuthority);
 
         // The page goes to the authority's end-session endpoint, which sends the browser back to a fresh console.
         var backFromLogout = page.WaitForResponseAsync(r => r.Url.Contains("/logout", StringComparison.Ordinal));

@@ -2,9 +2,11 @@
 // The counsellor console: your conversations across channels, one open at a time with its transcript, reply box and
 // intake form. Polls every 2 s. Every text from a caller is put on the page with textContent: it is never markup.
 (function () {
-  const { el, api, since } = Staff;
+  const { el, api, since, conversationName, languageName } = Staff;
   const main = document.getElementById('main');
-  const state = { me: null, list: [], openId: null, seen: {}, timer: null, detail: null, languages: [], detailRequest: 0, sending: false, generation: 0 };
+  const state = { me: null, list: [], openId: null, seen: {}, timer: null, detail: null, languages: [], detailRequest: 0, sending: false, generation: 0,
+    offers: new Set(), escalation: null, partnersAt: 0 };
+  const TITLE = document.title;
 
   const INTAKE = {
     callType: ['Call type', ['reporting-a-location', 'reporting-trafficking', 'after-the-fact', 'shelter-information', 'travel-or-work-abroad',
@@ -19,13 +21,19 @@
   const INDICATORS = ['abuse-of-vulnerability', 'deception', 'restriction-of-movement', 'isolation', 'physical-or-sexual-violence',
     'intimidation-and-threats', 'retention-of-identity-documents', 'withholding-of-wages', 'debt-bondage',
     'abusive-working-and-living-conditions', 'excessive-overtime'];
-  const words = (code) => code.replace(/-/g, ' ');
+  // Codes in words; where a hyphen belongs to the word or stands for a range, say it as people write it.
+  const SAID = { '18-24': '18–24', '25-34': '25–34', '35-49': '35–49', 'under-18': 'under 18', '50-plus': '50 and over', 'co-worker': 'co-worker',
+    atRisk: 'who is at risk' };
+  const words = (code) => SAID[code] || code.replace(/-/g, ' ');
+  // Why an offer came to someone outside the language's own pool (the routing tier in the offer's hop).
+  const VIA = { 'interpreter-service': 'through the interpreter service', 'any-with-interpreter': 'with an interpreter', supervisor: 'as the supervisor on duty' };
 
   document.getElementById('sign-out').addEventListener('click', () => Staff.signOut());
   Staff.onSignedOut(() => {
     clearTimeout(state.timer);
     state.generation++;
-    Object.assign(state, { me: null, list: [], openId: null, seen: {}, detail: null, sending: false });
+    Object.assign(state, { me: null, list: [], openId: null, seen: {}, detail: null, sending: false, offers: new Set(), escalation: null, partnersAt: 0 });
+    document.title = TITLE;
     delete viewEl.dataset.id;
     listEl.replaceChildren();
     document.getElementById('who').hidden = true;
@@ -33,6 +41,30 @@
     main.replaceChildren();
     Staff.signIn(main, 'counsellor', start);
   });
+
+  // New offers announced with a sound and, if the browser allows, a notification: off unless the counsellor asks.
+  // The notification says only that an offer came, never who or what: it may show on a locked screen.
+  let audio = null;
+  document.getElementById('announce').addEventListener('change', (e) => {
+    if (!e.target.checked) return;
+    try { audio = audio || new AudioContext(); } catch { audio = null; }
+    if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
+  });
+  function announceOffer() {
+    if (!document.getElementById('announce').checked) return;
+    if ('Notification' in window && Notification.permission === 'granted') {
+      try { new Notification('New conversation offered', { tag: 'hotline-offer' }); } catch { /* not allowed here */ }
+    }
+    if (audio) {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      gain.gain.value = 0.15;
+      tone.frequency.value = 880;
+      tone.connect(gain).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.25);
+    }
+  }
 
   document.getElementById('on-call').addEventListener('change', async (e) => {
     try { await api('PUT', '/api/me/availability', { onCall: e.target.checked }); } catch (err) { e.target.checked = !e.target.checked; showError(err); }
@@ -51,7 +83,7 @@
     const counsellor = state.me.counsellor;
     document.getElementById('on-call').checked = !!(counsellor && counsellor.onCall);
     document.getElementById('on-call').disabled = !counsellor;
-    document.getElementById('my-languages').textContent = counsellor ? 'Languages: ' + counsellor.languages.join(', ') : 'Not on the roster';
+    document.getElementById('my-languages').textContent = counsellor ? 'Languages: ' + counsellor.languages.map(languageName).join(', ') : 'Not on the roster';
     main.replaceChildren(errorLine, el('div', { class: 'console' },
       el('nav', { class: 'panel', 'aria-label': 'Conversations' }, el('h2', { text: 'Conversations' }), listEl), viewEl));
     openFromHash();
@@ -73,6 +105,7 @@
         state.list = list;
         renderList();
         if (state.openId) await loadDetail(state.openId);
+        if (state.openId) await loadPartners(false);
         showError(null);
       }
     } catch (err) { showError(err); }
@@ -82,6 +115,11 @@
   }
 
   function renderList() {
+    // The tab's title counts the offers waiting for you (only a number: never a caller's words).
+    const offered = state.list.filter((c) => c.status === 'offered');
+    document.title = offered.length ? '(' + offered.length + ') ' + TITLE : TITLE;
+    if (offered.some((c) => !state.offers.has(c.id))) announceOffer();
+    state.offers = new Set(offered.map((c) => c.id));
     const items = state.list.map((c) => {
       const unread = c.id !== state.openId && (!state.seen[c.id] || state.seen[c.id] < c.lastMessageAt);
       return el('li', {}, el('button', { type: 'button', 'aria-current': c.id === state.openId ? 'true' : 'false', dataset: { id: c.id },
@@ -90,8 +128,8 @@
           c.emergencyAt ? el('span', { class: 'badge gap', text: 'emergency' }) : null,
           c.callbackRequestedAt ? el('span', { class: 'badge warn', text: 'callback' }) : null,
           unread ? el('span', { class: 'unread', title: 'New messages', 'aria-label': 'New messages' }) : null,
-          el('span', { class: 'badge', text: c.language }), el('span', { text: c.channel }), el('span', { text: c.status })),
-        el('span', { class: 'pseudonym', text: c.caller }),
+          el('span', { class: 'badge', text: c.language, title: languageName(c.language) }), el('span', { text: c.channel }), el('span', { text: c.status })),
+        el('span', { class: 'pseudonym', title: c.id, text: conversationName(c.id) }),
         c.waitingSince ? el('span', { class: 'wait', text: 'waiting ' + since(c.waitingSince) }) : null));
     });
     listEl.replaceChildren(...(items.length ? items : [el('li', { class: 'empty', text: 'No conversations.' })]));
@@ -120,6 +158,9 @@
       state.detail = detail;
       state.seen[id] = detail.lastMessageAt;
       if (changed) renderDetail(detail);
+      // The escalation is followed while its panel is open (to see a partner's receipt), and read once otherwise.
+      const panel = document.querySelector('details.emergency');
+      if (detail.escalationId && (!state.escalation || (panel && panel.open))) await loadEscalation(id, detail.escalationId);
     } catch (err) {
       if (id !== state.openId || request !== state.detailRequest) return;
       if (viewEl.dataset.id === id && err.status !== 403 && err.status !== 404) throw err; // the caller shows it
@@ -136,10 +177,14 @@
       viewEl.dataset.id = c.id;
       viewEl.replaceChildren(el('div', { id: 'detail-head' }), el('div', { class: 'actions', id: 'detail-actions' }),
         el('ol', { id: 'transcript', 'aria-label': 'Transcript' }), replyForm(c), emergencyPanel(c), intakeForm(c));
+      state.escalation = null;
+      loadPartners(true).catch(() => {});
     }
 
     document.getElementById('detail-head').replaceChildren(
-      el('h2', {}, el('span', { text: 'Caller ' }), el('span', { class: 'pseudonym', text: c.caller })),
+      el('h2', {}, el('span', { text: 'Conversation ' }), el('span', { class: 'pseudonym', title: c.id, text: conversationName(c.id) })),
+      el('p', { class: 'hint' }, 'Caller ', el('span', { class: 'pseudonym', text: c.caller })),
+      ...[offerReason(c)].filter(Boolean),
       el('p', { class: 'actions' },
         c.emergencyAt ? el('span', { class: 'badge gap', text: 'emergency' }) : null,
         el('span', { class: 'badge', text: c.language }), el('span', { text: c.channel }), el('span', { text: c.status }),
@@ -153,14 +198,19 @@
     } }, props || {}));
     const previous = document.getElementById('transfer-language');
     const languageSelect = el('select', { id: 'transfer-language' },
-      ...state.me.languages.filter((l) => l !== c.language).map((l) => el('option', { value: l, text: l })));
+      ...state.me.languages.filter((l) => l !== c.language).map((l) => el('option', { value: l, text: languageName(l) })));
     if (previous && [...languageSelect.options].some((o) => o.value === previous.value)) languageSelect.value = previous.value; // keep the choice
     document.getElementById('detail-actions').replaceChildren(...[
       c.status === 'offered' ? act('Accept', () => api('POST', '/api/conversations/' + c.id + '/accept'), { class: 'primary', id: 'accept' }) : null,
       el('label', { for: 'transfer-language', class: 'hint', text: 'Transfer to' }),
       languageSelect,
       act('Transfer', () => api('POST', '/api/conversations/' + c.id + '/transfer', { language: languageSelect.value }).then(() => { location.hash = ''; }), { id: 'transfer' }),
-      act('Close', () => api('POST', '/api/conversations/' + c.id + '/close').then(() => { location.hash = ''; }), { class: 'danger', id: 'close' }),
+      act('Close', async () => {
+        // Closing cannot be undone: the caller's next message starts a new conversation.
+        if (!window.confirm('Close this conversation? The caller\'s next message will start a new one.')) return;
+        await api('POST', '/api/conversations/' + c.id + '/close');
+        location.hash = '';
+      }, { class: 'danger', id: 'close' }),
     ].filter(Boolean));
 
     const transcript = document.getElementById('transcript');
@@ -168,7 +218,7 @@
       el('li', { class: m.direction },
         el('span', { class: 'meta', text: (m.direction === 'in' ? 'Caller' : (m.author || 'Counsellor')) + ' · ' + new Date(m.at).toLocaleTimeString()
           + (m.deliveryStatus && m.direction === 'out' ? ' · ' + m.deliveryStatus : '') }),
-        el('span', { class: 'text', text: m.text }))));
+        el('span', { class: 'text', dir: 'auto', text: m.text }))));
     transcript.scrollTop = transcript.scrollHeight;
     const canReply = c.status === 'active' && c.reachable;
     document.getElementById('reply-text').disabled = !canReply;
@@ -195,8 +245,63 @@
       }
     } },
       el('label', { for: 'reply-text', text: 'Reply' }),
-      el('textarea', { id: 'reply-text', rows: 3, maxlength: 1600 }),
+      el('textarea', { id: 'reply-text', rows: 3, maxlength: 1600, dir: 'auto' }),
       el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary', id: 'reply-send', text: 'Send' })));
+  }
+
+  // Why an offer came to you when you do not speak the language: nobody on call does, and the fallback chain chose you.
+  function offerReason(c) {
+    const hop = [...(c.hops || [])].reverse().find((h) => /^offered \(/.test(h.reason || ''));
+    const tier = hop && (/^offered \(([a-z-]+)\)/.exec(hop.reason) || [])[1];
+    if (!hop || !VIA[tier] || hop.counsellorId !== state.me.id || !['offered', 'active'].includes(c.status)) return null;
+    return el('p', { class: 'badge warn', id: 'offer-reason', text: 'Offered to you ' + VIA[tier] + ': nobody on call speaks ' + languageName(c.language) + '.' });
+  }
+
+  // The partner directory for "Refer to": refilled while the console is open, so an agency added meanwhile appears.
+  async function loadPartners(force) {
+    const select = document.getElementById('referral-agency');
+    if (!select || (!force && Date.now() - state.partnersAt < 10000)) return;
+    state.partnersAt = Date.now();
+    const partners = await api('GET', '/api/partners');
+    const chosen = select.value;
+    select.replaceChildren(...(partners.length ? partners.map((p) => el('option', { value: p.id, text: p.name + ' (' + p.id + ')' }))
+      : [el('option', { value: '', text: 'No partner agencies yet' })]));
+    if (partners.some((p) => p.id === chosen)) select.value = chosen;
+  }
+
+  // What was recorded for the emergency (after a reload too), and each referral's state: the partner's receipt shows.
+  async function loadEscalation(conversationId, escalationId) {
+    const x = await api('GET', '/api/escalations/' + encodeURIComponent(escalationId));
+    const box = document.getElementById('emergency-recorded');
+    if (conversationId !== state.openId || !box) return;
+    const first = !state.escalation || state.escalation.id !== x.id;
+    if (!first && JSON.stringify(state.escalation) === JSON.stringify(x)) return;
+    state.escalation = x;
+    if (first) { // the form starts from what was recorded; later refreshes leave what is being typed alone
+      const fill = (id, value) => { const input = document.getElementById(id); if (input && !input.value && value) input.value = value; };
+      fill('emergency-category', x.category);
+      fill('emergency-location', x.facts && x.facts.location);
+      fill('emergency-happening', x.facts && x.facts.happening);
+      fill('emergency-atrisk', x.facts && x.facts.atRisk);
+    }
+    const time = (iso) => new Date(iso).toLocaleTimeString();
+    const row = (label, ...value) => [el('dt', { text: label }), el('dd', {}, ...value)];
+    const facts = x.facts || {};
+    const referrals = x.referrals || [];
+    box.replaceChildren(el('h3', { text: 'Recorded' }), el('dl', { class: 'recorded' },
+      row('Category', x.category ? words(x.category) : 'not yet assessed'),
+      row('Location, as given', el('span', { dir: 'auto', id: 'recorded-location', text: facts.location || '—' })),
+      row('What is happening', el('span', { dir: 'auto', text: facts.happening || '—' })),
+      row('Who is at risk', el('span', { dir: 'auto', text: facts.atRisk || '—' })),
+      row('Indicators', (x.indicators || []).map(words).join(', ') || '—'),
+      row('Consents', (x.consents || []).length ? el('ul', {}, x.consents.map((k) => el('li', {
+        text: k.agencyId + ': ' + (k.givenBy === 'caller' ? 'the caller' : words(k.givenBy)) + ' ' + (k.how === 'typed' ? 'wrote so' : 'said so')
+          + ' at ' + time(k.at) + '; may share ' + k.covers.map(words).join(', ') }))) : 'none yet'),
+      row('Referrals', referrals.length ? el('ul', { id: 'referral-states' }, referrals.map((r) => el('li', { dataset: { status: r.status },
+        text: r.agencyId + ': ' + (r.acknowledgedAt ? 'acknowledged at ' + time(r.acknowledgedAt)
+          : r.status === 'overdue' ? 'not acknowledged in time (overdue)'
+          : r.status === 'sent' ? 'delivered, waiting for acknowledgement' + (r.acknowledgeBy ? ' by ' + time(r.acknowledgeBy) : '')
+          : 'being sent') }))) : 'none yet')));
   }
 
   // The emergency button: raise and assess the emergency, record the caller's consent for an agency, send the referral.
@@ -204,11 +309,12 @@
     const status = el('p', { role: 'status', class: 'hint', id: 'emergency-status' });
     const category = el('select', { id: 'emergency-category' }, el('option', { value: '', text: '—' }),
       ...['held-against-will', 'violence-now', 'medical', 'child-at-risk', 'suicide-risk', 'other'].map((o) => el('option', { value: o, text: words(o) })));
-    const fact = (id, label) => el('label', { for: id }, label, el('input', { id, maxlength: 500 }));
-    const agency = el('select', { id: 'referral-agency' });
+    const fact = (id, label) => el('label', { for: id }, label, el('input', { id, maxlength: 500, dir: 'auto' }));
+    const agency = el('select', { id: 'referral-agency', onfocus: () => loadPartners(true).catch(() => {}) });
     const how = el('select', { id: 'consent-how' }, el('option', { value: 'verbal', text: 'said so' }), el('option', { value: 'typed', text: 'wrote so' }));
     const covers = ['category', 'location', 'happening', 'atRisk', 'language', 'callback'];
     let escalationId = c.escalationId || null;
+    const current = () => escalationId || (state.detail && state.detail.id === c.id && state.detail.escalationId) || null;
     // One request at a time per form: a double click must not send a referral twice.
     const run = (fn) => async (e) => {
       e.preventDefault();
@@ -217,8 +323,15 @@
       button.disabled = true;
       try { status.textContent = await fn(); } catch (err) { status.textContent = err.message; } finally { button.disabled = false; }
     };
-    api('GET', '/api/partners').then((partners) => agency.replaceChildren(...partners.map((p) => el('option', { value: p.id, text: p.name + ' (' + p.id + ')' })))).catch(() => {});
-    return el('details', { class: 'emergency', open: !!c.escalationId },
+    const alerted = (a) => !a ? ''
+      : a.via === 'sms' ? ' The supervisor on duty was texted (' + a.numbers + (a.numbers === 1 ? ' number' : ' numbers') + ') and sees it on the supervisor board.'
+      : ' No supervisor phone is set up: the alert shows on the supervisor board only.';
+    state.partnersAt = 0;
+    return el('details', { class: 'emergency', open: !!c.escalationId, ontoggle: (e) => {
+      if (!e.target.open) return;
+      loadPartners(true).catch(() => {});
+      if (current()) loadEscalation(c.id, current()).catch(() => {});
+    } },
       el('summary', { text: 'Emergency' }),
       el('form', { id: 'emergency', onsubmit: run(async () => {
         const value = (id) => document.getElementById(id).value.trim() || null;
@@ -229,23 +342,28 @@
           indicators: INDICATORS.filter((i) => { const box = document.getElementById('indicator-' + i); return box && box.checked; }),
         });
         escalationId = x.id;
-        return 'Emergency recorded (' + x.id + '). The supervisor on duty has been alerted.';
+        loadEscalation(c.id, x.id).catch(() => {});
+        return 'Emergency recorded (' + x.id + ').' + alerted(x.supervisorAlert);
       }) },
         el('div', { class: 'intake-grid' }, el('label', { for: 'emergency-category' }, 'Category', category),
           fact('emergency-location', 'Location, as given'), fact('emergency-happening', 'What is happening'), fact('emergency-atrisk', 'Who is at risk')),
         el('button', { type: 'submit', class: 'danger', id: 'emergency-raise', text: 'Raise emergency' })),
       el('form', { id: 'referral', onsubmit: run(async () => {
-        if (!escalationId) throw new Error('Raise the emergency first.');
+        const id = current();
+        if (!id) throw new Error('Raise the emergency first.');
+        if (!agency.value) throw new Error('Choose the agency the caller agreed to.');
         const chosen = covers.filter((f) => document.getElementById('consent-' + f).checked);
-        await api('POST', '/api/escalations/' + escalationId + '/consents', { agencyId: agency.value, givenBy: 'caller', how: how.value, covers: chosen });
-        const referral = await api('POST', '/api/escalations/' + escalationId + '/referrals', { agencyId: agency.value });
+        await api('POST', '/api/escalations/' + id + '/consents', { agencyId: agency.value, givenBy: 'caller', how: how.value, covers: chosen });
+        const referral = await api('POST', '/api/escalations/' + id + '/referrals', { agencyId: agency.value });
+        loadEscalation(c.id, id).catch(() => {});
         return 'Consent recorded; referral ' + referral.id + ' is being sent to ' + agency.value + '.';
       }) },
         el('div', { class: 'intake-grid' }, el('label', { for: 'referral-agency' }, 'Refer to', agency), el('label', { for: 'consent-how' }, 'The caller agreed: they', how)),
         el('fieldset', { class: 'checks' }, el('legend', { text: 'What the caller agreed to share with this agency' }),
-          covers.map((f) => el('label', { for: 'consent-' + f }, el('input', { type: 'checkbox', id: 'consent-' + f }), words(f === 'atRisk' ? 'who-is-at-risk' : f)))),
+          covers.map((f) => el('label', { for: 'consent-' + f }, el('input', { type: 'checkbox', id: 'consent-' + f }), words(f)))),
         el('button', { type: 'submit', id: 'referral-send', text: 'Record consent and send referral' })),
-      status);
+      status,
+      el('div', { id: 'emergency-recorded', 'aria-live': 'polite' }));
   }
 
   function intakeForm(c) {
@@ -271,13 +389,17 @@
         repeatContact: document.getElementById('intake-repeat').checked, complicatedCase: document.getElementById('intake-complicated').checked,
       };
       for (const name of Object.keys(INTAKE)) body[name] = value('intake-' + name);
+      if (!body.callerApproved) {
+        status.textContent = 'Nothing was saved: tick "The caller agreed to these details being recorded" first. Intake is recorded only with the caller\'s approval.';
+        return;
+      }
       try { await api('PUT', '/api/conversations/' + c.id + '/intake', body); status.textContent = 'Saved.'; } catch (err) { status.textContent = err.message; }
     } },
       checkbox('intake-approved', 'The caller agreed to these details being recorded', !!c.intake),
       el('div', { class: 'intake-grid' }, Object.keys(INTAKE).map(field),
         el('label', { for: 'intake-nationality' }, 'Nationality', el('input', { id: 'intake-nationality', maxlength: 80, value: saved.nationality || '' }))),
       indicators,
-      el('label', { for: 'intake-note', text: 'Note' }), el('textarea', { id: 'intake-note', rows: 3, maxlength: 2000 }),
+      el('label', { for: 'intake-note', text: 'Note' }), el('textarea', { id: 'intake-note', rows: 3, maxlength: 2000, dir: 'auto' }),
       el('div', { class: 'checks' }, checkbox('intake-repeat', 'Repeat contact', saved.repeatContact || c.callerContacts > 1),
         checkbox('intake-complicated', 'Complicated case', saved.complicatedCase)),
       el('button', { type: 'submit', id: 'intake-save', text: 'Save intake' }), status);

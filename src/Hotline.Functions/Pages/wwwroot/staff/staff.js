@@ -1,12 +1,29 @@
 'use strict';
-// Sign-in and API access shared by the console and the supervisor board. The token lives in this page's memory
-// only: nothing is written to cookies or web storage (but for the one-time sign-in verifier, kept in session storage
-// across the authority's redirect and removed on return), so signing out (or closing the tab) leaves nothing behind
-// on a shared office computer. Every caller-supplied string must be put on the page with textContent, never as HTML.
+// Sign-in and API access shared by the console and the supervisor board. The token is kept in this tab's session
+// storage (and the one-time sign-in verifier, across the authority's redirect, removed on return): moving between the
+// staff pages or reloading keeps you signed in, while closing the tab or signing out leaves nothing behind on a
+// shared office computer. No cookies, no local storage. Every caller-supplied string must be put on the page with
+// textContent, never as HTML.
 const Staff = (function () {
+  const SESSION_KEY = 'hotline-staff-session';
   let token = null;
   let user = null;
   const signedOutHandlers = [];
+
+  // The API lets a supervisor do what a counsellor does, so a supervisor's sign-in serves the console too.
+  const ACCEPTED = { counsellor: ['counsellor', 'supervisor'], supervisor: ['supervisor'], partner: ['partner'] };
+  function keep(newToken, newUser) {
+    token = newToken;
+    user = newUser;
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, user }));
+  }
+  function kept(role) {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
+      if (saved && saved.token && saved.user && (saved.user.roles || []).some((r) => (ACCEPTED[role] || [role]).includes(r))) return saved;
+    } catch { /* not ours: ignore it */ }
+    return null;
+  }
 
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
@@ -26,7 +43,15 @@ const Staff = (function () {
   async function api(method, path, body) {
     const headers = { Authorization: 'Bearer ' + token };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
+    let response;
+    try {
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
+    } catch {
+      // The network or the app is down: say so in words (the pages keep polling, and clear it once it answers).
+      const error = new Error('The connection to the hotline is lost. Trying again…');
+      error.offline = true;
+      throw error;
+    }
     if (response.status === 401) { signOut(); throw new Error('Your sign-in has ended; sign in again.'); }
     const text = await response.text();
     const data = text ? JSON.parse(text) : null;
@@ -53,8 +78,7 @@ const Staff = (function () {
         const response = await fetch('/api/dev/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'omit',
           body: JSON.stringify({ user: userInput.value.trim(), roles: [roleSelect.value] }) });
         if (!response.ok) throw new Error('Sign-in failed (' + response.status + ').');
-        token = (await response.json()).token;
-        user = { id: userInput.value.trim(), roles: [roleSelect.value] };
+        keep((await response.json()).token, { id: userInput.value.trim(), roles: [roleSelect.value] });
         form.remove();
         onSignedIn(user);
       } catch (err) { status.textContent = err.message; }
@@ -84,9 +108,16 @@ const Staff = (function () {
       return;
     }
     oidc = config.mode === 'oidc' ? config : null;
+    const params = new URLSearchParams(location.search);
+    const saved = !params.has('code') && !params.has('error') && kept(defaultRole);
+    if (saved) { // signed in earlier in this tab
+      token = saved.token;
+      user = saved.user;
+      onSignedIn(user);
+      return;
+    }
     if (!oidc) { signInForm(container, defaultRole, onSignedIn); return; }
 
-    const params = new URLSearchParams(location.search);
     const pending = sessionStorage.getItem(PKCE_KEY);
     sessionStorage.removeItem(PKCE_KEY); // the verifier serves one return, then goes
     if (params.has('code') || params.has('error')) {
@@ -102,7 +133,7 @@ const Staff = (function () {
         if (!response.ok || !answer.access_token) throw new Error(answer.error_description || 'The sign-in could not be completed.');
         token = answer.access_token;
         const me = await api('GET', '/api/me');
-        user = { id: me.id, roles: me.roles };
+        keep(token, { id: me.id, roles: me.roles });
         onSignedIn(user);
         return;
       } catch (err) {
@@ -136,6 +167,7 @@ const Staff = (function () {
   function signOut() {
     token = null;
     user = null;
+    sessionStorage.removeItem(SESSION_KEY);
     // Also end the session at the authority, or the next person at this computer would be signed in as you.
     leaving = Boolean(oidc && oidc.endSessionEndpoint);
     for (const handler of signedOutHandlers) handler();
@@ -152,8 +184,19 @@ const Staff = (function () {
     return Math.floor(seconds / 3600) + ' h ' + Math.floor((seconds % 3600) / 60) + ' min';
   }
 
+  // One short name per conversation, the same on every staff page: the start of its id ("c-" and six hex digits),
+  // so it can be found in the full id an alert or the escalation log carries.
+  const conversationName = (id) => String(id || '').slice(0, 8);
+
+  // Language names in words (the staff pages are in English), falling back to the code.
+  let languageNames = null;
+  try { languageNames = new Intl.DisplayNames(['en'], { type: 'language' }); } catch { /* an old browser: codes */ }
+  function languageName(code) {
+    try { return (languageNames && languageNames.of(code)) || code; } catch { return code; }
+  }
+
   return {
-    el, api, signIn, signInForm, signOut, since,
+    el, api, signIn, signInForm, signOut, since, conversationName, languageName,
     onSignedOut: (handler) => signedOutHandlers.push(handler),
     get user() { return user; },
   };

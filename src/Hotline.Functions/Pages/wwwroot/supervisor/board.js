@@ -121,7 +121,7 @@
     $('emergencies-body').replaceChildren(emergencies.length
       ? table('Open emergencies', ['Conversation', 'Language', 'Status', 'Counsellor', 'Raised'], emergencies.map((e) =>
         el('tr', { class: 'late' },
-          el('td', {}, el('span', { class: 'badge gap', text: 'emergency' }), ' ', el('span', { class: 'mono', text: e.conversationId })),
+          el('td', {}, el('span', { class: 'badge gap', text: 'emergency' }), ' ', el('span', { class: 'mono', title: e.conversationId, text: Staff.conversationName(e.conversationId) })),
           el('td', { text: langLabel(e.language) }),
           el('td', { text: e.status }),
           el('td', { text: e.assignedTo || 'nobody yet' }),

@@ -47,9 +47,12 @@
           loadPartners();
         } catch (err) { status.textContent = err.message; }
       } },
-        field('p-id', 'Agency id', { required: true, maxlength: 40 }), field('p-name', 'Name'), field('p-mandate', 'Mandate'),
-        field('p-areas', 'Areas (comma-separated)'), field('p-languages', 'Languages'), field('p-hours', 'Hours'),
-        field('p-webhook', 'Webhook URL', { type: 'url' }), field('p-phones', 'Duty phones'), field('p-backup', 'Backup agency id'),
+        field('p-id', 'Agency id', { required: true, maxlength: 40, placeholder: 'e.g. la-strada' }), field('p-name', 'Name', { placeholder: 'e.g. La Strada Romania' }),
+        field('p-mandate', 'Mandate', { placeholder: 'e.g. shelter, legal aid' }),
+        field('p-areas', 'Areas (comma-separated)', { placeholder: 'e.g. Bucharest, Ilfov' }), field('p-languages', 'Languages', { placeholder: 'e.g. ro, en' }),
+        field('p-hours', 'Hours', { placeholder: 'e.g. 24/7, or Mon–Fri 9–17' }),
+        field('p-webhook', 'Webhook URL', { type: 'url', placeholder: 'https://…' }), field('p-phones', 'Duty phones', { placeholder: '+40…, +40…' }),
+        field('p-backup', 'Backup agency id', { placeholder: 'e.g. another agency\'s id' }),
         field('p-deadline', 'Acknowledge within (minutes)', { type: 'number', min: 1, max: 59, value: 15 }),
         el('button', { type: 'submit', class: 'primary', id: 'partner-save', text: 'Save agency' })), status);
   }
@@ -61,11 +64,20 @@
         ? el('table', {}, el('thead', {}, el('tr', {}, ['Id', 'Name', 'Webhook', 'Duty phones', 'Backup', 'Deadline'].map((h) => el('th', { text: h })))),
           el('tbody', {}, partners.map((p) => el('tr', {}, el('td', { class: 'mono', text: p.id }), el('td', { text: p.name }),
             el('td', { text: p.webhookUrl }), el('td', { text: (p.alertPhones || []).join(', ') }), el('td', { text: p.backupAgencyId || '—' }),
-            el('td', { text: p.ackDeadline })))))
+            el('td', { text: duration(p.ackDeadline) })))))
         : el('p', { class: 'hint', text: 'No partner agencies yet.' }));
       // Refresh only the agency choices: re-rendering the escalations would close a form a supervisor is filling in.
       document.querySelectorAll('select.agencies').forEach(fillAgencies);
     } catch (err) { document.getElementById('error').textContent = err.message; }
+  }
+
+  // A TimeSpan as the API writes it ("00:15:00", "1.02:00:00") in words: "15 minutes".
+  function duration(span) {
+    const m = /^(?:(\d+)\.)?(\d+):(\d+):(\d+)/.exec(span || '');
+    if (!m) return span || '—';
+    const [days, hours, minutes, seconds] = m.slice(1).map((v) => Number(v || 0));
+    const part = (n, unit) => (n ? n + ' ' + unit + (n === 1 ? '' : 's') : null);
+    return [part(days, 'day'), part(hours, 'hour'), part(minutes, 'minute'), part(seconds, 'second')].filter(Boolean).join(' ') || '0 minutes';
   }
 
   function fillAgencies(select) {
@@ -93,7 +105,7 @@
       } },
         el('label', { for: id('x-agency') }, 'Agency', fillAgencies(el('select', { id: id('x-agency'), class: 'agencies' }))),
         el('label', { for: id('x-reason') }, 'Reason', el('input', { id: id('x-reason'), required: true, maxlength: 500 })),
-        el('fieldset', {}, el('legend', { text: 'May be sent' }), COVERS.map((f) => el('label', { for: id('x-' + f) }, el('input', { type: 'checkbox', id: id('x-' + f) }), ' ' + f))),
+        el('fieldset', {}, el('legend', { text: 'May be sent' }), COVERS.map((f) => el('label', { for: id('x-' + f) }, el('input', { type: 'checkbox', id: id('x-' + f) }), ' ' + (f === 'atRisk' ? 'who is at risk' : f)))),
         el('button', { type: 'submit', class: 'danger', text: 'Approve exception' })), status);
   }
 
@@ -123,9 +135,9 @@
     return el('article', { class: 'panel escalation' },
       el('h2', {}, el('span', { class: 'mono', text: x.id }),
         el('span', { class: x.overdue ? 'badge gap' : 'badge', text: x.overdue ? 'overdue' : x.status }),
-        x.category ? el('span', { class: 'badge', text: x.category }) : null),
+        x.category ? el('span', { class: 'badge', text: x.category.replace(/-/g, ' ') }) : null),
       el('p', { class: 'hint', text: 'Raised ' + new Date(x.raisedAt).toLocaleString() + (x.source ? ' · ' + x.source : '')
-        + (x.conversationId ? ' · conversation ' + x.conversationId : '') + (x.agencies.length ? ' · agencies: ' + x.agencies.join(', ') : '') }),
+        + (x.conversationId ? ' · conversation ' + Staff.conversationName(x.conversationId) : '') + (x.agencies.length ? ' · agencies: ' + x.agencies.join(', ') : '') }),
       exceptionForm(x),
       el('ol', { class: 'timeline' }, x.timeline.map((s) => el('li', {},
         el('span', { class: 'mono', text: '#' + s.sequence + ' ' }), el('strong', { text: s.step }),
