@@ -165,9 +165,9 @@ public sealed class SimulatedPhones
     /// <summary>What the hotline sent to <paramref name="number"/>.</summary>
     public IReadOnlyList<SimulatedMessage> InboxOf(string number) => _messages.Where(m => !m.FromPhone && m.To == number.Trim()).ToList();
 
-    /// <summary>Every phone's thread, the one with the latest message first.</summary>
+    /// <summary>Every phone's thread, in the order the phones first appeared (so the list does not move about).</summary>
     public IReadOnlyList<SimulatedThread> Threads() =>
         [.. _messages.GroupBy(m => m.Phone)
             .Select(g => new SimulatedThread(g.Key, [.. g.OrderBy(m => m.At)]))
-            .OrderByDescending(t => t.Messages[^1].At)];
+            .OrderBy(t => t.Messages[0].At)];
 }

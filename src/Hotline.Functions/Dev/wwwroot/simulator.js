@@ -4,6 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const read = new Set(); // the hotline's messages shown on this page
 let threads = [];
+let drawnPhones = '';
 
 const current = () => $('from').value.trim();
 
@@ -28,20 +29,24 @@ function render() {
   }
   $('thread-heading').textContent = 'Phone ' + phone;
 
-  const known = threads.some((t) => t.phone === phone) ? threads : [{ phone, messages: [] }, ...threads];
-  $('phones').replaceChildren(...known.map((t) => {
-    const unread = t.messages.filter((m) => !m.fromPhone && !read.has(m.sid)).length;
+  const known = (threads.some((t) => t.phone === phone) ? threads : [{ phone, messages: [] }, ...threads])
+    .map((t) => ({ phone: t.phone, unread: t.messages.filter((m) => !m.fromPhone && !read.has(m.sid)).length }));
+  // Redrawn only when something changed, so a focused button stays focused.
+  const drawing = JSON.stringify([phone, known]);
+  if (drawing === drawnPhones) return;
+  drawnPhones = drawing;
+  $('phones').replaceChildren(...known.map(({ phone: number, unread }) => {
     const button = document.createElement('button');
     button.type = 'button';
-    button.textContent = t.phone;
-    if (t.phone === phone) button.setAttribute('aria-current', 'true');
+    button.textContent = number;
+    if (number === phone) button.setAttribute('aria-current', 'true');
     if (unread) {
       const mark = document.createElement('span');
       mark.className = 'unread';
       mark.textContent = unread + ' unread';
       button.append(' ', mark);
     }
-    button.addEventListener('click', () => { $('from').value = t.phone; render(); });
+    button.addEventListener('click', () => { $('from').value = number; render(); });
     const entry = document.createElement('li');
     entry.append(button);
     return entry;
