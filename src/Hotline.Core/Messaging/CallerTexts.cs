@@ -33,6 +33,11 @@ public enum CallerText
     ChatSendFailed,
     ChatLeave,
     ChatEnded,
+    ChatCharactersLeft,
+    ChatSentInParts,
+    ChatNotSentYet,
+    ChatWaitingToSend,
+    ChatNoConnection,
 }
 
 /// <summary>
@@ -165,6 +170,8 @@ public sealed class CallerTexts
         (CallerText.ChatAcknowledgement, "{Language}"),
         (CallerText.ChatOutOfHours, "{EmergencyNumber}"),
         (CallerText.ChatTooLong, "{Limit}"),
+        (CallerText.ChatCharactersLeft, "{Count}"),
+        (CallerText.ChatSentInParts, "{Parts}"),
     ];
 }
 

@@ -15,7 +15,7 @@ namespace Hotline.Functions.Dev;
 /// otherwise). The page at <c>/dev/twilio</c> plays a caller's phone: what you type is form-encoded, signed exactly as
 /// Twilio signs and posted to the real webhook; the immediate TwiML answer and every SMS the app sends through the
 /// simulated Messages API (<c>/dev/twilio/api/</c>, which <c>./hotline up</c> configures as <c>Twilio__ApiBaseUrl</c>)
-/// appear on the page. Messages live in memory only.
+/// appear on the page, in one thread per simulated phone. Messages live in memory only.
 /// </summary>
 public static class TwilioSimulator
 {
@@ -36,6 +36,7 @@ public static class TwilioSimulator
         group.MapGet("/simulator.css", () => Asset("simulator.css", "text/css; charset=utf-8"));
         group.MapPost("/send", SendAsCallerAsync);
         group.MapGet("/messages", (string to, SimulatedPhones phones) => TypedResults.Ok(phones.InboxOf(to)));
+        group.MapGet("/threads", (SimulatedPhones phones) => TypedResults.Ok(phones.Threads()));
         group.MapPost("/api/2010-04-01/Accounts/{sid}/Messages.json", ReceiveFromAppAsync).DisableAntiforgery();
         group.MapGet("/api/2010-04-01/Accounts/{sid}/Messages.json", ListSent);
         return app;
@@ -72,13 +73,27 @@ public static class TwilioSimulator
         var signature = TwilioWebhookSignature.Compute(publicBase + "/api/twilio/sms", form, token);
         using var post = new HttpRequestMessage(HttpMethod.Post, new Uri(self, "/api/twilio/sms")) { Content = new FormUrlEncodedContent(form) };
         post.Headers.Add(TwilioWebhookSignature.HeaderName, signature);
-        using var response = await clients.CreateClient("twilio-simulator").SendAsync(post, ct);
+        var sentAt = DateTimeOffset.UtcNow;
+        HttpResponseMessage response;
+        try
+        {
+            response = await clients.CreateClient("twilio-simulator").SendAsync(post, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            phones.Sent(form["From"], form["To"], form["Body"], "not delivered: the webhook could not be reached", sentAt);
+            return Results.Problem($"The webhook could not be reached: {e.Message}", statusCode: 502);
+        }
+
+        using var answered = response;
         var body = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
         {
+            phones.Sent(form["From"], form["To"], form["Body"], $"refused: the webhook answered {(int)response.StatusCode}", sentAt);
             return Results.Problem($"The webhook answered {(int)response.StatusCode}: {body}", statusCode: 502);
         }
 
+        phones.Sent(form["From"], form["To"], form["Body"], "sent", sentAt);
         var replies = XDocument.Parse(body).Descendants("Message").Select(m => m.Value).ToList();
         foreach (var reply in replies)
         {
@@ -114,13 +129,24 @@ public static class TwilioSimulator
 
 public sealed record SimulatedSms(string? From, string? To, string? Body);
 
-public sealed record SimulatedMessage(string Sid, string To, string From, string Body, string Via, DateTimeOffset At);
+/// <param name="Via">How it travelled: the TwiML reply or the Messages API for the hotline's messages; for the phone's
+/// own, whether the webhook took it.</param>
+/// <param name="FromPhone">Written on the simulated phone (otherwise sent to it by the hotline).</param>
+public sealed record SimulatedMessage(string Sid, string To, string From, string Body, string Via, DateTimeOffset At, bool FromPhone = false)
+{
+    /// <summary>The simulated phone whose thread the message belongs to.</summary>
+    public string Phone => FromPhone ? From : To;
+}
 
-/// <summary>The simulated phones' inboxes: what the hotline sent to each number.</summary>
+/// <summary>One simulated phone's conversation with the hotline, oldest message first.</summary>
+public sealed record SimulatedThread(string Phone, IReadOnlyList<SimulatedMessage> Messages);
+
+/// <summary>The simulated phones: what each one sent and what the hotline sent to it.</summary>
 public sealed class SimulatedPhones
 {
     private readonly ConcurrentQueue<SimulatedMessage> _messages = new();
 
+    /// <summary>A message from the hotline to a phone.</summary>
     public SimulatedMessage Deliver(string to, string from, string body, string via)
     {
         var message = new SimulatedMessage("SM" + Guid.NewGuid().ToString("N"), to, from, body, via, DateTimeOffset.UtcNow);
@@ -128,5 +154,20 @@ public sealed class SimulatedPhones
         return message;
     }
 
-    public IReadOnlyList<SimulatedMessage> InboxOf(string number) => _messages.Where(m => m.To == number.Trim()).ToList();
+    /// <summary>A message a phone sent to the hotline, stamped when it was sent.</summary>
+    public SimulatedMessage Sent(string from, string to, string body, string via, DateTimeOffset at)
+    {
+        var message = new SimulatedMessage("SM" + Guid.NewGuid().ToString("N"), to, from, body, via, at, FromPhone: true);
+        _messages.Enqueue(message);
+        return message;
+    }
+
+    /// <summary>What the hotline sent to <paramref name="number"/>.</summary>
+    public IReadOnlyList<SimulatedMessage> InboxOf(string number) => _messages.Where(m => !m.FromPhone && m.To == number.Trim()).ToList();
+
+    /// <summary>Every phone's thread, in the order the phones first appeared (so the list does not move about).</summary>
+    public IReadOnlyList<SimulatedThread> Threads() =>
+        [.. _messages.GroupBy(m => m.Phone)
+            .Select(g => new SimulatedThread(g.Key, [.. g.OrderBy(m => m.At)]))
+            .OrderBy(t => t.Messages[0].At)];
 }

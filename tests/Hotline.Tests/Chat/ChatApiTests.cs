@@ -121,6 +121,27 @@ public sealed class ChatApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_message_of_exactly_the_limit_is_stored_whole_and_one_character_more_is_refused_with_the_reason_never_cut()
+    {
+        var token = await StartSessionAsync();
+        var words = string.Concat(Enumerable.Repeat("Паспорт у роботодавця, мені не платять. ", 30));
+        var limit = words[..999] + "!";
+        Assert.Equal(1000, limit.Length);
+
+        var over = await SendAsync(token, NewId(), limit + "?", "uk");
+        Assert.Equal(HttpStatusCode.BadRequest, over.StatusCode);
+        Assert.Contains("longer than 1000 characters", await over.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(await _app.Services.GetRequiredService<IConversationStore>().ListOpenAsync()); // nothing of it kept
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(token, NewId(), limit, "uk")).StatusCode);
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var chat = await Eventually.ReturnsAsync(async () => (await store.ListOpenAsync()).FirstOrDefault(), "the conversation");
+        Assert.Equal(limit, (await store.MessagesAsync(chat.Id)).Single().Text.Reveal());
+        var poll = (await PollAsync(token)).GetProperty("messages").EnumerateArray().Single();
+        Assert.Equal(limit, poll.GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task The_session_token_is_never_stored_and_the_texts_come_from_the_editable_files()
     {
         var token = await StartSessionAsync();

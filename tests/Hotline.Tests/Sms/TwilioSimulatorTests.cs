@@ -1,16 +1,18 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Hotline.Conversations;
 using Hotline.Functions.Dev;
 using Hotline.Roster;
 using Hotline.Tests.Infrastructure;
+using Microsoft.Playwright;
 
 namespace Hotline.Tests.Sms;
 
 /// <summary>The local SMS simulator that <c>./hotline up</c> offers: a full round trip without a Twilio account.</summary>
 [Collection(SmsCollection.Name)]
-public sealed class TwilioSimulatorTests : IAsyncLifetime
+public sealed class TwilioSimulatorTests(Chromium chromium) : IAsyncLifetime
 {
     private const string Phone = "+40700000042";
     private RunningApp _app = null!;
@@ -57,4 +59,86 @@ public sealed class TwilioSimulatorTests : IAsyncLifetime
             return inbox.EnumerateArray().Any(m => m.GetProperty("body").GetString() == "Bună, sunt Ana." && m.GetProperty("via").GetString() == "Messages API");
         }, "the reply on the simulated phone");
     }
+
+    [Fact]
+    public async Task Arabic_in_the_simulator_reads_right_to_left_in_the_box_and_in_the_thread_and_English_left_to_right()
+    {
+        const string Arabic = "مرحبا، أحتاج إلى مساعدة، صاحب العمل أخذ جواز سفري";
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_app.BaseAddress, "dev/twilio").ToString());
+        await page.FillAsync("#from", "+201000000001");
+        await page.FillAsync("#body", Arabic);
+        Assert.True(await IsRightToLeftAsync(page.Locator("#body")), "the message box");
+        await page.ClickAsync("#sms button[type=submit]");
+
+        var sent = page.Locator("#thread li.sent");
+        var answer = page.Locator("#thread li.received");
+        await Assertions.Expect(sent).ToContainTextAsync(Arabic);
+        await Assertions.Expect(answer).ToContainTextAsync("العربية"); // the acknowledgement names the language
+        Assert.True(await IsRightToLeftAsync(sent), "the caller's message");
+        Assert.True(await IsRightToLeftAsync(answer), "the hotline's answer");
+        await Chromium.ScreenshotAsync(page, "sms-simulator-arabic");
+
+        await page.FillAsync("#from", "+447700900001");
+        await page.FillAsync("#body", "Hello, I need help with my passport");
+        await page.ClickAsync("#sms button[type=submit]");
+        await Assertions.Expect(sent).ToContainTextAsync("Hello, I need help");
+        Assert.False(await IsRightToLeftAsync(sent), "an English message");
+    }
+
+    [Fact]
+    public async Task The_simulator_lists_every_phones_thread_and_marks_a_reply_to_a_phone_not_on_screen_as_unread()
+    {
+        const string First = "+40700000101";
+        const string Second = "+40700000102";
+        var page = await chromium.NewPageAsync();
+        await page.GotoAsync(new Uri(_app.BaseAddress, "dev/twilio").ToString());
+        await page.FillAsync("#from", First);
+        await page.FillAsync("#body", "Bună ziua, am nevoie de ajutor cu actele");
+        await page.ClickAsync("#sms button[type=submit]");
+        await Assertions.Expect(page.Locator("#thread li.received")).ToContainTextAsync("Română");
+        await page.FillAsync("#from", Second);
+        await page.FillAsync("#body", "Bună, lucrez într-o fabrică și nu sunt plătit");
+        await page.ClickAsync("#sms button[type=submit]");
+        await Assertions.Expect(page.Locator("#thread li.received")).ToContainTextAsync("Română");
+
+        var phones = page.Locator("#phones button");
+        await Assertions.Expect(phones).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#thread")).Not.ToContainTextAsync("actele"); // the first phone's words stay in its thread
+        var first = phones.Filter(new() { HasText = First });
+        var second = phones.Filter(new() { HasText = Second });
+        await Assertions.Expect(first.Locator(".unread")).ToHaveCountAsync(0);
+
+        // Ana answers the first phone while the second is on screen.
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var conversations = await Eventually.ReturnsAsync(async () =>
+        {
+            var offered = (await store.ListOpenAsync("ana")).Where(c => c.Status == ConversationStatus.Offered).ToList();
+            return offered.Count == 2 ? offered : null;
+        }, "both offers to Ana");
+        var firsts = new List<Conversation>();
+        foreach (var c in conversations)
+        {
+            if ((await store.MessagesAsync(c.Id))[0].Text.Reveal().Contains("actele", StringComparison.Ordinal))
+            {
+                firsts.Add(c);
+            }
+        }
+
+        using var ana = await StaffTokens.ClientForAsync(_app, "ana", "counsellor");
+        (await ana.PostAsync(new Uri($"/api/conversations/{firsts.Single().Id}/accept", UriKind.Relative), null)).EnsureSuccessStatusCode();
+        (await ana.PostAsJsonAsync(new Uri($"/api/conversations/{firsts.Single().Id}/messages", UriKind.Relative), new { text = "Bună, sunt Ana. Ce acte?" })).EnsureSuccessStatusCode();
+
+        await Assertions.Expect(first.Locator(".unread")).ToHaveTextAsync("1 unread", new() { Timeout = 10_000 });
+        await Assertions.Expect(second.Locator(".unread")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#thread")).Not.ToContainTextAsync("Ce acte?");
+        await Chromium.ScreenshotAsync(page, "sms-simulator-unread");
+
+        await first.ClickAsync();
+        await Assertions.Expect(page.Locator("#from")).ToHaveValueAsync(First);
+        await Assertions.Expect(page.Locator("#thread li")).ToHaveTextAsync([new Regex("actele"), new Regex("Română"), new Regex("Ce acte\\?")]);
+        await Assertions.Expect(first.Locator(".unread")).ToHaveCountAsync(0);
+    }
+
+    private static Task<bool> IsRightToLeftAsync(ILocator element) => element.EvaluateAsync<bool>("e => e.matches(':dir(rtl)')");
 }

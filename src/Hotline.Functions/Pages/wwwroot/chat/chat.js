@@ -4,7 +4,10 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const exitUrl = document.body.dataset.exit || 'about:blank';
-  const state = { token: null, texts: null, language: 'en', lastAt: null, seen: new Set(), pending: null, timer: null, polling: false,
+  // outgoing: the caller's messages in the order written, each until the app has accepted it and the page has shown
+  // it back from the conversation (so a message is never shown twice nor lost from view).
+  const state = { token: null, texts: null, language: 'en', lastAt: null, seen: new Set(), outgoing: [], sending: false,
+    retryTimer: null, retryDelay: 0, timer: null, polling: false, pollAgain: false, statusKey: null,
     started: false, ended: false, escAt: 0, textsRequest: 0 };
   const maxLength = () => (state.texts ? state.texts.maxLength : 1000);
 
@@ -12,6 +15,7 @@
     const token = state.token;
     state.token = null;
     clearTimeout(state.timer);
+    clearTimeout(state.retryTimer);
     if (token) {
       // Tell the counsellor the caller has gone; never wait for it.
       fetch('/api/chat/leave', { method: 'POST', keepalive: true, credentials: 'omit', headers: { 'X-Chat-Session': token } }).catch(() => {});
@@ -39,7 +43,6 @@
     const labels = { exit: 'quickExit', 'language-label': 'languageLabel', heading: 'heading', intro: 'intro', 'exit-hint': 'quickExitHint',
       start: 'start', 'message-label': 'messageLabel', send: 'send', leave: 'leave' };
     for (const [id, key] of Object.entries(labels)) $(id).textContent = t(key);
-    $('message').maxLength = texts.maxLength;
     const select = $('language');
     if (select.options.length !== texts.languages.length) {
       select.replaceChildren(...texts.languages.map((l) => new Option(l.name, l.code)));
@@ -48,7 +51,45 @@
     for (const li of $('transcript').querySelectorAll('li[data-who]')) {
       li.querySelector('.who').textContent = t(li.dataset.who);
     }
+    for (const mark of $('transcript').querySelectorAll('.state')) mark.textContent = t('waitingToSend');
+    if (state.statusKey) setStatus(state.statusKey);
+    updateCounter();
   }
+
+  function setStatus(key) {
+    state.statusKey = key;
+    $('status').textContent = key ? t(key) : '';
+  }
+
+  // Cuts a text longer than one message into messages of at most max characters: at the last white space (or
+  // Chinese punctuation) in the second half of each, or at the limit when a single word is longer than that.
+  function split(text, max) {
+    const parts = [];
+    let rest = text.trim();
+    while (rest.length > max) {
+      let cut = 0;
+      for (let i = max; i > max / 2 && !cut; i--) {
+        if (/\s/.test(rest[i]) || '。！？；，、'.includes(rest[i - 1])) cut = i;
+      }
+      if (!cut) cut = /[\uD800-\uDBFF]/.test(rest[max - 1]) ? max - 1 : max; // never between the halves of a character
+      parts.push(rest.slice(0, cut).trim());
+      rest = rest.slice(cut).trim();
+    }
+    if (rest) parts.push(rest);
+    return parts;
+  }
+
+  // How much room is left, or how many messages a longer text will be sent as.
+  function updateCounter() {
+    const text = $('message').value.trim();
+    const max = maxLength();
+    const over = text.length > max;
+    $('counter').textContent = over
+      ? t('sentInParts').replace('{Parts}', String(split(text, max).length))
+      : t('charactersLeft').replace('{Count}', String(max - text.length));
+    $('counter').classList.toggle('over', over);
+  }
+  $('message').addEventListener('input', updateCounter);
 
   // The latest choice wins: an answer to an earlier choice that arrives late is dropped. The chosen language is
   // what messages are sent in from that moment, even before its texts arrive.
@@ -73,7 +114,7 @@
 
   $('language').addEventListener('change', (e) => loadTexts(e.target.value));
 
-  function addLine(kind, text, who) {
+  function line(kind, text, who) {
     const li = document.createElement('li');
     li.className = kind;
     if (who) {
@@ -84,17 +125,34 @@
       li.append(label);
     }
     li.append(document.createTextNode(text));
-    $('transcript').append(li);
+    return li;
+  }
+
+  // A line from the conversation goes before the caller's messages it has not shown yet (those come later in it).
+  function place(li) {
+    const waiting = state.outgoing.find((m) => !m.shown);
+    $('transcript').insertBefore(li, waiting ? waiting.li : null);
     li.scrollIntoView({ block: 'nearest' });
   }
 
+  const addLine = (kind, text, who) => place(line(kind, text, who));
+
+  // Keeps the newest line clear of the composer, which stays at the bottom of the screen, also when it grows (a
+  // status shows).
+  new ResizeObserver(() => {
+    document.documentElement.style.setProperty('--composer-height', $('composer').offsetHeight + 'px');
+    $('transcript').lastElementChild?.scrollIntoView({ block: 'nearest' });
+  }).observe($('composer'));
+
   const headers = () => ({ 'Content-Type': 'application/json', 'X-Chat-Session': state.token });
 
-  // One poll at a time. It asks from a minute before the newest message it has (a message can be stored a moment
-  // after a later one was stamped) and skips those it has seen.
+  // One poll at a time (one asked for meanwhile runs after it). It asks from a minute before the newest message it has
+  // (a message can be stored a moment after a later one was stamped) and skips those it has seen.
   async function poll() {
-    if (!state.token || state.polling) return;
+    if (!state.token) return;
+    if (state.polling) { state.pollAgain = true; return; }
     state.polling = true;
+    state.pollAgain = false;
     clearTimeout(state.timer);
     try {
       const since = state.lastAt ? new Date(new Date(state.lastAt).getTime() - 60000).toISOString() : null;
@@ -106,70 +164,148 @@
           if (state.seen.has(m.id)) continue;
           state.seen.add(m.id);
           if (!state.lastAt || new Date(m.at) > new Date(state.lastAt)) state.lastAt = m.at;
-          addLine(m.direction, m.text, m.direction === 'in' ? 'you' : 'counsellor');
+          const li = line(m.direction, m.text, m.direction === 'in' ? 'you' : 'counsellor');
+          // The caller's messages are sent one after another, so they come back in that order: a new one is the
+          // first the page has not shown back yet, and takes the place of its line.
+          const mine = m.direction === 'in' && state.outgoing.find((o) => !o.shown);
+          if (mine) {
+            mine.li.replaceWith(li);
+            mine.li = li;
+            mine.shown = true;
+          } else {
+            place(li);
+          }
         }
+        settle();
         if (state.started && result.status !== 'open' && state.seen.size > 0) { state.polling = false; return end(); }
+        if (state.outgoing.some((o) => !o.accepted)) flush(); // the app answers again: send what waits now
       }
     } catch (e) { /* offline for a moment: try again at the next tick */ }
     state.polling = false;
+    if (state.pollAgain) return poll();
     if (state.token) state.timer = setTimeout(poll, 2000);
   }
+
+  // A message accepted and shown back is done with; the app's answer to it (if any) goes right after it.
+  function settle() {
+    for (const m of state.outgoing.filter((o) => o.accepted && o.shown)) {
+      if (m.reply) m.li.after(line('note', m.reply));
+    }
+    state.outgoing = state.outgoing.filter((o) => !(o.accepted && o.shown));
+  }
+
+  // Marks every message not accepted yet as not sent, and says why.
+  function notSent(key) {
+    setStatus(key);
+    for (const m of state.outgoing.filter((o) => !o.accepted && !o.shown)) {
+      if (m.li.querySelector('.state')) continue;
+      const mark = document.createElement('span');
+      mark.className = 'state';
+      mark.textContent = t('waitingToSend');
+      m.li.classList.add('unsent');
+      m.li.append(mark);
+    }
+  }
+
+  // Sends the waiting messages one at a time, in order. Each keeps its id until accepted, so a retry after a lost
+  // answer is not stored twice. When the app cannot be reached (or asks to slow down) the messages stay on the page,
+  // marked not sent, and are tried again; a message refused for good goes back into the box.
+  async function flush() {
+    clearTimeout(state.retryTimer);
+    const next = state.outgoing.find((o) => !o.accepted);
+    if (state.sending || !state.token || !next) return;
+    state.sending = true;
+    let retryIn = 0;
+    try {
+      const response = await fetch('/api/chat/messages', {
+        method: 'POST', headers: headers(), credentials: 'omit',
+        body: JSON.stringify({ id: next.id, text: next.text, language: next.language }),
+      });
+      if (response.ok) {
+        next.reply = (await response.json()).reply;
+        next.accepted = true;
+        next.li.classList.remove('unsent');
+        next.li.querySelector('.state')?.remove();
+        state.started = true;
+        state.retryDelay = 0;
+        if (!state.outgoing.some((o) => !o.accepted)) setStatus(null);
+        settle();
+        poll();
+      } else if (response.status === 429) {
+        notSent('tooFast');
+        retryIn = 3000;
+      } else if (response.status >= 500 || response.status === 408) {
+        throw new Error(String(response.status));
+      } else {
+        giveBack();
+      }
+    } catch (e) {
+      state.retryDelay = Math.min(30000, state.retryDelay * 2 || 2000);
+      retryIn = state.retryDelay;
+      notSent('notSentYet');
+    } finally {
+      state.sending = false;
+    }
+    if (retryIn) state.retryTimer = setTimeout(flush, retryIn);
+    else flush();
+  }
+
+  function giveBack() {
+    const refused = state.outgoing.filter((o) => !o.accepted && !o.shown);
+    state.outgoing = state.outgoing.filter((o) => !refused.includes(o));
+    for (const m of refused) m.li.remove();
+    const box = $('message');
+    box.value = [...refused.map((m) => m.text), box.value].filter(Boolean).join('\n');
+    updateCounter();
+    setStatus('sendFailed');
+  }
+
+  addEventListener('online', () => flush());
 
   function end() {
     state.ended = true;
     state.token = null;
     clearTimeout(state.timer);
+    clearTimeout(state.retryTimer);
     $('composer').hidden = true;
     addLine('note', t('ended'));
   }
 
   $('start').addEventListener('click', async () => {
     $('start').disabled = true;
+    $('start-status').textContent = '';
     try {
       const response = await fetch('/api/chat/sessions', { method: 'POST', credentials: 'omit' });
       if (!response.ok) throw new Error(String(response.status));
       state.token = (await response.json()).token;
       $('start').hidden = true;
       $('chat').hidden = false;
+      updateCounter();
       $('message').focus();
     } catch (e) {
       $('start').disabled = false;
-      $('status').textContent = t(String(e.message) === '429' ? 'tooFast' : 'sendFailed');
+      $('start-status').textContent = t(String(e.message) === '429' ? 'tooFast' : 'noConnection');
     }
   });
 
-  $('composer').addEventListener('submit', async (e) => {
+  // A message is shown at once and sent in the background; one longer than the limit goes as several, in order.
+  $('composer').addEventListener('submit', (e) => {
     e.preventDefault();
     const box = $('message');
     const text = box.value.trim();
     if (!text || !state.token) return;
-    if (text.length > maxLength()) { $('status').textContent = t('tooLong'); return; }
-    // One id per message text, kept until it is accepted, so a retry after a lost answer is not stored twice (and
-    // an edited message is a new one).
-    if (!state.pending || state.pending.text !== text) {
-      state.pending = { text, id: Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('') };
+    for (const part of split(text, maxLength())) {
+      const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+      const message = { id, text: part, language: state.language, li: line('in', part, 'you'), accepted: false, shown: false, reply: null };
+      state.outgoing.push(message);
+      $('transcript').append(message.li);
+      message.li.scrollIntoView({ block: 'nearest' });
     }
-    $('send').disabled = true;
-    try {
-      const response = await fetch('/api/chat/messages', {
-        method: 'POST', headers: headers(), credentials: 'omit',
-        body: JSON.stringify({ id: state.pending.id, text, language: state.language }),
-      });
-      if (response.status === 429) { $('status').textContent = t('tooFast'); return; }
-      if (!response.ok) { $('status').textContent = t('sendFailed'); return; }
-      const result = await response.json();
-      state.pending = null;
-      state.started = true;
-      if (box.value.trim() === text) box.value = ''; // keep anything typed meanwhile
-      $('status').textContent = '';
-      await poll();
-      if (result.reply) addLine('note', result.reply);
-    } catch (err) {
-      $('status').textContent = t('sendFailed');
-    } finally {
-      $('send').disabled = false;
-      box.focus();
-    }
+    box.value = '';
+    updateCounter();
+    box.focus();
+    flush();
+    poll(); // also notices when the app can be reached again
   });
 
   $('leave').addEventListener('click', async () => {
