@@ -182,7 +182,7 @@ public static partial class EscalationEndpoints
     }
 
     internal static async Task<Results<Ok<PartnerAgency>, ProblemHttpResult>> SavePartnerAsync(
-        string agencyId, PartnerAgency? agency, IPartnerDirectory partners, CancellationToken ct)
+        string agencyId, PartnerRequest? agency, IPartnerDirectory partners, CancellationToken ct)
     {
         if (!AgencyIdPattern().IsMatch(agencyId))
         {
@@ -201,12 +201,16 @@ public static partial class EscalationEndpoints
             return Problem(400, "An agency cannot be its own backup.");
         }
 
-        var saved = agency with
+        // Left out means the default; a zero or negative deadline is a mistake, not a wish for the default.
+        if (agency.AckDeadline is { } deadline && deadline <= TimeSpan.Zero)
         {
-            Id = agencyId,
-            AckDeadline = agency.AckDeadline > TimeSpan.Zero ? agency.AckDeadline : PartnerAgency.DefaultAckDeadline,
-            Areas = agency.Areas ?? [], Languages = agency.Languages ?? [], AlertPhones = agency.AlertPhones ?? [],
-        };
+            return Problem(400, "'ackDeadline' must be more than zero, e.g. \"00:15:00\" for 15 minutes; " +
+                $"leave it out for the default of {DurationWords.Of(PartnerAgency.DefaultAckDeadline)}.");
+        }
+
+        var saved = new PartnerAgency(
+            agencyId, agency.Name, agency.Mandate ?? string.Empty, agency.Areas ?? [], agency.Languages ?? [], agency.Hours ?? string.Empty,
+            url, agency.AlertPhones ?? [], agency.BackupAgencyId, agency.AckDeadline ?? PartnerAgency.DefaultAckDeadline);
         await partners.SaveAsync(saved, ct);
         return TypedResults.Ok(saved);
     }
@@ -358,13 +362,22 @@ public sealed record ExceptionRequest(string? AgencyId, string? Reason, IReadOnl
 
 public sealed record ReferRequest(string? AgencyId);
 
-/// <summary>A referral as listed: partners do not see which counsellor sent it.</summary>
+/// <summary>A partner agency as a supervisor enters it; <c>ackDeadline</c> left out means the default.</summary>
+public sealed record PartnerRequest(
+    string? Name, string? Mandate, IReadOnlyList<string>? Areas, IReadOnlyList<string>? Languages, string? Hours, Uri? WebhookUrl,
+    IReadOnlyList<string>? AlertPhones, string? BackupAgencyId, TimeSpan? AckDeadline);
+
+/// <summary>
+/// A referral as listed: partners do not see which counsellor sent it. <c>AcknowledgeWithin</c> is the deadline the
+/// agency was given on delivery, in words ("15 minutes").
+/// </summary>
 public sealed record ReferralView(
     string Id, string EscalationId, string AgencyId, string Status, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? SentAt,
-    DateTimeOffset? AcknowledgeBy, DateTimeOffset? AcknowledgedAt)
+    DateTimeOffset? AcknowledgeBy, DateTimeOffset? AcknowledgedAt, string? AcknowledgeWithin)
 {
     public static ReferralView From(Referral r, string? createdBy) =>
-        new(r.Id, r.EscalationId, r.AgencyId, r.Status, r.CreatedAt, createdBy, r.SentAt, r.AcknowledgeBy, r.AcknowledgedAt);
+        new(r.Id, r.EscalationId, r.AgencyId, r.Status, r.CreatedAt, createdBy, r.SentAt, r.AcknowledgeBy, r.AcknowledgedAt,
+            r.SentAt is { } sent && r.AcknowledgeBy is { } by ? DurationWords.Of(by - sent) : null);
 }
 
 public sealed record EscalationView(

@@ -109,7 +109,7 @@ public sealed class SendReferralFunction(
         }, cancellationToken);
 
         await AlertDutyPhonesOnceAsync(referral, agency,
-            $"Hotline referral {message.ReferralId} has been delivered to your system. Please acknowledge within {agency.AckDeadline.TotalMinutes:0} minutes.",
+            $"Hotline referral {message.ReferralId} has been delivered to your system. Please acknowledge within {DurationWords.Of(agency.AckDeadline)}.",
             cancellationToken);
     }
 

@@ -185,7 +185,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(31)).CheckAsync());
         Assert.Contains("Fabricii", toBackup.Body, StringComparison.Ordinal); // the consent for the backup covers the location
         var alert = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
-        Assert.Contains("not acknowledged in time; sent to backup-agency", alert.Body, StringComparison.Ordinal);
+        Assert.Contains("not acknowledged within 15 minutes; sent to backup-agency", alert.Body, StringComparison.Ordinal);
         var (entries, head) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
         Assert.True(EscalationChain.Verify(entries, head).Intact);
         var failover = Assert.Single(entries, e => e.Step == EscalationStep.FailedOver);
@@ -402,6 +402,45 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Status == 200)), "the delivery");
         await Task.Delay(300);
         Assert.Single(_partner.Received);
+    }
+
+    [Fact]
+    public async Task A_deadline_of_zero_or_less_is_refused_with_the_reason_and_a_deadline_is_put_in_words_for_the_duty_phone_and_the_supervisor()
+    {
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        object Agency(string? ackDeadline) => new
+        {
+            name = "La Strada", mandate = "victim support", areas = new[] { "Arad" }, languages = new[] { "ro" }, hours = "24/7",
+            webhookUrl = _partner.Url, alertPhones = new[] { DutyPhone }, backupAgencyId = "backup-agency", ackDeadline,
+        };
+        foreach (var wrong in new[] { "00:00:00", "-00:05:00" })
+        {
+            var refused = await sam.PutAsJsonAsync(Api("partners/la-strada"), Agency(wrong));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("'ackDeadline' must be more than zero", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var directory = _app.Services.GetRequiredService<IPartnerDirectory>();
+        Assert.Equal(TimeSpan.FromMinutes(15), (await directory.FindAsync("la-strada"))!.AckDeadline); // unchanged
+        (await sam.PutAsJsonAsync(Api("partners/la-strada"), Agency(null))).EnsureSuccessStatusCode(); // left out: the default
+        Assert.Equal(TimeSpan.FromMinutes(15), (await directory.FindAsync("la-strada"))!.AckDeadline);
+        (await sam.PutAsJsonAsync(Api("partners/la-strada"), Agency("00:01:00"))).EnsureSuccessStatusCode();
+
+        var (ioana, escalationId) = await AssessedEscalationAsync("medical");
+        (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+        {
+            agencyId = "la-strada", givenBy = "caller", how = "verbal", covers = new[] { "category" },
+        })).EnsureSuccessStatusCode();
+        var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var duty = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == DutyPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the duty phone alert");
+        Assert.EndsWith("Please acknowledge within 1 minute.", duty.Body, StringComparison.Ordinal);
+        using var laStrada = await StaffTokens.ClientForAsync(_app, "la-strada", "partner");
+        Assert.Equal("1 minute", (await laStrada.GetFromJsonAsync<JsonElement>(Api($"referrals/{referralId}"))).GetProperty("acknowledgeWithin").GetString());
+
+        Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(2)).CheckAsync());
+        var alert = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
+        Assert.Contains("not acknowledged within 1 minute;", alert.Body, StringComparison.Ordinal);
     }
 
     private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();
