@@ -41,6 +41,10 @@ public sealed record Referral
     public string? Version { get; init; }
 
     public static string NewId() => "r-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(10));
+
+    /// <summary>Whether the text has the shape of a referral id (so nothing else is looked up as one).</summary>
+    public static bool IsWellFormedId(string? id) =>
+        id is { Length: 22 } && id.StartsWith("r-", StringComparison.Ordinal) && !id.AsSpan(2).ContainsAnyExcept("0123456789abcdef");
 }
 
 public interface IReferralStore

@@ -30,9 +30,12 @@ public static partial class EscalationEndpoints
         staff.MapGet("/partners", async (IPartnerDirectory partners, CancellationToken ct) =>
             TypedResults.Ok((await partners.ListAsync(ct)).OrderBy(p => p.Id, StringComparer.Ordinal).ToList())).AsFunction("PartnersList");
         supervisors.MapPut("/partners/{agencyId}", SavePartnerAsync).AsFunction("PartnerSave");
-        app.MapGet("/api/referrals", ListReferralsAsync).RequireAuthorization(Policies.PartnerOrSupervisor).AsFunction("ReferralsList");
-        app.MapGet("/api/referrals/{id}", GetReferralAsync).RequireAuthorization(Policies.PartnerOrSupervisor).AsFunction("ReferralGet");
-        app.MapPost("/api/referrals/{id}/ack", AcknowledgeAsync).AllowAnonymous().DisableAntiforgery().AsFunction("ReferralAck");
+        // Who may call is settled before anything is looked up, so an unknown id tells nobody without a right anything.
+        var referrals = app.MapGroup("/api/referrals").RequireAuthorization(Policies.PartnerOrSupervisor);
+        referrals.MapGet("", ListReferralsAsync).AsFunction("ReferralsList");
+        referrals.MapGet("/{id}", GetReferralAsync).AsFunction("ReferralGet");
+        var receipts = app.MapGroup("/api/referrals").RequireAuthorization(Policies.PartnerReceipt).DisableAntiforgery();
+        receipts.MapPost("/{id}/ack", AcknowledgeAsync).AsFunction("ReferralAck");
         return app;
     }
 
@@ -242,7 +245,7 @@ public static partial class EscalationEndpoints
             return Problem(403, "The token names no agency.");
         }
 
-        if (await referrals.FindAsync(id, ct) is not { } referral)
+        if (!Referral.IsWellFormedId(id) || await referrals.FindAsync(id, ct) is not { } referral)
         {
             return Problem(404, "No such referral.");
         }
@@ -256,28 +259,32 @@ public static partial class EscalationEndpoints
     }
 
     /// <summary>
-    /// The agency confirms receipt: with a partner token whose user is the agency, or a request signed with the agency's
-    /// webhook secret. Acknowledging twice is harmless; acknowledging another agency's referral is refused.
+    /// The agency confirms receipt, authenticated before this runs (<see cref="Policies.PartnerReceipt"/>): a partner
+    /// token whose user is the agency, or a request signed with the agency's webhook secret that names this referral.
+    /// Acknowledging twice is harmless; acknowledging another agency's referral is refused.
     /// </summary>
     internal static async Task<Results<Ok<Referral>, ProblemHttpResult>> AcknowledgeAsync(
-        string id, HttpRequest request, ClaimsPrincipal user, IReferralStore referrals, ISecretStore secrets, IEscalationLog log,
-        TimeProvider time, CancellationToken ct)
+        string id, ClaimsPrincipal user, IReferralStore referrals, IEscalationLog log, TimeProvider time, CancellationToken ct)
     {
-        if (await referrals.FindAsync(id, ct) is not { } referral)
+        if (user.UserId() is not { Length: > 0 } agency)
+        {
+            return Problem(403, "The token names no agency.");
+        }
+
+        // A signature speaks for the one referral its body names: it cannot be replayed on another.
+        if (user.FindFirst(PartnerSignatureHandler.ReferralClaim) is { } signed && signed.Value != id)
+        {
+            return Problem(403, "The signed body names another referral.");
+        }
+
+        if (!Referral.IsWellFormedId(id) || await referrals.FindAsync(id, ct) is not { } referral)
         {
             return Problem(404, "No such referral.");
         }
 
-        if (user.IsInRole(Roles.Partner))
+        if (agency != referral.AgencyId)
         {
-            if (user.UserId() is not { Length: > 0 } agency || agency != referral.AgencyId)
-            {
-                return Problem(403, "This referral is addressed to another agency.");
-            }
-        }
-        else if (!await IsSignedAckAsync(request, referral, secrets, time.GetUtcNow(), ct))
-        {
-            return Problem(401, "Acknowledge with a partner token, or with a body {\"referralId\": \"<id>\"} signed with your agency's webhook secret (Standard Webhooks).");
+            return Problem(403, "This referral is addressed to another agency.");
         }
 
         for (var attempt = 0; attempt < 5 && referral.AcknowledgedAt is null; attempt++)
@@ -294,39 +301,6 @@ public static partial class EscalationEndpoints
         }
 
         return TypedResults.Ok(referral);
-    }
-
-    // The signature covers the body, and the body must name this referral: a signed ack cannot be replayed on another.
-    private static async Task<bool> IsSignedAckAsync(HttpRequest request, Referral referral, ISecretStore secrets, DateTimeOffset now, CancellationToken ct)
-    {
-        using var reader = new StreamReader(request.Body);
-        var body = await reader.ReadToEndAsync(ct);
-        string secret;
-        try
-        {
-            secret = await secrets.GetAsync(PartnerAgency.SecretNameFor(referral.AgencyId), ct);
-        }
-        catch (SecretNotFoundException)
-        {
-            return false;
-        }
-
-        if (!StandardWebhooks.IsValid(secret, request.Headers[StandardWebhooks.IdHeader], request.Headers[StandardWebhooks.TimestampHeader],
-                request.Headers[StandardWebhooks.SignatureHeader], body, now))
-        {
-            return false;
-        }
-
-        try
-        {
-            using var json = System.Text.Json.JsonDocument.Parse(body);
-            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && json.RootElement.TryGetProperty("referralId", out var named) && named.GetString() == referral.Id;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false;
-        }
     }
 
     private static async Task<(Escalation? Escalation, ProblemHttpResult? Problem)> AccessibleAsync(
