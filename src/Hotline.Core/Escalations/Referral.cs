@@ -59,4 +59,13 @@ public interface IReferralStore
 
     /// <summary>Referrals not yet settled: queued, sent, or overdue with the failover still to do.</summary>
     Task<IReadOnlyList<Referral>> ListUnsettledAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Keeps the packet as it is sent to the agency (personal data: encrypted at rest), once: the first one recorded
+    /// stays, and is returned, so every delivery and every look shows the same packet.
+    /// </summary>
+    Task<string> RecordPacketAsync(string referralId, string packet, CancellationToken cancellationToken = default);
+
+    /// <summary>The packet recorded for the referral, or null before it was first sent.</summary>
+    Task<string?> FindPacketAsync(string referralId, CancellationToken cancellationToken = default);
 }

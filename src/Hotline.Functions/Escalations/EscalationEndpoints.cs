@@ -235,10 +235,15 @@ public static partial class EscalationEndpoints
         return TypedResults.Ok<IReadOnlyList<ReferralView>>((await referrals.ListAsync(agency, ct)).Select(r => ReferralView.From(r, null)).ToList());
     }
 
-    /// <summary>One referral: a supervisor sees any; an agency only its own (another agency's is refused, not hidden).</summary>
-    internal static async Task<Results<Ok<ReferralView>, ProblemHttpResult>> GetReferralAsync(
-        string id, ClaimsPrincipal user, IReferralStore referrals, CancellationToken ct)
+    /// <summary>
+    /// One referral and the packet sent for it (exactly what the webhook carried: only the consented fields): the
+    /// addressed agency sees its own, a supervisor any, another agency is refused (not hidden). The packet is decrypted
+    /// only after that check, and every look at it is logged first (who, which referral, when).
+    /// </summary>
+    internal static async Task<Results<Ok<ReferralDetail>, ProblemHttpResult>> GetReferralAsync(
+        string id, ClaimsPrincipal user, IReferralStore referrals, IEscalationLog log, HttpResponse response, CancellationToken ct)
     {
+        response.Headers.CacheControl = "no-store"; // the packet is personal data: no copy in any cache
         var supervisor = user.IsInRole(Roles.Supervisor);
         if (!supervisor && user.UserId() is not { Length: > 0 })
         {
@@ -255,7 +260,17 @@ public static partial class EscalationEndpoints
             return Problem(403, "This referral is addressed to another agency.");
         }
 
-        return TypedResults.Ok(ReferralView.From(referral, supervisor ? referral.CreatedBy : null));
+        var packet = await referrals.FindPacketAsync(referral.Id, ct);
+        if (packet is not null)
+        {
+            await log.AppendAsync(referral.EscalationId, EscalationStep.Viewed,
+                supervisor ? user.UserId() ?? "unknown" : "agency:" + referral.AgencyId,
+                new Dictionary<string, string> { ["referral"] = referral.Id, ["agency"] = referral.AgencyId }, ct);
+        }
+
+        return TypedResults.Ok(new ReferralDetail(
+            ReferralView.From(referral, supervisor ? referral.CreatedBy : null),
+            packet is null ? null : System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(packet)));
     }
 
     /// <summary>
@@ -345,13 +360,22 @@ public sealed record PartnerRequest(
 /// A referral as listed: partners do not see which counsellor sent it. <c>AcknowledgeWithin</c> is the deadline the
 /// agency was given on delivery, in words ("15 minutes").
 /// </summary>
-public sealed record ReferralView(
+public record ReferralView(
     string Id, string EscalationId, string AgencyId, string Status, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? SentAt,
     DateTimeOffset? AcknowledgeBy, DateTimeOffset? AcknowledgedAt, string? AcknowledgeWithin)
 {
     public static ReferralView From(Referral r, string? createdBy) =>
         new(r.Id, r.EscalationId, r.AgencyId, r.Status, r.CreatedAt, createdBy, r.SentAt, r.AcknowledgeBy, r.AcknowledgedAt,
             r.SentAt is { } sent && r.AcknowledgeBy is { } by ? DurationWords.Of(by - sent) : null);
+}
+
+/// <summary>One referral with the packet sent to the agency (null until the first delivery attempt prepared it).</summary>
+public sealed record ReferralDetail : ReferralView
+{
+    public ReferralDetail(ReferralView view, System.Text.Json.JsonElement? packet)
+        : base(view) => Packet = packet;
+
+    public System.Text.Json.JsonElement? Packet { get; }
 }
 
 public sealed record EscalationView(
