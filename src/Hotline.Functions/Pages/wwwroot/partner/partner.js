@@ -78,9 +78,9 @@
     document.getElementById('referrals').replaceChildren(referrals.length
       ? el('table', {}, el('thead', {}, el('tr', {}, ['Referral', 'Status', 'Received', 'Acknowledge by', ''].map((h) => el('th', { text: h })))),
         el('tbody', {}, referrals.map((r) => el('tr', { class: r.id === openId ? 'open' : null },
-          el('td', { class: 'mono', text: r.id }), el('td', { text: r.status }),
-          el('td', { text: r.sentAt ? new Date(r.sentAt).toLocaleString() : '—' }),
-          el('td', { text: deadline(r) }),
+          el('td', { class: 'mono', 'data-label': 'Referral', text: r.id }), el('td', { 'data-label': 'Status', text: r.status }),
+          el('td', { 'data-label': 'Received', text: r.sentAt ? new Date(r.sentAt).toLocaleString() : '—' }),
+          el('td', { 'data-label': 'Acknowledge by', text: deadline(r) }),
           el('td', { class: 'actions' },
             el('button', { type: 'button', class: 'read', dataset: { open: r.id }, 'aria-controls': 'packet', text: 'Read', onclick: () => open(r.id) }),
             r.acknowledgedAt ? el('span', { class: 'badge', text: 'acknowledged' })
