@@ -81,6 +81,18 @@ public sealed class PartnerSignatureHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
+    // Says how to get in. The bearer scheme challenges first (the policy names it first) and writes no body.
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        if (!Response.HasStarted)
+        {
+            await Results.Problem(statusCode: StatusCodes.Status401Unauthorized,
+                detail: "Acknowledge with a partner token, or with a body {\"referralId\": \"<id>\"} signed with your agency's webhook secret (Standard Webhooks).")
+                .ExecuteAsync(Context);
+        }
+    }
+
     private static string? NamedReferral(ReadOnlySpan<byte> body)
     {
         try

@@ -116,6 +116,7 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
         using var response = await _app.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("signed with your agency's webhook secret", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     // The roles the endpoint's authorization admits (every role requirement must hold), and whether it names any.
