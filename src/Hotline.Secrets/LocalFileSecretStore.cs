@@ -8,6 +8,8 @@ namespace Hotline.Secrets;
 /// Secrets for local development: a JSON file (git-ignored) created on first run with random values for every
 /// generated secret, so keys stay stable across restarts. A configuration value (usually an environment variable)
 /// named by the secret's <see cref="SecretDefinition.OverrideSetting"/> wins over the file.
+/// The file is re-read when its time or length changes (one stat per read), so a secret added by hand while the app
+/// runs, such as a partner's webhook secret, is used at once.
 /// Never used in Azure: startup refuses the local provider outside Development.
 /// </summary>
 public sealed class LocalFileSecretStore : ISecretStore
@@ -17,6 +19,7 @@ public sealed class LocalFileSecretStore : ISecretStore
     private readonly IReadOnlyDictionary<string, SecretDefinition> _definitions;
     private readonly Lock _gate = new();
     private Dictionary<string, string>? _values;
+    private (DateTime WrittenAt, long Length)? _loadedStamp;
 
     public LocalFileSecretStore(string path, IConfiguration configuration, IEnumerable<SecretDefinition> definitions)
     {
@@ -60,8 +63,7 @@ public sealed class LocalFileSecretStore : ISecretStore
     {
         lock (_gate)
         {
-            _values = null; // re-read: proves the file is still readable
-            Load();
+            Load(strict: true); // re-read: proves the file is still readable
         }
 
         return Task.CompletedTask;
@@ -76,9 +78,10 @@ public sealed class LocalFileSecretStore : ISecretStore
         }
     }
 
-    private Dictionary<string, string> Load()
+    private Dictionary<string, string> Load(bool strict = false)
     {
-        if (_values is not null)
+        var stamp = Stamp();
+        if (_values is not null && stamp == _loadedStamp && !strict)
         {
             return _values;
         }
@@ -88,12 +91,29 @@ public sealed class LocalFileSecretStore : ISecretStore
             throw new IOException($"The local secrets file '{_path}' is a folder.");
         }
 
-        _values = File.Exists(_path)
-            ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(_path))
-              ?? []
-            : [];
-        _values = new Dictionary<string, string>(_values, StringComparer.OrdinalIgnoreCase);
+        Dictionary<string, string> read;
+        try
+        {
+            read = stamp is null
+                ? []
+                : JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(_path)) ?? [];
+        }
+        catch (Exception e) when (!strict && _values is not null && e is JsonException or IOException)
+        {
+            // Caught half-way through an edit: keep the values read last and try again on the next read.
+            // The health probe re-reads strictly, so a file that stays broken is reported.
+            return _values;
+        }
+
+        _values = new Dictionary<string, string>(read, StringComparer.OrdinalIgnoreCase);
+        _loadedStamp = stamp;
         return _values;
+    }
+
+    private (DateTime WrittenAt, long Length)? Stamp()
+    {
+        var file = new FileInfo(_path);
+        return file.Exists ? (file.LastWriteTimeUtc, file.Length) : null;
     }
 
     private void Save(Dictionary<string, string> values)
@@ -113,6 +133,7 @@ public sealed class LocalFileSecretStore : ISecretStore
         }
 
         File.Move(temp, _path, overwrite: true);
+        _loadedStamp = Stamp();
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

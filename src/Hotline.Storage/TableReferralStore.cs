@@ -1,13 +1,18 @@
 using Azure;
 using Azure.Data.Tables;
 using Hotline.Escalations;
+using Hotline.Privacy;
 
 namespace Hotline.Storage;
 
-/// <summary>Referrals in <c>Referrals</c> (one partition; a referral holds ids and times only, no personal data).</summary>
-public sealed class TableReferralStore(StorageAccount account) : IReferralStore
+/// <summary>
+/// Referrals in <c>Referrals</c>: one partition of referrals, which hold ids and times only, and one of the packets
+/// sent, whose facts are personal data, encrypted and bound to their referral.
+/// </summary>
+public sealed class TableReferralStore(StorageAccount account, MessageTextProtector protector) : IReferralStore
 {
     private const string Partition = "referral";
+    private const string PacketPartition = "packet";
 
     private TableClient Table => account.Table(TableNames.Referrals);
 
@@ -63,6 +68,32 @@ public sealed class TableReferralStore(StorageAccount account) : IReferralStore
 
         return result;
     }
+
+    public async Task<string> RecordPacketAsync(string referralId, string packet, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(PacketPartition, referralId)
+            {
+                ["Packet"] = await protector.ProtectAsync(packet, AssociatedData(referralId), cancellationToken),
+            }, cancellationToken);
+            return packet;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return await FindPacketAsync(referralId, cancellationToken) ?? packet; // an earlier delivery recorded one
+        }
+    }
+
+    public async Task<string?> FindPacketAsync(string referralId, CancellationToken cancellationToken = default)
+    {
+        var response = await Table.GetEntityIfExistsAsync<TableEntity>(PacketPartition, referralId, cancellationToken: cancellationToken);
+        return response.HasValue && response.Value!.GetString("Packet") is { } sealedPacket
+            ? await protector.UnprotectAsync(sealedPacket, AssociatedData(referralId), cancellationToken)
+            : null;
+    }
+
+    private static string AssociatedData(string referralId) => referralId + "/packet";
 
     private static TableEntity ToEntity(Referral r) => new(Partition, r.Id)
     {

@@ -17,6 +17,9 @@ public enum EscalationStep
     DeadlineMissed,
     FailedOver,
     Closed,
+
+    /// <summary>Someone read the packet sent to an agency (the agency itself, or a supervisor).</summary>
+    Viewed,
 }
 
 /// <summary>

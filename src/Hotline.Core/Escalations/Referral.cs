@@ -41,6 +41,10 @@ public sealed record Referral
     public string? Version { get; init; }
 
     public static string NewId() => "r-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(10));
+
+    /// <summary>Whether the text has the shape of a referral id (so nothing else is looked up as one).</summary>
+    public static bool IsWellFormedId(string? id) =>
+        id is { Length: 22 } && id.StartsWith("r-", StringComparison.Ordinal) && !id.AsSpan(2).ContainsAnyExcept("0123456789abcdef");
 }
 
 public interface IReferralStore
@@ -55,4 +59,13 @@ public interface IReferralStore
 
     /// <summary>Referrals not yet settled: queued, sent, or overdue with the failover still to do.</summary>
     Task<IReadOnlyList<Referral>> ListUnsettledAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Keeps the packet as it is sent to the agency (personal data: encrypted at rest), once: the first one recorded
+    /// stays, and is returned, so every delivery and every look shows the same packet.
+    /// </summary>
+    Task<string> RecordPacketAsync(string referralId, string packet, CancellationToken cancellationToken = default);
+
+    /// <summary>The packet recorded for the referral, or null before it was first sent.</summary>
+    Task<string?> FindPacketAsync(string referralId, CancellationToken cancellationToken = default);
 }

@@ -88,8 +88,12 @@ public sealed class ReferralDeadlines(
             }, cancellationToken);
         }
 
+        // The deadline the agency had: from delivery when it was delivered, else from the referral's creation.
+        var allowed = referral.SentAt is { } sentAt && referral.AcknowledgeBy is { } by
+            ? by - sentAt
+            : agency?.AckDeadline ?? PartnerAgency.DefaultAckDeadline;
         await alerts.AlertAsync(new SupervisorAlert(referral.EscalationId, escalation?.ConversationId ?? string.Empty,
-            $"referral {referral.Id} to {referral.AgencyId} not acknowledged in time; {outcome}"), cancellationToken);
+            $"referral {referral.Id} to {referral.AgencyId} not acknowledged within {DurationWords.Of(allowed)}; {outcome}"), cancellationToken);
         await referrals.TryUpdateAsync(referral with { FailoverHandledAt = now }, cancellationToken);
         return true;
     }

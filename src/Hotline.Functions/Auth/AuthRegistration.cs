@@ -17,7 +17,8 @@ public static class AuthRegistration
             services.AddSingleton(DevTokenIssuer.SigningKeySecret);
         }
 
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer()
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, PartnerSignatureHandler>(PartnerSignatureHandler.SchemeName, null);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IServiceProvider>((options, sp) =>
             {
@@ -42,7 +43,10 @@ public static class AuthRegistration
             .AddPolicy(Policies.Counsellor, p => p.RequireRole(Roles.Counsellor, Roles.Supervisor))
             .AddPolicy(Policies.Supervisor, p => p.RequireRole(Roles.Supervisor))
             .AddPolicy(Policies.Partner, p => p.RequireRole(Roles.Partner))
-            .AddPolicy(Policies.PartnerOrSupervisor, p => p.RequireRole(Roles.Partner, Roles.Supervisor));
+            .AddPolicy(Policies.PartnerOrSupervisor, p => p.RequireRole(Roles.Partner, Roles.Supervisor))
+            .AddPolicy(Policies.PartnerReceipt, p => p
+                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme, PartnerSignatureHandler.SchemeName)
+                .RequireRole(Roles.Partner));
         return services;
     }
 

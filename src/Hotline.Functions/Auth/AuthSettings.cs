@@ -18,6 +18,9 @@ public static class Policies
 
     /// <summary>A partner agency (whose user id is the agency id) for its own referrals, or a supervisor for all.</summary>
     public const string PartnerOrSupervisor = "partner-or-supervisor";
+
+    /// <summary>A partner agency acknowledging a referral: with its token, or a request signed with its webhook secret.</summary>
+    public const string PartnerReceipt = "partner-receipt";
 }
 
 /// <summary>

@@ -30,9 +30,12 @@ public static partial class EscalationEndpoints
         staff.MapGet("/partners", async (IPartnerDirectory partners, CancellationToken ct) =>
             TypedResults.Ok((await partners.ListAsync(ct)).OrderBy(p => p.Id, StringComparer.Ordinal).ToList())).AsFunction("PartnersList");
         supervisors.MapPut("/partners/{agencyId}", SavePartnerAsync).AsFunction("PartnerSave");
-        app.MapGet("/api/referrals", ListReferralsAsync).RequireAuthorization(Policies.PartnerOrSupervisor).AsFunction("ReferralsList");
-        app.MapGet("/api/referrals/{id}", GetReferralAsync).RequireAuthorization(Policies.PartnerOrSupervisor).AsFunction("ReferralGet");
-        app.MapPost("/api/referrals/{id}/ack", AcknowledgeAsync).AllowAnonymous().DisableAntiforgery().AsFunction("ReferralAck");
+        // Who may call is settled before anything is looked up, so an unknown id tells nobody without a right anything.
+        var referrals = app.MapGroup("/api/referrals").RequireAuthorization(Policies.PartnerOrSupervisor);
+        referrals.MapGet("", ListReferralsAsync).AsFunction("ReferralsList");
+        referrals.MapGet("/{id}", GetReferralAsync).AsFunction("ReferralGet");
+        var receipts = app.MapGroup("/api/referrals").RequireAuthorization(Policies.PartnerReceipt).DisableAntiforgery();
+        receipts.MapPost("/{id}/ack", AcknowledgeAsync).AsFunction("ReferralAck");
         return app;
     }
 
@@ -191,7 +194,7 @@ public static partial class EscalationEndpoints
     }
 
     internal static async Task<Results<Ok<PartnerAgency>, ProblemHttpResult>> SavePartnerAsync(
-        string agencyId, PartnerAgency? agency, IPartnerDirectory partners, CancellationToken ct)
+        string agencyId, PartnerRequest? agency, IPartnerDirectory partners, CancellationToken ct)
     {
         if (!AgencyIdPattern().IsMatch(agencyId))
         {
@@ -210,12 +213,16 @@ public static partial class EscalationEndpoints
             return Problem(400, "An agency cannot be its own backup.");
         }
 
-        var saved = agency with
+        // Left out means the default; a zero or negative deadline is a mistake, not a wish for the default.
+        if (agency.AckDeadline is { } deadline && deadline <= TimeSpan.Zero)
         {
-            Id = agencyId,
-            AckDeadline = agency.AckDeadline > TimeSpan.Zero ? agency.AckDeadline : PartnerAgency.DefaultAckDeadline,
-            Areas = agency.Areas ?? [], Languages = agency.Languages ?? [], AlertPhones = agency.AlertPhones ?? [],
-        };
+            return Problem(400, "'ackDeadline' must be more than zero, e.g. \"00:15:00\" for 15 minutes; " +
+                $"leave it out for the default of {DurationWords.Of(PartnerAgency.DefaultAckDeadline)}.");
+        }
+
+        var saved = new PartnerAgency(
+            agencyId, agency.Name, agency.Mandate ?? string.Empty, agency.Areas ?? [], agency.Languages ?? [], agency.Hours ?? string.Empty,
+            url, agency.AlertPhones ?? [], agency.BackupAgencyId, agency.AckDeadline ?? PartnerAgency.DefaultAckDeadline);
         await partners.SaveAsync(saved, ct);
         return TypedResults.Ok(saved);
     }
@@ -237,17 +244,22 @@ public static partial class EscalationEndpoints
         return TypedResults.Ok<IReadOnlyList<ReferralView>>((await referrals.ListAsync(agency, ct)).Select(r => ReferralView.From(r, null)).ToList());
     }
 
-    /// <summary>One referral: a supervisor sees any; an agency only its own (another agency's is refused, not hidden).</summary>
-    internal static async Task<Results<Ok<ReferralView>, ProblemHttpResult>> GetReferralAsync(
-        string id, ClaimsPrincipal user, IReferralStore referrals, CancellationToken ct)
+    /// <summary>
+    /// One referral and the packet sent for it (exactly what the webhook carried: only the consented fields): the
+    /// addressed agency sees its own, a supervisor any, another agency is refused (not hidden). The packet is decrypted
+    /// only after that check, and every look at it is logged first (who, which referral, when).
+    /// </summary>
+    internal static async Task<Results<Ok<ReferralDetail>, ProblemHttpResult>> GetReferralAsync(
+        string id, ClaimsPrincipal user, IReferralStore referrals, IEscalationLog log, HttpResponse response, CancellationToken ct)
     {
+        response.Headers.CacheControl = "no-store"; // the packet is personal data: no copy in any cache
         var supervisor = user.IsInRole(Roles.Supervisor);
         if (!supervisor && user.UserId() is not { Length: > 0 })
         {
             return Problem(403, "The token names no agency.");
         }
 
-        if (await referrals.FindAsync(id, ct) is not { } referral)
+        if (!Referral.IsWellFormedId(id) || await referrals.FindAsync(id, ct) is not { } referral)
         {
             return Problem(404, "No such referral.");
         }
@@ -257,32 +269,46 @@ public static partial class EscalationEndpoints
             return Problem(403, "This referral is addressed to another agency.");
         }
 
-        return TypedResults.Ok(ReferralView.From(referral, supervisor ? referral.CreatedBy : null));
+        var packet = await referrals.FindPacketAsync(referral.Id, ct);
+        if (packet is not null)
+        {
+            await log.AppendAsync(referral.EscalationId, EscalationStep.Viewed,
+                supervisor ? user.UserId() ?? "unknown" : "agency:" + referral.AgencyId,
+                new Dictionary<string, string> { ["referral"] = referral.Id, ["agency"] = referral.AgencyId }, ct);
+        }
+
+        return TypedResults.Ok(new ReferralDetail(
+            ReferralView.From(referral, supervisor ? referral.CreatedBy : null),
+            packet is null ? null : System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(packet)));
     }
 
     /// <summary>
-    /// The agency confirms receipt: with a partner token whose user is the agency, or a request signed with the agency's
-    /// webhook secret. Acknowledging twice is harmless; acknowledging another agency's referral is refused.
+    /// The agency confirms receipt, authenticated before this runs (<see cref="Policies.PartnerReceipt"/>): a partner
+    /// token whose user is the agency, or a request signed with the agency's webhook secret that names this referral.
+    /// Acknowledging twice is harmless; acknowledging another agency's referral is refused.
     /// </summary>
     internal static async Task<Results<Ok<Referral>, ProblemHttpResult>> AcknowledgeAsync(
-        string id, HttpRequest request, ClaimsPrincipal user, IReferralStore referrals, ISecretStore secrets, IEscalationLog log,
-        TimeProvider time, CancellationToken ct)
+        string id, ClaimsPrincipal user, IReferralStore referrals, IEscalationLog log, TimeProvider time, CancellationToken ct)
     {
-        if (await referrals.FindAsync(id, ct) is not { } referral)
+        if (user.UserId() is not { Length: > 0 } agency)
+        {
+            return Problem(403, "The token names no agency.");
+        }
+
+        // A signature speaks for the one referral its body names: it cannot be replayed on another.
+        if (user.FindFirst(PartnerSignatureHandler.ReferralClaim) is { } signed && signed.Value != id)
+        {
+            return Problem(403, "The signed body names another referral.");
+        }
+
+        if (!Referral.IsWellFormedId(id) || await referrals.FindAsync(id, ct) is not { } referral)
         {
             return Problem(404, "No such referral.");
         }
 
-        if (user.IsInRole(Roles.Partner))
+        if (agency != referral.AgencyId)
         {
-            if (user.UserId() is not { Length: > 0 } agency || agency != referral.AgencyId)
-            {
-                return Problem(403, "This referral is addressed to another agency.");
-            }
-        }
-        else if (!await IsSignedAckAsync(request, referral, secrets, time.GetUtcNow(), ct))
-        {
-            return Problem(401, "Acknowledge with a partner token, or with a body {\"referralId\": \"<id>\"} signed with your agency's webhook secret (Standard Webhooks).");
+            return Problem(403, "This referral is addressed to another agency.");
         }
 
         for (var attempt = 0; attempt < 5 && referral.AcknowledgedAt is null; attempt++)
@@ -299,39 +325,6 @@ public static partial class EscalationEndpoints
         }
 
         return TypedResults.Ok(referral);
-    }
-
-    // The signature covers the body, and the body must name this referral: a signed ack cannot be replayed on another.
-    private static async Task<bool> IsSignedAckAsync(HttpRequest request, Referral referral, ISecretStore secrets, DateTimeOffset now, CancellationToken ct)
-    {
-        using var reader = new StreamReader(request.Body);
-        var body = await reader.ReadToEndAsync(ct);
-        string secret;
-        try
-        {
-            secret = await secrets.GetAsync(PartnerAgency.SecretNameFor(referral.AgencyId), ct);
-        }
-        catch (SecretNotFoundException)
-        {
-            return false;
-        }
-
-        if (!StandardWebhooks.IsValid(secret, request.Headers[StandardWebhooks.IdHeader], request.Headers[StandardWebhooks.TimestampHeader],
-                request.Headers[StandardWebhooks.SignatureHeader], body, now))
-        {
-            return false;
-        }
-
-        try
-        {
-            using var json = System.Text.Json.JsonDocument.Parse(body);
-            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && json.RootElement.TryGetProperty("referralId", out var named) && named.GetString() == referral.Id;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return false;
-        }
     }
 
     private static async Task<(Escalation? Escalation, ProblemHttpResult? Problem)> AccessibleAsync(
@@ -367,13 +360,31 @@ public sealed record ExceptionRequest(string? AgencyId, string? Reason, IReadOnl
 
 public sealed record ReferRequest(string? AgencyId);
 
-/// <summary>A referral as listed: partners do not see which counsellor sent it.</summary>
-public sealed record ReferralView(
+/// <summary>A partner agency as a supervisor enters it; <c>ackDeadline</c> left out means the default.</summary>
+public sealed record PartnerRequest(
+    string? Name, string? Mandate, IReadOnlyList<string>? Areas, IReadOnlyList<string>? Languages, string? Hours, Uri? WebhookUrl,
+    IReadOnlyList<string>? AlertPhones, string? BackupAgencyId, TimeSpan? AckDeadline);
+
+/// <summary>
+/// A referral as listed: partners do not see which counsellor sent it. <c>AcknowledgeWithin</c> is the deadline the
+/// agency was given on delivery, in words ("15 minutes").
+/// </summary>
+public record ReferralView(
     string Id, string EscalationId, string AgencyId, string Status, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? SentAt,
-    DateTimeOffset? AcknowledgeBy, DateTimeOffset? AcknowledgedAt)
+    DateTimeOffset? AcknowledgeBy, DateTimeOffset? AcknowledgedAt, string? AcknowledgeWithin)
 {
     public static ReferralView From(Referral r, string? createdBy) =>
-        new(r.Id, r.EscalationId, r.AgencyId, r.Status, r.CreatedAt, createdBy, r.SentAt, r.AcknowledgeBy, r.AcknowledgedAt);
+        new(r.Id, r.EscalationId, r.AgencyId, r.Status, r.CreatedAt, createdBy, r.SentAt, r.AcknowledgeBy, r.AcknowledgedAt,
+            r.SentAt is { } sent && r.AcknowledgeBy is { } by ? DurationWords.Of(by - sent) : null);
+}
+
+/// <summary>One referral with the packet sent to the agency (null until the first delivery attempt prepared it).</summary>
+public sealed record ReferralDetail : ReferralView
+{
+    public ReferralDetail(ReferralView view, System.Text.Json.JsonElement? packet)
+        : base(view) => Packet = packet;
+
+    public System.Text.Json.JsonElement? Packet { get; }
 }
 
 public sealed record EscalationView(

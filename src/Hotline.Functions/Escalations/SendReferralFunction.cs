@@ -61,7 +61,10 @@ public sealed class SendReferralFunction(
             ?? throw new InvalidOperationException($"Referral {referral.Id}: agency {referral.AgencyId} is not in the directory.");
         var secret = await secrets.GetAsync(PartnerAgency.SecretNameFor(agency.Id), cancellationToken);
 
-        var body = JsonSerializer.Serialize(ReferralDesk.PacketFor(referral, escalation, settings.HotlineContact));
+        // The packet is fixed at the first attempt: a repeated delivery carries the same one, and the agency reads
+        // exactly this on its page.
+        var body = await referrals.FindPacketAsync(referral.Id, cancellationToken)
+            ?? await referrals.RecordPacketAsync(referral.Id, JsonSerializer.Serialize(ReferralDesk.PacketFor(referral, escalation, settings.HotlineContact)), cancellationToken);
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = ForAgency(new HttpRequestMessage(HttpMethod.Post, agency.WebhookUrl)
         {
@@ -109,7 +112,7 @@ public sealed class SendReferralFunction(
         }, cancellationToken);
 
         await AlertDutyPhonesOnceAsync(referral, agency,
-            $"Hotline referral {message.ReferralId} has been delivered to your system. Please acknowledge within {agency.AckDeadline.TotalMinutes:0} minutes.",
+            $"Hotline referral {message.ReferralId} has been delivered to your system. Please acknowledge within {DurationWords.Of(agency.AckDeadline)}.",
             cancellationToken);
     }
 

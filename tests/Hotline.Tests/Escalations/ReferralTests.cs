@@ -127,8 +127,9 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         var (entries, head) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
         Assert.True(EscalationChain.Verify(entries, head).Intact);
         var steps = entries.Where(e => e.EscalationId == escalationId).Select(e => e.Step).ToList();
-        // The two refused attempts were retried within one delivery, which then succeeded: one Sent, no failure logged.
-        Assert.Equal([EscalationStep.Raised, EscalationStep.ConsentRecorded, EscalationStep.Sent, EscalationStep.Acknowledged], steps);
+        // The two refused attempts were retried within one delivery, which then succeeded: one Sent, no failure logged;
+        // the agency's look at its referral is logged too.
+        Assert.Equal([EscalationStep.Raised, EscalationStep.ConsentRecorded, EscalationStep.Sent, EscalationStep.Viewed, EscalationStep.Acknowledged], steps);
         Assert.DoesNotContain("Fabricii", JsonSerializer.Serialize(entries), StringComparison.Ordinal);
     }
 
@@ -185,7 +186,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(31)).CheckAsync());
         Assert.Contains("Fabricii", toBackup.Body, StringComparison.Ordinal); // the consent for the backup covers the location
         var alert = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
-        Assert.Contains("not acknowledged in time; sent to backup-agency", alert.Body, StringComparison.Ordinal);
+        Assert.Contains("not acknowledged within 15 minutes; sent to backup-agency", alert.Body, StringComparison.Ordinal);
         var (entries, head) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
         Assert.True(EscalationChain.Verify(entries, head).Intact);
         var failover = Assert.Single(entries, e => e.Step == EscalationStep.FailedOver);
@@ -229,7 +230,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         await partnerPage.ClickAsync("#signin-submit");
         await partnerPage.ClickAsync($"button[data-id='{referralId}']");
         await Microsoft.Playwright.Assertions.Expect(partnerPage.Locator("#referrals")).ToContainTextAsync("acknowledged");
-        await Chromium.ScreenshotAsync(partnerPage, "partner");
+        await Chromium.ScreenshotAsync(partnerPage, "partner-acknowledged");
         Assert.Equal(ReferralStatuses.Acknowledged, (await Referrals.FindAsync(referralId))!.Status);
 
         // Someone edits an entry in the table: the API and the page both report where the chain breaks.
@@ -402,6 +403,85 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Status == 200)), "the delivery");
         await Task.Delay(300);
         Assert.Single(_partner.Received);
+    }
+
+    [Fact]
+    public async Task A_deadline_of_zero_or_less_is_refused_with_the_reason_and_a_deadline_is_put_in_words_for_the_duty_phone_and_the_supervisor()
+    {
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        object Agency(string? ackDeadline) => new
+        {
+            name = "La Strada", mandate = "victim support", areas = new[] { "Arad" }, languages = new[] { "ro" }, hours = "24/7",
+            webhookUrl = _partner.Url, alertPhones = new[] { DutyPhone }, backupAgencyId = "backup-agency", ackDeadline,
+        };
+        foreach (var wrong in new[] { "00:00:00", "-00:05:00" })
+        {
+            var refused = await sam.PutAsJsonAsync(Api("partners/la-strada"), Agency(wrong));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("'ackDeadline' must be more than zero", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var directory = _app.Services.GetRequiredService<IPartnerDirectory>();
+        Assert.Equal(TimeSpan.FromMinutes(15), (await directory.FindAsync("la-strada"))!.AckDeadline); // unchanged
+        (await sam.PutAsJsonAsync(Api("partners/la-strada"), Agency(null))).EnsureSuccessStatusCode(); // left out: the default
+        Assert.Equal(TimeSpan.FromMinutes(15), (await directory.FindAsync("la-strada"))!.AckDeadline);
+        (await sam.PutAsJsonAsync(Api("partners/la-strada"), Agency("00:01:00"))).EnsureSuccessStatusCode();
+
+        var (ioana, escalationId) = await AssessedEscalationAsync("medical");
+        (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+        {
+            agencyId = "la-strada", givenBy = "caller", how = "verbal", covers = new[] { "category" },
+        })).EnsureSuccessStatusCode();
+        var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var duty = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == DutyPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the duty phone alert");
+        Assert.EndsWith("Please acknowledge within 1 minute.", duty.Body, StringComparison.Ordinal);
+        using var laStrada = await StaffTokens.ClientForAsync(_app, "la-strada", "partner");
+        Assert.Equal("1 minute", (await laStrada.GetFromJsonAsync<JsonElement>(Api($"referrals/{referralId}"))).GetProperty("acknowledgeWithin").GetString());
+
+        Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(2)).CheckAsync());
+        var alert = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
+        Assert.Contains("not acknowledged within 1 minute;", alert.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_addressed_agency_and_a_supervisor_read_exactly_the_packet_sent_each_look_is_logged_and_another_agency_is_refused()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("held-against-will");
+        (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+        {
+            agencyId = "la-strada", givenBy = "caller", how = "verbal", covers = new[] { "category", "location", "callback" },
+        })).EnsureSuccessStatusCode();
+        var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var delivered = await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Status == 200)), "the delivery");
+        // Reassessed after sending: the agency still reads what it was sent.
+        var conversationId = (await _app.Services.GetRequiredService<IEscalationStore>().FindAsync(escalationId))!.ConversationId;
+        (await ioana.PostAsJsonAsync(Api($"conversations/{conversationId}/emergency"), new { facts = new { location = "Somewhere else entirely" } })).EnsureSuccessStatusCode();
+
+        using var other = await StaffTokens.ClientForAsync(_app, "other-agency", "partner");
+        Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync(Api($"referrals/{referralId}"))).StatusCode);
+        using var laStrada = await StaffTokens.ClientForAsync(_app, "la-strada", "partner");
+        var read = await laStrada.GetAsync(Api($"referrals/{referralId}"));
+        Assert.Equal("no-store", read.Headers.CacheControl?.ToString());
+        var mine = await read.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(
+            System.Text.Json.Nodes.JsonNode.Parse(delivered.Body), System.Text.Json.Nodes.JsonNode.Parse(mine.GetProperty("packet").GetRawText())),
+            $"the page's packet {mine.GetProperty("packet").GetRawText()} is not the one delivered {delivered.Body}");
+        Assert.Equal("Depozit lângă Arad, strada Fabricii", mine.GetProperty("packet").GetProperty("location").GetString());
+        Assert.False(mine.GetProperty("packet").TryGetProperty("happening", out _)); // not consented, not shown
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        Assert.Equal("held-against-will", (await sam.GetFromJsonAsync<JsonElement>(Api($"referrals/{referralId}"))).GetProperty("packet").GetProperty("category").GetString());
+        // The list stays light: no packets in it.
+        Assert.False(Assert.Single((await laStrada.GetFromJsonAsync<JsonElement>(Api("referrals"))).EnumerateArray()).TryGetProperty("packet", out _));
+
+        var (entries, head) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
+        Assert.True(EscalationChain.Verify(entries, head).Intact);
+        var looks = entries.Where(e => e.Step == EscalationStep.Viewed).ToList();
+        Assert.Equal(["agency:la-strada", "sam"], looks.Select(e => e.Actor));
+        Assert.All(looks, e => Assert.Equal((escalationId, referralId, "la-strada"), (e.EscalationId, e.Details["referral"], e.Details["agency"])));
+        Assert.DoesNotContain("Fabricii", JsonSerializer.Serialize(entries), StringComparison.Ordinal);
+        Assert.DoesNotContain("Fabricii", await StoredData.EverythingAsync(_app), StringComparison.Ordinal); // the packet is encrypted at rest too
     }
 
     private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();

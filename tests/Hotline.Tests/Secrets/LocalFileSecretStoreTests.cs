@@ -52,6 +52,35 @@ public sealed class LocalFileSecretStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_secret_added_to_the_file_after_it_was_read_is_seen_by_the_next_read()
+    {
+        var store = Store();
+        var generated = await store.GetAsync("CallerPseudonymKey"); // loads the file (and writes it)
+        await Assert.ThrowsAsync<SecretNotFoundException>(async () => await store.GetAsync("Partner-la-strada-WebhookSecret"));
+
+        // A developer adds a partner's secret by hand while the app runs.
+        var values = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(FilePath))!;
+        values["Partner-la-strada-WebhookSecret"] = "whsec_added-by-hand";
+        await File.WriteAllTextAsync(FilePath, JsonSerializer.Serialize(values));
+
+        Assert.Equal("whsec_added-by-hand", await store.GetAsync("Partner-la-strada-WebhookSecret"));
+        Assert.Equal(generated, await store.GetAsync("CallerPseudonymKey"));
+    }
+
+    [Fact]
+    public async Task A_file_caught_half_way_through_an_edit_keeps_the_values_read_last_and_the_probe_reports_it()
+    {
+        var store = Store();
+        var generated = await store.GetAsync("CallerPseudonymKey");
+
+        await File.WriteAllTextAsync(FilePath, "{\"CallerPseudonymKey\": \"");
+
+        Assert.Equal(generated, await store.GetAsync("CallerPseudonymKey"));
+        await Assert.ThrowsAnyAsync<Exception>(() => store.ProbeAsync());
+        Assert.Equal(generated, await store.GetAsync("CallerPseudonymKey"));
+    }
+
+    [Fact]
     public async Task Probe_fails_when_the_file_is_unreadable()
     {
         Directory.CreateDirectory(FilePath); // a folder where the file should be

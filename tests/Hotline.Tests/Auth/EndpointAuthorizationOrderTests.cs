@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Hotline.Functions.Auth;
+using Hotline.Functions.Escalations;
+using Hotline.Functions.Hosting;
+using Hotline.Secrets;
+using Hotline.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Infrastructure;
+using Microsoft.AspNetCore.Routing;
+
+namespace Hotline.Tests.Auth;
+
+/// <summary>
+/// Every staff and partner endpoint, taken from the app's own endpoint list (so a new one is swept too), answers in
+/// this order: 401 without a valid token (none, or expired) whatever the id; 403 for a role that may not call it,
+/// before any 404 or 400; only a caller with the right role learns that an id is unknown.
+/// </summary>
+public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
+{
+    // The public surface: the SMS webhook, health, the web chat's API, the pages, the sign-in configuration and the
+    // Development sign-in. Everything else under /api needs a token with a role.
+    private static readonly HashSet<string> Public =
+    [
+        "TwilioSms", "Health", "SignInConfig", "DevToken", "ChatTexts", "ChatSessionStart", "ChatSend", "ChatPoll", "ChatLeave",
+        "ChatPage", "ConsolePage", "SupervisorPage", "PartnerPage",
+    ];
+
+    private const string UnknownId = "r-00000000000000000000";
+
+    private RunningApp _app = null!;
+
+    public async Task InitializeAsync() => _app = await RunningApp.StartAsync();
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task Every_staff_and_partner_endpoint_answers_401_then_403_then_404_whatever_the_id()
+    {
+        var endpoints = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.TrimStart('/').StartsWith("api/", StringComparison.Ordinal)
+                        && !Public.Contains(e.Metadata.GetMetadata<FunctionEndpointMetadata>()?.FunctionName ?? string.Empty))
+            .ToList();
+        Assert.True(endpoints.Count >= 25, $"only {endpoints.Count} staff endpoints found");
+        Assert.Contains(endpoints, e => e.Metadata.GetMetadata<FunctionEndpointMetadata>()?.FunctionName == "ReferralAck");
+
+        var failures = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            var (allowed, declared) = await AllowedRolesAsync(endpoint);
+            var route = endpoint.RoutePattern.RawText!;
+            if (!declared)
+            {
+                failures.Add($"{route}: declares no role that may call it");
+                continue;
+            }
+
+            var path = "/" + string.Join('/', endpoint.RoutePattern.PathSegments.Select(s =>
+                s.IsSimple && s.Parts[0] is Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal ? literal.Content : UnknownId));
+            var right = allowed.Contains(Roles.Supervisor) ? Roles.Supervisor : allowed[0];
+            var wrong = Roles.All.FirstOrDefault(r => !allowed.Contains(r));
+            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods)
+            {
+                async Task Expect(string who, string? token, Func<HttpStatusCode, bool> ok, string expected)
+                {
+                    using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                    if (method is "POST" or "PUT")
+                    {
+                        request.Content = JsonContent.Create(new { });
+                    }
+
+                    if (token is not null)
+                    {
+                        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                    }
+
+                    using var response = await _app.Http.SendAsync(request);
+                    if (!ok(response.StatusCode))
+                    {
+                        failures.Add($"{method} {path} {who}: {(int)response.StatusCode}, expected {expected}");
+                    }
+                }
+
+                await Expect("without a token", null, s => s == HttpStatusCode.Unauthorized, "401");
+                await Expect("with an expired token", Token(right, DateTimeOffset.UtcNow.AddHours(-11)), s => s == HttpStatusCode.Unauthorized, "401");
+                if (wrong is not null)
+                {
+                    await Expect($"as {wrong}", Token(wrong, DateTimeOffset.UtcNow), s => s == HttpStatusCode.Forbidden, "403");
+                }
+
+                await Expect($"as {right}", Token(right, DateTimeOffset.UtcNow),
+                    endpoint.RoutePattern.Parameters.Count > 0
+                        ? s => s is HttpStatusCode.NotFound or HttpStatusCode.BadRequest
+                        : s => s is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) && (int)s < 500,
+                    endpoint.RoutePattern.Parameters.Count > 0 ? "404 (or 400 for the body)" : "an answer");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Fact]
+    public async Task An_acknowledgement_with_a_signature_that_does_not_verify_is_401_whatever_the_id()
+    {
+        var body = """{"referralId":"r-00000000000000000000"}""";
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/referrals/{UnknownId}/ack")
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add(StandardWebhooks.IdHeader, "ack-1");
+        request.Headers.Add(StandardWebhooks.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(StandardWebhooks.SignatureHeader, StandardWebhooks.Sign("whsec_" + Convert.ToBase64String(new byte[32]), "ack-1", timestamp, body));
+
+        using var response = await _app.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("signed with your agency's webhook secret", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    // The roles the endpoint's authorization admits (every role requirement must hold), and whether it names any.
+    private async Task<(List<string> Allowed, bool Declared)> AllowedRolesAsync(RouteEndpoint endpoint)
+    {
+        var policy = await AuthorizationPolicy.CombineAsync(
+            _app.Services.GetRequiredService<IAuthorizationPolicyProvider>(),
+            endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>(),
+            endpoint.Metadata.GetOrderedMetadata<AuthorizationPolicy>());
+        var requirements = policy?.Requirements.OfType<RolesAuthorizationRequirement>().ToList() ?? [];
+        var allowed = Roles.All.Where(r => requirements.All(q => q.AllowedRoles.Contains(r))).ToList();
+        return (allowed, requirements.Count > 0 && allowed.Count > 0 && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null);
+    }
+
+    private string Token(string role, DateTimeOffset issuedAt) =>
+        new DevTokenIssuer(_app.Services.GetRequiredService<ISecretStore>(), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(issuedAt))
+            .Issue(role == Roles.Partner ? "la-strada" : "sam", [role]);
+}
