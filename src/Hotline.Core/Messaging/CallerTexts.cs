@@ -15,6 +15,17 @@ public enum CallerText
     StartConfirmation,
     DeleteConfirmation,
 
+    // What a caller is told when nobody on call and present speaks their language (see ConversationRouter.ExpectedTier).
+    AcknowledgementInterpreter,
+    AcknowledgementOtherLanguage,
+    ChatAcknowledgementInterpreter,
+    ChatAcknowledgementOtherLanguage,
+    LanguageSwitchedInterpreter,
+    LanguageSwitchedOtherLanguage,
+
+    /// <summary>Once, to a caller nobody has answered for a while: they are not forgotten.</summary>
+    HoldingMessage,
+
     // The web chat page.
     ChatHeading,
     ChatIntro,
@@ -165,6 +176,13 @@ public sealed class CallerTexts
         (CallerText.ChatAcknowledgement, "{Language}"),
         (CallerText.ChatOutOfHours, "{EmergencyNumber}"),
         (CallerText.ChatTooLong, "{Limit}"),
+        (CallerText.AcknowledgementInterpreter, "{Language}"),
+        (CallerText.AcknowledgementOtherLanguage, "{Language}"),
+        (CallerText.ChatAcknowledgementInterpreter, "{Language}"),
+        (CallerText.ChatAcknowledgementOtherLanguage, "{Language}"),
+        (CallerText.LanguageSwitchedInterpreter, "{Language}"),
+        (CallerText.LanguageSwitchedOtherLanguage, "{Language}"),
+        (CallerText.HoldingMessage, "{EmergencyNumber}"),
     ];
 }
 
