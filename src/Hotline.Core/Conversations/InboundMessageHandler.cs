@@ -149,10 +149,11 @@ public sealed class InboundMessageHandler(
             ProtectedReplyAddress = isSms ? await replyAddresses.ProtectAsync(message.From, id, cancellationToken) : null,
         };
         // Danger words raise an emergency quietly: the caller's answer stays exactly the same.
-        var dangerous = danger.FirstMatch(message.Body.Reveal()) is not null;
+        var dangerSource = DangerSource(message);
+        var dangerous = dangerSource is not null;
         if (dangerous)
         {
-            conversation = emergencies.Mark(conversation, EmergencyRaiser.DangerWordSource);
+            conversation = emergencies.Mark(conversation, dangerSource!);
         }
 
         var first = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
@@ -176,7 +177,7 @@ public sealed class InboundMessageHandler(
         var fallback = await (routingRequested ?? RequestRoutingAsync(id, cancellationToken));
         if (dangerous)
         {
-            await emergencies.AnnounceAsync(conversation, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            await emergencies.AnnounceAsync(conversation, dangerSource!, SystemActor, cancellationToken);
         }
 
         if (!conversation.Reachable)
@@ -229,6 +230,13 @@ public sealed class InboundMessageHandler(
             : WithLanguage(language, tier, CallerText.LanguageSwitched, CallerText.LanguageSwitchedInterpreter, CallerText.LanguageSwitchedOtherLanguage);
     }
 
+    /// <summary>
+    /// Why a message raises an emergency, e.g. "danger-word: held-against-will", or null. The situation, not the
+    /// caller's words, is what the supervisor is told and the log keeps.
+    /// </summary>
+    private string? DangerSource(InboundMessage message) =>
+        danger.Find(message.Body.Reveal()) is { } match ? EmergencyRaiser.DangerWordSource + ": " + match.Situation.Id() : null;
+
     // Without a delay the queued request is the routing itself, not a fallback, so it is never withdrawn.
     private async Task<QueuedMessage?> RequestRoutingAsync(string conversationId, CancellationToken cancellationToken) =>
         settings.RoutingRequestDelay > TimeSpan.Zero
@@ -248,7 +256,7 @@ public sealed class InboundMessageHandler(
         if (!await store.AppendAsync(conversation.Id, stored, message.ProviderMessageId, cancellationToken))
         {
             // A redelivery: if the first delivery marked an emergency and died before announcing it, finish that now.
-            await emergencies.EnsureAnnouncedAsync(conversation, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            await emergencies.EnsureAnnouncedAsync(conversation, DangerSource(message) ?? EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
             return new InboundOutcome(true, conversation.Id, null);
         }
 
@@ -293,9 +301,9 @@ public sealed class InboundMessageHandler(
             reply = await LanguageSwitchedAsync(changed, chosenLanguage, cancellationToken);
         }
 
-        if (changed.EscalationId is null && danger.FirstMatch(message.Body.Reveal()) is not null)
+        if (changed.EscalationId is null && DangerSource(message) is { } source)
         {
-            changed = await emergencies.RaiseAsync(changed, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            changed = await emergencies.RaiseAsync(changed, source, SystemActor, cancellationToken);
         }
         if (takenBackFrom is not null)
         {

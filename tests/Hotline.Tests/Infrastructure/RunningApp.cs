@@ -99,7 +99,12 @@ public sealed class RunningApp : IAsyncDisposable
             await store.SaveAsync(counsellor);
         }
 
-        await OpenConsoles.PollAsync(app, [.. counsellors.Select(c => c.Id)]);
+        // Consoles signed in at a real authority poll by themselves; Development sign-in is done here.
+        if (app.Services.GetService<Hotline.Functions.Auth.DevTokenIssuer>() is not null)
+        {
+            await OpenConsoles.PollAsync(app, [.. counsellors.Select(c => c.Id)]);
+        }
+
         return app;
     }
 

@@ -38,7 +38,7 @@ public sealed class HonestAnswerTests : IAsyncLifetime
     [Fact]
     public async Task A_Chinese_chat_with_nobody_present_who_speaks_Chinese_is_told_an_interpreter_will_help_not_that_a_speaker_will_answer()
     {
-        var reply = await ChatAsync("你好，我需要帮助，老板拿走了我的护照");
+        var reply = await ChatAsync("你好，我需要帮助，我想问工资的问题");
 
         Assert.Equal(Text(CallerText.ChatAcknowledgementInterpreter), reply);
         Assert.NotEqual(Text(CallerText.ChatAcknowledgement), reply);
