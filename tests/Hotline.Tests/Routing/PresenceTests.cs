@@ -55,6 +55,15 @@ public sealed class PresenceTests : IAsyncLifetime
         var ioana = (await sam.GetFromJsonAsync<JsonElement[]>(new Uri("/api/roster", UriKind.Relative)))!.Single(c => c.GetProperty("id").GetString() == "ioana");
         Assert.True(ioana.GetProperty("present").GetBoolean());
         Assert.Equal(_clock.GetUtcNow(), ioana.GetProperty("lastSeenAt").GetDateTimeOffset());
+        var board = await sam.GetFromJsonAsync<JsonElement>(new Uri("/api/board", UriKind.Relative));
+        Assert.True(board.GetProperty("counsellors").EnumerateArray().Single(c => c.GetProperty("id").GetString() == "ioana").GetProperty("present").GetBoolean());
+        var romanian = board.GetProperty("coverage").EnumerateArray().Single(c => c.GetProperty("language").GetString() == "ro");
+        Assert.Equal(["ioana"], romanian.GetProperty("present").EnumerateArray().Select(p => p.GetString()));
+
+        // A minute later with the console closed, she is on call but not present.
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        board = await sam.GetFromJsonAsync<JsonElement>(new Uri("/api/board", UriKind.Relative));
+        Assert.Empty(board.GetProperty("coverage").EnumerateArray().Single(c => c.GetProperty("language").GetString() == "ro").GetProperty("present").EnumerateArray());
     }
 
     [Fact]
