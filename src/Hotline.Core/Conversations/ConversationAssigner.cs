@@ -25,6 +25,7 @@ public sealed class ConversationAssigner(
     TimeProvider time)
 {
     public const string TimeoutReason = "offer-timeout";
+    public const string AwayReason = "offer-withdrawn: counsellor not present";
     public const string TransferReason = "transferred to ";
 
     /// <summary>The author of messages the hotline itself writes to a caller.</summary>
@@ -196,8 +197,10 @@ public sealed class ConversationAssigner(
         var now = time.GetUtcNow();
         var rerouted = 0;
         var open = await store.ListOpenSummariesAsync(cancellationToken);
+        // An offer to a counsellor who has gone (console closed) is taken back at once, not after the timeout.
+        var away = open.Any(s => s.Status == ConversationStatus.Offered) ? await AwayAsync(now, cancellationToken) : new HashSet<string>();
         // Emergencies first, then whoever has waited longest: when slots are short, the first free one goes to danger.
-        var due = open.Where(s => NeedsRouting(s, now))
+        var due = open.Where(s => NeedsRouting(s, now, away))
             .OrderBy(s => s.EmergencyAt is null).ThenBy(s => s.EmergencyAt).ThenBy(s => s.CreatedAt);
         foreach (var summary in due)
         {
@@ -209,13 +212,14 @@ public sealed class ConversationAssigner(
 
             switch (conversation.Status)
             {
-                case ConversationStatus.Offered when OfferExpired(conversation.OfferedAt, now):
+                case ConversationStatus.Offered when OfferExpired(conversation.OfferedAt, now) || away.Contains(conversation.AssignedTo!):
+                    var reason = OfferExpired(conversation.OfferedAt, now) ? TimeoutReason : AwayReason;
                     var expired = conversation with
                     {
                         Status = ConversationStatus.Waiting,
                         AssignedTo = null,
                         OfferedAt = null,
-                        Hops = [.. conversation.Hops, new RoutingHop(now, conversation.AssignedTo, TimeoutReason)],
+                        Hops = [.. conversation.Hops, new RoutingHop(now, conversation.AssignedTo, reason)],
                     };
                     if (await store.TryUpdateAsync(expired, cancellationToken))
                     {
@@ -294,13 +298,17 @@ public sealed class ConversationAssigner(
         }
     }
 
-    private bool NeedsRouting(OpenConversationSummary s, DateTimeOffset now) => s.Status switch
+    private bool NeedsRouting(OpenConversationSummary s, DateTimeOffset now, IReadOnlySet<string> away) => s.Status switch
     {
-        ConversationStatus.Offered => OfferExpired(s.OfferedAt, now),
+        ConversationStatus.Offered => OfferExpired(s.OfferedAt, now) || away.Contains(s.AssignedTo ?? string.Empty),
         ConversationStatus.Waiting => true,
         ConversationStatus.New => Stranded(s.CreatedAt, now),
         _ => false,
     };
+
+    /// <summary>Everyone on the roster who is not present now.</summary>
+    private async Task<IReadOnlySet<string>> AwayAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await roster.ListAsync(cancellationToken)).Where(c => !c.IsPresent(now, policy.PresenceWindow)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
 
     private bool OfferExpired(DateTimeOffset? offeredAt, DateTimeOffset now) => offeredAt is { } at && now - at >= policy.OfferTimeout;
 

@@ -98,7 +98,8 @@ public static class ConversationRouter
     /// <summary>
     /// Who will answer a conversation in <paramref name="language"/>, as far as the roster tells now: the tier of the
     /// first counsellor who could take it once a slot is free (<see cref="LanguageTier"/>, a fallback tier), or null
-    /// when nobody on call and present can. What the caller is told rests on this, so it never promises more.
+    /// when nobody on call and present can (the caller then gets the out-of-hours answer). What the caller is told
+    /// rests on this, so it never promises more.
     /// </summary>
     public static string? ExpectedTier(string language, IEnumerable<Counsellor> roster, RoutingPolicy policy, DateTimeOffset now) =>
         Rank(language, roster, new Dictionary<string, int>(), policy, now).FirstOrDefault()?.Tier;
@@ -109,10 +110,6 @@ public static class ConversationRouter
         : counsellor.InterpreterLanguages.Contains(language, StringComparer.OrdinalIgnoreCase) ? InterpreterServiceTier
         : counsellor.BringsInterpreter ? AnyWithInterpreterTier
         : SupervisorTier;
-
-    /// <summary>True when nobody at all is on call and present: the caller gets the out-of-hours answer.</summary>
-    public static bool NobodyOnCall(IEnumerable<Counsellor> roster, RoutingPolicy policy, DateTimeOffset now) =>
-        !roster.Any(c => CanTake(c, policy, now));
 
     private static bool CanTake(Counsellor c, RoutingPolicy policy, DateTimeOffset now) =>
         c.OnCall && c.Capacity > 0 && c.IsPresent(now, policy.PresenceWindow);

@@ -56,10 +56,10 @@ public sealed class ConversationRouterTests
     }
 
     [Fact]
-    public void Out_of_hours_means_nobody_on_call_at_all()
+    public void Out_of_hours_means_nobody_on_call_can_take_it()
     {
-        Assert.True(ConversationRouter.NobodyOnCall([Off], RoutingPolicy.Default, Now));
-        Assert.False(ConversationRouter.NobodyOnCall([Off, Supervisor], RoutingPolicy.Default, Now));
+        Assert.Null(ConversationRouter.ExpectedTier("ro", [Off], RoutingPolicy.Default, Now));
+        Assert.NotNull(ConversationRouter.ExpectedTier("ro", [Off, Supervisor], RoutingPolicy.Default, Now));
     }
 
     [Fact]
@@ -77,8 +77,8 @@ public sealed class ConversationRouterTests
     [Fact]
     public void Out_of_hours_uses_the_same_rule_nobody_present_is_nobody_on_call()
     {
-        Assert.True(ConversationRouter.NobodyOnCall([Ioana with { LastSeen = null }, Supervisor with { LastSeen = null }], RoutingPolicy.Default, Now));
-        Assert.True(ConversationRouter.NobodyOnCall([Ioana], RoutingPolicy.Default, Now + TimeSpan.FromMinutes(5)));
+        Assert.Null(ConversationRouter.ExpectedTier("ro", [Ioana with { LastSeen = null }, Supervisor with { LastSeen = null }], RoutingPolicy.Default, Now));
+        Assert.Null(ConversationRouter.ExpectedTier("ro", [Ioana], RoutingPolicy.Default, Now + TimeSpan.FromMinutes(5)));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Hotline.Conversations;
 using Hotline.Messaging;
 using Hotline.Privacy;
 using Hotline.Roster;
+using Hotline.Routing;
 using Hotline.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
@@ -80,6 +81,36 @@ public sealed class PresenceTests : IAsyncLifetime
         var id = await ConversationOfAsync("+40722000603");
         await Eventually.TrueAsync(async () => (await Store.FindAsync(id))!.Status == ConversationStatus.Waiting, "the conversation to wait");
         Assert.True((await _app.Services.GetRequiredService<IRosterStore>().FindAsync("ioana"))!.OnCall);
+    }
+
+    [Fact]
+    public async Task An_offer_to_a_counsellor_who_closed_the_console_moves_on_at_the_next_sweep_not_after_the_offer_timeout()
+    {
+        await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("mihai", "Mihai", ["ro"], OnCall: true, Capacity: 2));
+        await OpenConsoles.PollAsync(_app, "ioana");
+        await new TwilioWebhookClient(_app).SendSmsAsync("+40722000604", "Bună ziua, am nevoie de ajutor");
+        var id = await ConversationOfAsync("+40722000604");
+        await Eventually.TrueAsync(async () => (await Store.FindAsync(id))!.AssignedTo == "ioana", "the offer to Ioana");
+
+        // Ioana closes her console; Mihai opens his. Well within the two-minute offer timeout:
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        await OpenConsoles.PollAsync(_app, "mihai");
+        await _app.Services.GetRequiredService<ConversationAssigner>().RerouteStaleAsync();
+
+        var moved = (await Store.FindAsync(id))!;
+        Assert.Equal((ConversationStatus.Offered, "mihai"), (moved.Status, moved.AssignedTo));
+        Assert.Contains(moved.Hops, h => h.CounsellorId == "ioana" && h.Reason == ConversationAssigner.AwayReason);
+        Assert.Equal(0, (await _app.Services.GetRequiredService<ICounsellorLoads>().OpenCountsAsync()).GetValueOrDefault("ioana"));
+    }
+
+    [Theory]
+    [InlineData("Routing:PresenceWindow", "a minute")]
+    [InlineData("Routing:HoldingMessageAfter", "00:00:00")]
+    public async Task A_presence_window_or_holding_time_that_is_not_a_positive_duration_stops_startup_naming_it(string setting, string value)
+    {
+        var e = await Assert.ThrowsAsync<Hotline.Functions.Configuration.StartupSettingException>(() => RunningApp.StartAsync(
+            new Dictionary<string, string?> { [setting] = value }, needsStorage: false));
+        Assert.StartsWith($"Setting '{setting.Replace(":", "__", StringComparison.Ordinal)}' is malformed", e.Message, StringComparison.Ordinal);
     }
 
     private CallerTexts Texts => _app.Services.GetRequiredService<CallerTexts>();
