@@ -256,7 +256,10 @@ public sealed class InboundMessageHandler(
         if (!await store.AppendAsync(conversation.Id, stored, message.ProviderMessageId, cancellationToken))
         {
             // A redelivery: if the first delivery marked an emergency and died before announcing it, finish that now.
-            await emergencies.EnsureAnnouncedAsync(conversation, DangerSource(message) ?? EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            if (conversation.EscalationId is not null)
+            {
+                await emergencies.EnsureAnnouncedAsync(conversation, DangerSource(message) ?? EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            }
             return new InboundOutcome(true, conversation.Id, null);
         }
 
