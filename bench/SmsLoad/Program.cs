@@ -5,7 +5,9 @@
 //   SmsLoad --storage CONNECTION_STRING [--rate 100] [--seconds 20] [--callers 200] [--out FILE]
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Hotline.Conversations;
@@ -49,6 +51,8 @@ var app = HotlineApp.Build(
                 ["Secrets:LocalFile"] = Path.Combine(Path.GetTempPath(), $"hotline-bench-{Guid.NewGuid():N}.json"),
                 ["Twilio:AuthToken"] = AuthToken,
                 ["Hotline:PublicBaseUrl"] = PublicBase,
+                // The counsellors' consoles are opened once below; they stay present for the whole run.
+                ["Routing:PresenceWindow"] = "01:00:00",
             });
             b.Logging.SetMinimumLevel(LogLevel.Warning);
         },
@@ -65,6 +69,19 @@ var capacity = (WarmUpCallers + callerCount + mixedNew) / 10 + 10;
 for (var i = 0; i < 10; i++)
 {
     await roster.SaveAsync(new Counsellor($"ro-{i}", $"Counsellor {i}", ["ro"], OnCall: true, Capacity: capacity));
+}
+
+// Each counsellor's console signs in and polls once (what makes them present: offers go only to who can see them).
+using (var consoles = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") })
+{
+    for (var i = 0; i < 10; i++)
+    {
+        var signIn = await consoles.PostAsJsonAsync("/api/dev/token", new { user = $"ro-{i}", roles = new[] { "counsellor" } });
+        var token = (await signIn.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        using var poll = new HttpRequestMessage(HttpMethod.Get, "/api/conversations");
+        poll.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        (await consoles.SendAsync(poll)).EnsureSuccessStatusCode();
+    }
 }
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };

@@ -42,7 +42,8 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
             ["BringsInterpreter"] = counsellor.BringsInterpreter,
             ["SupervisorOnDuty"] = counsellor.SupervisorOnDuty,
         };
-        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        // Merge, not replace: every roster field is written, and when the counsellor was last seen is kept.
+        await Table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
     }
 
     public async Task<bool> SetOnCallAsync(string counsellorId, bool onCall, CancellationToken cancellationToken = default)
@@ -53,6 +54,21 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
             await Table.UpdateEntityAsync(
                 new TableEntity(Partition, counsellorId) { ["OnCall"] = onCall }, ETag.All, TableUpdateMode.Merge,
                 cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    public async Task<bool> MarkSeenAsync(string counsellorId, Presence presence, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await Table.UpdateEntityAsync(
+                new TableEntity(Partition, counsellorId) { ["LastSeenAt"] = presence.At, ["LastSeenBy"] = presence.Source.ToString() },
+                ETag.All, TableUpdateMode.Merge, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -72,5 +88,8 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
             .Split(',', StringSplitOptions.RemoveEmptyEntries),
         BringsInterpreter = entity.GetBoolean("BringsInterpreter") ?? false,
         SupervisorOnDuty = entity.GetBoolean("SupervisorOnDuty") ?? false,
+        LastSeen = entity.GetDateTimeOffset("LastSeenAt") is { } seen
+            ? new Presence(seen, Enum.TryParse<PresenceSource>(entity.GetString("LastSeenBy"), out var source) ? source : PresenceSource.Console)
+            : null,
     };
 }

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using Hotline.Messaging;
+using Hotline.Privacy;
 using Hotline.Roster;
 using Hotline.Routing;
 
@@ -7,7 +10,8 @@ namespace Hotline.Conversations;
 /// Gives a conversation to a counsellor: ranks who can take it (<see cref="ConversationRouter"/>), reserves a slot
 /// atomically, then records the offer. Safe to run twice for the same conversation (queue redelivery) and from two
 /// instances at once. An offer not accepted within the policy's timeout goes to the next counsellor; each hop is
-/// recorded on the conversation.
+/// recorded on the conversation. A caller nobody has answered for <see cref="RoutingPolicy.HoldingMessageAfter"/> gets
+/// one short holding message.
 /// </summary>
 public sealed class ConversationAssigner(
     IConversationStore store,
@@ -15,10 +19,24 @@ public sealed class ConversationAssigner(
     ICounsellorLoads loads,
     IContactStatistics statistics,
     RoutingPolicy policy,
+    IWorkQueue queue,
+    CallerTexts texts,
+    InboundSettings inbound,
     TimeProvider time)
 {
     public const string TimeoutReason = "offer-timeout";
+    public const string AwayReason = "offer-withdrawn: counsellor not present";
     public const string TransferReason = "transferred to ";
+
+    /// <summary>The author of messages the hotline itself writes to a caller.</summary>
+    public const string SystemAuthor = "system";
+
+    // The holding message's delivery request is queued before the message is stored, so a sweep that dies in between
+    // leaves no message without a request; this delay keeps the request from overtaking the message it names.
+    private static readonly TimeSpan HoldingSendDelay = TimeSpan.FromSeconds(5);
+
+    // Conversations this instance saw already answered (or closed): the sweep does not read them again.
+    private readonly ConcurrentDictionary<string, bool> _answered = new(StringComparer.Ordinal);
 
     // Slots that looked orphaned at the previous sweep. A slot is only released when it still looks orphaned a
     // sweep later, so a router between its reservation and its offer (well under a second) is never robbed.
@@ -47,10 +65,11 @@ public sealed class ConversationAssigner(
         // releasing another's could free a slot that router is about to use.
         var held = await loads.HeldAsync(cancellationToken);
         var open = held.ToDictionary(h => h.Key, h => h.Value.Count(id => id != conversationId), StringComparer.Ordinal);
-        var ranked = ConversationRouter.Rank(conversation.Language, counsellors, open, policy, declined);
+        var now = time.GetUtcNow();
+        var ranked = ConversationRouter.Rank(conversation.Language, counsellors, open, policy, now, declined);
         if (ranked.Count == 0 && declined.Count > 0)
         {
-            ranked = ConversationRouter.Rank(conversation.Language, counsellors, open, policy);
+            ranked = ConversationRouter.Rank(conversation.Language, counsellors, open, policy, now);
         }
 
         foreach (var candidate in ranked)
@@ -65,7 +84,7 @@ public sealed class ConversationAssigner(
             // re-read and retry while it still needs a counsellor.
             for (var attempt = 0; attempt < 10; attempt++)
             {
-                var now = time.GetUtcNow();
+                now = time.GetUtcNow();
                 var offered = conversation with
                 {
                     Status = ConversationStatus.Offered,
@@ -178,8 +197,10 @@ public sealed class ConversationAssigner(
         var now = time.GetUtcNow();
         var rerouted = 0;
         var open = await store.ListOpenSummariesAsync(cancellationToken);
+        // An offer to a counsellor who has gone (console closed) is taken back at once, not after the timeout.
+        var away = open.Any(s => s.Status == ConversationStatus.Offered) ? await AwayAsync(now, cancellationToken) : new HashSet<string>();
         // Emergencies first, then whoever has waited longest: when slots are short, the first free one goes to danger.
-        var due = open.Where(s => NeedsRouting(s, now))
+        var due = open.Where(s => NeedsRouting(s, now, away))
             .OrderBy(s => s.EmergencyAt is null).ThenBy(s => s.EmergencyAt).ThenBy(s => s.CreatedAt);
         foreach (var summary in due)
         {
@@ -191,13 +212,14 @@ public sealed class ConversationAssigner(
 
             switch (conversation.Status)
             {
-                case ConversationStatus.Offered when OfferExpired(conversation.OfferedAt, now):
+                case ConversationStatus.Offered when OfferExpired(conversation.OfferedAt, now) || away.Contains(conversation.AssignedTo!):
+                    var reason = OfferExpired(conversation.OfferedAt, now) ? TimeoutReason : AwayReason;
                     var expired = conversation with
                     {
                         Status = ConversationStatus.Waiting,
                         AssignedTo = null,
                         OfferedAt = null,
-                        Hops = [.. conversation.Hops, new RoutingHop(now, conversation.AssignedTo, TimeoutReason)],
+                        Hops = [.. conversation.Hops, new RoutingHop(now, conversation.AssignedTo, reason)],
                     };
                     if (await store.TryUpdateAsync(expired, cancellationToken))
                     {
@@ -215,18 +237,78 @@ public sealed class ConversationAssigner(
             }
         }
 
+        await SendHoldingMessagesAsync(open, now, cancellationToken);
+
         // The list read above may be a moment old; that is safe because a slot is only released when two sweeps agree.
         await ReleaseOrphanedSlotsAsync(open, cancellationToken);
         return rerouted;
     }
 
-    private bool NeedsRouting(OpenConversationSummary s, DateTimeOffset now) => s.Status switch
+    /// <summary>
+    /// One short holding message, in the caller's language, to every caller still waiting for a first answer after
+    /// <see cref="RoutingPolicy.HoldingMessageAfter"/>, so nobody waits in silence. Once per conversation however often
+    /// the sweep runs, at once or again: the message is stored only if the conversation is unchanged since it was
+    /// read with no message to the caller yet, and storing it records that one went out. By SMS it takes the
+    /// counsellors' reply path (<see cref="OutboundMessageDispatcher"/>: sent once, reconciled); a chat page fetches it.
+    /// </summary>
+    private async Task SendHoldingMessagesAsync(IReadOnlyList<OpenConversationSummary> open, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ConversationStatus.Offered => OfferExpired(s.OfferedAt, now),
+        foreach (var id in _answered.Keys.Except(open.Select(s => s.Id)).ToList())
+        {
+            _answered.TryRemove(id, out _); // closed: forget it
+        }
+
+        var due = open.Where(s => s.Status is ConversationStatus.New or ConversationStatus.Waiting or ConversationStatus.Offered
+                                  && now - s.CreatedAt >= policy.HoldingMessageAfter && !_answered.ContainsKey(s.Id));
+        foreach (var summary in due)
+        {
+            var conversation = await store.FindAsync(summary.Id, cancellationToken);
+            if (conversation is not { Status: ConversationStatus.New or ConversationStatus.Waiting or ConversationStatus.Offered }
+                || conversation.LastOutboundAt is not null)
+            {
+                // Accepted, closed, or the caller has heard from us already (this message, or a counsellor before a transfer).
+                _answered.TryAdd(summary.Id, true);
+                continue;
+            }
+
+            if (!conversation.Reachable || conversation.Channel is not (Channels.Sms or Channels.Chat))
+            {
+                continue; // the caller sent STOP (or left): nothing may reach them
+            }
+
+            var isSms = conversation.Channel == Channels.Sms;
+            var text = texts.Get(conversation.Language, CallerText.HoldingMessage,
+                new Dictionary<string, string> { ["EmergencyNumber"] = inbound.EmergencyNumber });
+            var message = new ConversationMessage(
+                Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
+                MessageDirection.Outbound, new SensitiveText(text), now, SystemAuthor,
+                DeliveryStatus: isSms ? DeliveryStatuses.Queued : DeliveryStatuses.Sent);
+            // A request whose message was never stored (this sweep lost, or died) finds nothing to send.
+            var request = isSms
+                ? await queue.EnqueueWithdrawableAsync(QueueNames.SmsOutbound, new OutboundRequest(conversation.Id, message.Id, message.At.UtcTicks), HoldingSendDelay, cancellationToken)
+                : null;
+            if (await store.AppendIfUnchangedAsync(conversation.Id, message, conversation.Version!, cancellationToken))
+            {
+                _answered.TryAdd(conversation.Id, true);
+            }
+            else if (request is not null)
+            {
+                await queue.WithdrawAsync(request, cancellationToken); // changed meanwhile: the next sweep decides again
+            }
+        }
+    }
+
+    private bool NeedsRouting(OpenConversationSummary s, DateTimeOffset now, IReadOnlySet<string> away) => s.Status switch
+    {
+        ConversationStatus.Offered => OfferExpired(s.OfferedAt, now) || away.Contains(s.AssignedTo ?? string.Empty),
         ConversationStatus.Waiting => true,
         ConversationStatus.New => Stranded(s.CreatedAt, now),
         _ => false,
     };
+
+    /// <summary>Everyone on the roster who is not present now.</summary>
+    private async Task<IReadOnlySet<string>> AwayAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await roster.ListAsync(cancellationToken)).Where(c => !c.IsPresent(now, policy.PresenceWindow)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
 
     private bool OfferExpired(DateTimeOffset? offeredAt, DateTimeOffset now) => offeredAt is { } at && now - at >= policy.OfferTimeout;
 

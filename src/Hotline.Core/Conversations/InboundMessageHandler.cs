@@ -59,6 +59,7 @@ public sealed class InboundMessageHandler(
     InboundSettings settings,
     DangerWordDetector danger,
     EmergencyRaiser emergencies,
+    RoutingPolicy policy,
     TimeProvider time)
 {
     private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase)
@@ -148,10 +149,11 @@ public sealed class InboundMessageHandler(
             ProtectedReplyAddress = isSms ? await replyAddresses.ProtectAsync(message.From, id, cancellationToken) : null,
         };
         // Danger words raise an emergency quietly: the caller's answer stays exactly the same.
-        var dangerous = danger.FirstMatch(message.Body.Reveal()) is not null;
+        var dangerSource = DangerSource(message);
+        var dangerous = dangerSource is not null;
         if (dangerous)
         {
-            conversation = emergencies.Mark(conversation, EmergencyRaiser.DangerWordSource);
+            conversation = emergencies.Mark(conversation, dangerSource!);
         }
 
         var first = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
@@ -175,7 +177,7 @@ public sealed class InboundMessageHandler(
         var fallback = await (routingRequested ?? RequestRoutingAsync(id, cancellationToken));
         if (dangerous)
         {
-            await emergencies.AnnounceAsync(conversation, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            await emergencies.AnnounceAsync(conversation, dangerSource!, SystemActor, cancellationToken);
         }
 
         if (!conversation.Reachable)
@@ -184,21 +186,56 @@ public sealed class InboundMessageHandler(
             return new InboundOutcome(false, id, stopped, NeedsRouting: true);
         }
 
-        var counsellors = await rosterRead;
+        // The answer promises only what will happen: who on call and present can take this language, if anyone.
+        var tier = ConversationRouter.ExpectedTier(language, await rosterRead, policy, time.GetUtcNow());
         var reply = conversation.CallbackRequestedAt is not null
             ? texts.Get(language, CallerText.CallbackConfirmation)
-            : ConversationRouter.NobodyOnCall(counsellors)
-            ? texts.Get(language, isSms ? CallerText.OutOfHours : CallerText.ChatOutOfHours,
-                new Dictionary<string, string> { ["EmergencyNumber"] = settings.EmergencyNumber })
+            : tier is null
+            ? OutOfHours(language, isSms)
             : !isSms
-                ? texts.Get(language, CallerText.ChatAcknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) })
+                ? WithLanguage(language, tier, CallerText.ChatAcknowledgement, CallerText.ChatAcknowledgementInterpreter, CallerText.ChatAcknowledgementOtherLanguage)
             : MenuWords.Contains(keyword)
                 ? texts.LanguageMenu(language, settings.Languages)
                 : HelpWords.Contains(keyword)
                     ? texts.Get(language, CallerText.Help)
-                    : texts.Get(language, CallerText.Acknowledgement, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) });
+                    : WithLanguage(language, tier, CallerText.Acknowledgement, CallerText.AcknowledgementInterpreter, CallerText.AcknowledgementOtherLanguage);
         return new InboundOutcome(false, id, reply, NeedsRouting: true, RoutingFallback: fallback);
     }
+
+    private string OutOfHours(string language, bool isSms) =>
+        texts.Get(language, isSms ? CallerText.OutOfHours : CallerText.ChatOutOfHours,
+            new Dictionary<string, string> { ["EmergencyNumber"] = settings.EmergencyNumber });
+
+    /// <summary>The text for who will answer: a speaker of the language, a counsellor with an interpreter, or someone else.</summary>
+    private string WithLanguage(string language, string tier, CallerText speaker, CallerText interpreter, CallerText other) =>
+        texts.Get(language, tier switch
+        {
+            ConversationRouter.LanguageTier => speaker,
+            ConversationRouter.InterpreterServiceTier or ConversationRouter.AnyWithInterpreterTier => interpreter,
+            _ => other,
+        }, new Dictionary<string, string> { ["Language"] = texts.LanguageName(language) });
+
+    /// <summary>
+    /// The answer to a language switch. A conversation a counsellor accepted stays with them, so it depends on them;
+    /// any other goes to whoever on call and present can take the new language (out of hours: nobody).
+    /// </summary>
+    private async Task<string> LanguageSwitchedAsync(Conversation conversation, string language, CancellationToken cancellationToken)
+    {
+        var counsellors = await roster.ListAsync(cancellationToken);
+        var tier = conversation.Status == ConversationStatus.Active && counsellors.FirstOrDefault(c => c.Id == conversation.AssignedTo) is { } holder
+            ? ConversationRouter.TierOf(holder, language)
+            : ConversationRouter.ExpectedTier(language, counsellors, policy, time.GetUtcNow());
+        return tier is null
+            ? OutOfHours(language, isSms: true)
+            : WithLanguage(language, tier, CallerText.LanguageSwitched, CallerText.LanguageSwitchedInterpreter, CallerText.LanguageSwitchedOtherLanguage);
+    }
+
+    /// <summary>
+    /// Why a message raises an emergency, e.g. "danger-word: held-against-will", or null. The situation, not the
+    /// caller's words, is what the supervisor is told and the log keeps.
+    /// </summary>
+    private string? DangerSource(InboundMessage message) =>
+        danger.Find(message.Body.Reveal()) is { } match ? EmergencyRaiser.DangerWordSource + ": " + match.Situation.Id() : null;
 
     // Without a delay the queued request is the routing itself, not a fallback, so it is never withdrawn.
     private async Task<QueuedMessage?> RequestRoutingAsync(string conversationId, CancellationToken cancellationToken) =>
@@ -219,7 +256,10 @@ public sealed class InboundMessageHandler(
         if (!await store.AppendAsync(conversation.Id, stored, message.ProviderMessageId, cancellationToken))
         {
             // A redelivery: if the first delivery marked an emergency and died before announcing it, finish that now.
-            await emergencies.EnsureAnnouncedAsync(conversation, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            if (conversation.EscalationId is not null)
+            {
+                await emergencies.EnsureAnnouncedAsync(conversation, DangerSource(message) ?? EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            }
             return new InboundOutcome(true, conversation.Id, null);
         }
 
@@ -256,14 +296,17 @@ public sealed class InboundMessageHandler(
         else if (chosenLanguage is not null)
         {
             change = c => ChangeLanguage(c, chosenLanguage, out takenBackFrom);
-            reply = texts.Get(chosenLanguage, CallerText.LanguageSwitched,
-                new Dictionary<string, string> { ["Language"] = texts.LanguageName(chosenLanguage) });
         }
 
         var changed = change is null ? conversation : await UpdateAsync(conversation, change, cancellationToken);
-        if (changed.EscalationId is null && danger.FirstMatch(message.Body.Reveal()) is not null)
+        if (chosenLanguage is not null && reply is null)
         {
-            changed = await emergencies.RaiseAsync(changed, EmergencyRaiser.DangerWordSource, SystemActor, cancellationToken);
+            reply = await LanguageSwitchedAsync(changed, chosenLanguage, cancellationToken);
+        }
+
+        if (changed.EscalationId is null && DangerSource(message) is { } source)
+        {
+            changed = await emergencies.RaiseAsync(changed, source, SystemActor, cancellationToken);
         }
         if (takenBackFrom is not null)
         {

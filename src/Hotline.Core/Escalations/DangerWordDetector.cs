@@ -3,41 +3,118 @@ using System.Text;
 
 namespace Hotline.Escalations;
 
+/// <summary>What a danger word signals. Every language's list covers each of them.</summary>
+public enum DangerSituation
+{
+    /// <summary>Held against their will: locked in, not let go, kidnapped, sold.</summary>
+    HeldAgainstWill,
+
+    /// <summary>Violence happening now, or a cry for help now.</summary>
+    ViolenceNow,
+
+    /// <summary>Passport or papers taken or kept from them.</summary>
+    DocumentsTaken,
+
+    /// <summary>Threatened: with death, or their family.</summary>
+    Threatened,
+
+    ChildAtRisk,
+
+    Medical,
+
+    SelfHarm,
+}
+
+public static class DangerSituations
+{
+    public static IReadOnlyList<DangerSituation> All { get; } = Enum.GetValues<DangerSituation>();
+
+    /// <summary>The situation's name in the texts files and in an escalation's source, e.g. <c>held-against-will</c>.</summary>
+    public static string Id(this DangerSituation situation) => situation switch
+    {
+        DangerSituation.HeldAgainstWill => "held-against-will",
+        DangerSituation.ViolenceNow => "violence-now",
+        DangerSituation.DocumentsTaken => "documents-taken",
+        DangerSituation.Threatened => "threatened",
+        DangerSituation.ChildAtRisk => "child-at-risk",
+        DangerSituation.Medical => "medical",
+        DangerSituation.SelfHarm => "self-harm",
+        _ => throw new ArgumentOutOfRangeException(nameof(situation)),
+    };
+
+    public static DangerSituation? FromId(string id) => All.Where(s => s.Id() == id).Select(s => (DangerSituation?)s).FirstOrDefault();
+}
+
+/// <summary>A danger word or phrase and the situation it signals.</summary>
+public sealed record DangerPhrase(string Phrase, DangerSituation Situation);
+
+/// <summary>A phrase found in a message (as normalised) and its situation: the reason to raise, never the caller's words.</summary>
+public sealed record DangerMatch(string Phrase, DangerSituation Situation);
+
 /// <summary>
 /// Finds danger words and phrases in a caller's message, in any of the hotline's languages at once (callers mix
 /// languages), ignoring case and diacritics. Phrases match whole words; phrases in scripts written without spaces
-/// (Chinese) match anywhere in the text.
+/// (Chinese) match anywhere in the text. Every message is checked against every language's list, so whole-word
+/// phrases are looked up by the message's words (a dictionary look-up per word, however long the lists grow).
 /// </summary>
 public sealed class DangerWordDetector
 {
-    private readonly List<(string Phrase, bool Anywhere)> _phrases;
+    // Whole-word phrases by their first word, longest first, each kept padded with spaces ("␣they lock me␣").
+    private readonly Dictionary<string, (string Padded, DangerMatch Match)[]> _byFirstWord;
+    private readonly Dictionary<string, (string Padded, DangerMatch Match)[]>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly (string Phrase, DangerMatch Match)[] _anywhere;
 
-    public DangerWordDetector(IEnumerable<string> phrases) =>
-        _phrases = phrases
-            .Select(Normalize)
-            .Where(p => p.Length > 0)
-            .Distinct(StringComparer.Ordinal)
-            // Whole-word phrases are kept padded with spaces, so matching a message allocates nothing per phrase.
-            .Select(p => p.Any(IsHan) ? (p, true) : (" " + p + " ", false))
+    public DangerWordDetector(IEnumerable<DangerPhrase> phrases)
+    {
+        var normalized = phrases
+            .Select(p => new DangerMatch(Normalize(p.Phrase), p.Situation))
+            .Where(m => m.Phrase.Length > 0)
+            .DistinctBy(m => m.Phrase, StringComparer.Ordinal)
             .ToList();
+        _anywhere = normalized.Where(m => m.Phrase.Any(IsHan)).Select(m => (m.Phrase, m)).ToArray();
+        _byFirstWord = normalized.Where(m => !m.Phrase.Any(IsHan))
+            .GroupBy(m => m.Phrase.Split(' ')[0], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(m => m.Phrase.Length).Select(m => (" " + m.Phrase + " ", m)).ToArray(), StringComparer.Ordinal);
+        _lookup = _byFirstWord.GetAlternateLookup<ReadOnlySpan<char>>();
+        Count = normalized.Count;
+    }
 
-    public int Count => _phrases.Count;
+    public int Count { get; }
 
-    /// <summary>The first phrase found (as normalised), or null.</summary>
-    public string? FirstMatch(string text)
+    /// <summary>The first danger phrase in the text (the longest where several start at one word) and its situation, or null.</summary>
+    public DangerMatch? Find(string text)
     {
         var normalized = Normalize(text);
-        var padded = " " + normalized + " ";
-        foreach (var (phrase, anywhere) in _phrases)
+        foreach (var (phrase, match) in _anywhere)
         {
-            if ((anywhere ? normalized : padded).Contains(phrase, StringComparison.Ordinal))
+            if (normalized.Contains(phrase, StringComparison.Ordinal))
             {
-                return anywhere ? phrase : phrase.Trim();
+                return match;
+            }
+        }
+
+        var padded = (" " + normalized + " ").AsSpan();
+        for (var start = 0; start < padded.Length - 1; start = padded[(start + 1)..].IndexOf(' ') + start + 1)
+        {
+            var word = padded[(start + 1)..];
+            word = word[..word.IndexOf(' ')];
+            if (word.Length > 0 && _lookup.TryGetValue(word, out var candidates))
+            {
+                foreach (var (candidate, match) in candidates)
+                {
+                    if (padded[start..].StartsWith(candidate, StringComparison.Ordinal))
+                    {
+                        return match;
+                    }
+                }
             }
         }
 
         return null;
     }
+
+    /// <summary>The first phrase found (as normalised), or null.</summary>
+    public string? FirstMatch(string text) => Find(text)?.Phrase;
 
     /// <summary>
     /// Lower case, no diacritics (Latin accents, Arabic vowel marks), letters people type interchangeably folded

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Hotline.Escalations;
 
 namespace Hotline.Messaging;
 
@@ -14,6 +15,17 @@ public enum CallerText
     StopConfirmation,
     StartConfirmation,
     DeleteConfirmation,
+
+    // What a caller is told when nobody on call and present speaks their language (see ConversationRouter.ExpectedTier).
+    AcknowledgementInterpreter,
+    AcknowledgementOtherLanguage,
+    ChatAcknowledgementInterpreter,
+    ChatAcknowledgementOtherLanguage,
+    LanguageSwitchedInterpreter,
+    LanguageSwitchedOtherLanguage,
+
+    /// <summary>Once, to a caller nobody has answered for a while: they are not forgotten.</summary>
+    HoldingMessage,
 
     // The web chat page.
     ChatHeading,
@@ -109,8 +121,11 @@ public sealed class CallerTexts
 
     public IReadOnlyList<string> DeleteKeywords(string language) => For(language).DeleteKeywords;
 
-    /// <summary>Words and phrases that suggest an emergency in this language (optional in a file; may be empty).</summary>
-    public IReadOnlyList<string> DangerWords(string language) =>
+    /// <summary>
+    /// Words and phrases that suggest an emergency in this language, each with the situation it signals (optional in
+    /// a file; may be empty).
+    /// </summary>
+    public IReadOnlyList<DangerPhrase> DangerWords(string language) =>
         _languages.TryGetValue(language, out var texts) ? texts.DangerWords : [];
 
     private LanguageTexts For(string language) =>
@@ -118,7 +133,7 @@ public sealed class CallerTexts
 
     private sealed record LanguageTexts(
         string Name, string Review, IReadOnlyDictionary<CallerText, string> Texts, IReadOnlyList<string> DeleteKeywords,
-        IReadOnlyList<string> DangerWords)
+        IReadOnlyList<DangerPhrase> DangerWords)
     {
         public static LanguageTexts Parse(string file)
         {
@@ -152,12 +167,35 @@ public sealed class CallerTexts
                 ? k.EnumerateArray().Select(x => x.GetString()?.Trim().ToUpperInvariant()).OfType<string>().Where(x => x.Length > 0).ToList()
                 : throw new CallerTextsException($"{name}: 'DeleteKeywords' must be a list of words.");
 
-            var danger = !root.TryGetProperty("DangerWords", out var d) ? []
-                : d.ValueKind == JsonValueKind.Array
-                    ? d.EnumerateArray().Select(x => x.GetString()?.Trim()).OfType<string>().Where(x => x.Length > 0).ToList()
-                    : throw new CallerTextsException($"{name}: 'DangerWords' must be a list of words or phrases.");
+            var danger = root.TryGetProperty("DangerWords", out var d) ? ParseDangerWords(name, d) : [];
 
             return new LanguageTexts(Required("_language"), Required("_review"), texts, keywords, danger);
+        }
+
+        // { "held-against-will": ["locked in", …], "violence-now": […], … }: each phrase carries its situation.
+        private static List<DangerPhrase> ParseDangerWords(string name, JsonElement section)
+        {
+            var situations = string.Join(", ", DangerSituations.All.Select(s => s.Id()));
+            if (section.ValueKind != JsonValueKind.Object)
+            {
+                throw new CallerTextsException($"{name}: 'DangerWords' must map each situation ({situations}) to a list of words or phrases.");
+            }
+
+            var phrases = new List<DangerPhrase>();
+            foreach (var entry in section.EnumerateObject())
+            {
+                var situation = DangerSituations.FromId(entry.Name)
+                    ?? throw new CallerTextsException($"{name}: 'DangerWords' has '{entry.Name}', which is not one of {situations}.");
+                if (entry.Value.ValueKind != JsonValueKind.Array || entry.Value.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
+                {
+                    throw new CallerTextsException($"{name}: 'DangerWords.{entry.Name}' must be a list of words or phrases.");
+                }
+
+                phrases.AddRange(entry.Value.EnumerateArray().Select(x => x.GetString()!.Trim()).Where(x => x.Length > 0)
+                    .Select(x => new DangerPhrase(x, situation)));
+            }
+
+            return phrases;
         }
     }
 
@@ -172,6 +210,13 @@ public sealed class CallerTexts
         (CallerText.ChatTooLong, "{Limit}"),
         (CallerText.ChatCharactersLeft, "{Count}"),
         (CallerText.ChatSentInParts, "{Parts}"),
+        (CallerText.AcknowledgementInterpreter, "{Language}"),
+        (CallerText.AcknowledgementOtherLanguage, "{Language}"),
+        (CallerText.ChatAcknowledgementInterpreter, "{Language}"),
+        (CallerText.ChatAcknowledgementOtherLanguage, "{Language}"),
+        (CallerText.LanguageSwitchedInterpreter, "{Language}"),
+        (CallerText.LanguageSwitchedOtherLanguage, "{Language}"),
+        (CallerText.HoldingMessage, "{EmergencyNumber}"),
     ];
 }
 

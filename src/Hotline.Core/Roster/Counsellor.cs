@@ -19,7 +19,25 @@ public sealed record Counsellor(
 
     /// <summary>The supervisor on duty: last in the fallback chain.</summary>
     public bool SupervisorOnDuty { get; init; }
+
+    /// <summary>When and how the counsellor was last seen able to take a conversation; null when never.</summary>
+    public Presence? LastSeen { get; init; }
+
+    /// <summary>
+    /// Seen within <paramref name="window"/> of <paramref name="now"/>: someone is there to see an offer. "On call"
+    /// is what the counsellor means to do; this is whether they can.
+    /// </summary>
+    public bool IsPresent(DateTimeOffset now, TimeSpan window) => LastSeen is { } seen && now - seen.At <= window;
 }
+
+/// <summary>How a counsellor can be seen to be there. Only the console exists today; a telephone line may follow.</summary>
+public enum PresenceSource
+{
+    /// <summary>Their console asked the API for their conversations (it does every few seconds while open).</summary>
+    Console,
+}
+
+public sealed record Presence(DateTimeOffset At, PresenceSource Source);
 
 public interface IRosterStore
 {
@@ -27,9 +45,12 @@ public interface IRosterStore
 
     Task<Counsellor?> FindAsync(string counsellorId, CancellationToken cancellationToken = default);
 
-    /// <summary>Creates or replaces the counsellor's roster entry.</summary>
+    /// <summary>Creates or replaces the counsellor's roster entry (when they were last seen is kept).</summary>
     Task SaveAsync(Counsellor counsellor, CancellationToken cancellationToken = default);
 
     /// <summary>Changes only the on-call state; false when the counsellor is not on the roster.</summary>
     Task<bool> SetOnCallAsync(string counsellorId, bool onCall, CancellationToken cancellationToken = default);
+
+    /// <summary>Records when the counsellor was last seen; false when they are not on the roster.</summary>
+    Task<bool> MarkSeenAsync(string counsellorId, Presence presence, CancellationToken cancellationToken = default);
 }

@@ -20,6 +20,12 @@ public sealed record RoutingPolicy(IReadOnlyList<FallbackStep> Fallback, TimeSpa
     public static RoutingPolicy Default { get; } = new(
         [FallbackStep.InterpreterService, FallbackStep.AnyWithInterpreter, FallbackStep.Supervisor],
         TimeSpan.FromSeconds(120));
+
+    /// <summary>A counsellor counts as present when seen this recently (their console polls every 2 s).</summary>
+    public TimeSpan PresenceWindow { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A caller nobody has answered yet gets one short holding message after waiting this long.</summary>
+    public TimeSpan HoldingMessageAfter { get; init; } = TimeSpan.FromMinutes(3);
 }
 
 /// <summary>A counsellor who could take the conversation, and why (the tier of the chain that found them).</summary>
@@ -27,22 +33,27 @@ public sealed record RoutingCandidate(Counsellor Counsellor, string Tier);
 
 /// <summary>
 /// Decides who should get a new conversation: on-call counsellors who speak the language, fewest open conversations
-/// first; then the fallback chain, tier by tier. Only counsellors below capacity are offered. The caller of this class
+/// first; then the fallback chain, tier by tier. Only counsellors who are on call, present (their console was seen
+/// within <see cref="RoutingPolicy.PresenceWindow"/>) and below capacity are offered. The caller of this class
 /// reserves a slot atomically before assigning, so a ranking that went stale is harmless.
 /// </summary>
 public static class ConversationRouter
 {
     public const string LanguageTier = "language";
+    public const string InterpreterServiceTier = "interpreter-service";
+    public const string AnyWithInterpreterTier = "any-with-interpreter";
+    public const string SupervisorTier = "supervisor";
 
     public static IReadOnlyList<RoutingCandidate> Rank(
         string language,
         IEnumerable<Counsellor> roster,
         IReadOnlyDictionary<string, int> openConversations,
         RoutingPolicy policy,
+        DateTimeOffset now,
         IReadOnlySet<string>? exclude = null)
     {
         var available = roster
-            .Where(c => c.OnCall && c.Capacity > 0 && exclude?.Contains(c.Id) != true)
+            .Where(c => CanTake(c, policy, now) && exclude?.Contains(c.Id) != true)
             .Where(c => openConversations.GetValueOrDefault(c.Id) < c.Capacity)
             .ToList();
 
@@ -70,13 +81,13 @@ public static class ConversationRouter
             switch (step)
             {
                 case FallbackStep.InterpreterService:
-                    AddTier("interpreter-service", c => c.InterpreterLanguages.Contains(language, StringComparer.OrdinalIgnoreCase));
+                    AddTier(InterpreterServiceTier, c => c.InterpreterLanguages.Contains(language, StringComparer.OrdinalIgnoreCase));
                     break;
                 case FallbackStep.AnyWithInterpreter:
-                    AddTier("any-with-interpreter", c => c.BringsInterpreter);
+                    AddTier(AnyWithInterpreterTier, c => c.BringsInterpreter);
                     break;
                 case FallbackStep.Supervisor:
-                    AddTier("supervisor", c => c.SupervisorOnDuty);
+                    AddTier(SupervisorTier, c => c.SupervisorOnDuty);
                     break;
             }
         }
@@ -84,8 +95,24 @@ public static class ConversationRouter
         return ranked;
     }
 
-    /// <summary>True when nobody at all is on call: the caller gets the out-of-hours answer.</summary>
-    public static bool NobodyOnCall(IEnumerable<Counsellor> roster) => !roster.Any(c => c.OnCall && c.Capacity > 0);
+    /// <summary>
+    /// Who will answer a conversation in <paramref name="language"/>, as far as the roster tells now: the tier of the
+    /// first counsellor who could take it once a slot is free (<see cref="LanguageTier"/>, a fallback tier), or null
+    /// when nobody on call and present can (the caller then gets the out-of-hours answer). What the caller is told
+    /// rests on this, so it never promises more.
+    /// </summary>
+    public static string? ExpectedTier(string language, IEnumerable<Counsellor> roster, RoutingPolicy policy, DateTimeOffset now) =>
+        Rank(language, roster, new Dictionary<string, int>(), policy, now).FirstOrDefault()?.Tier;
+
+    /// <summary>How this counsellor serves <paramref name="language"/>: speaking it, with an interpreter, or not at all.</summary>
+    public static string TierOf(Counsellor counsellor, string language) =>
+        counsellor.Languages.Contains(language, StringComparer.OrdinalIgnoreCase) ? LanguageTier
+        : counsellor.InterpreterLanguages.Contains(language, StringComparer.OrdinalIgnoreCase) ? InterpreterServiceTier
+        : counsellor.BringsInterpreter ? AnyWithInterpreterTier
+        : SupervisorTier;
+
+    private static bool CanTake(Counsellor c, RoutingPolicy policy, DateTimeOffset now) =>
+        c.OnCall && c.Capacity > 0 && c.IsPresent(now, policy.PresenceWindow);
 }
 
 /// <summary>

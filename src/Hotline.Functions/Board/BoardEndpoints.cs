@@ -25,7 +25,7 @@ public static class BoardEndpoints
 
     internal static async Task<Ok<BoardNow>> NowAsync(
         IConversationStore store, IRosterStore roster, ICounsellorLoads loads, LanguageSettings languages, CallerTexts texts,
-        TimeProvider time, CancellationToken ct)
+        RoutingPolicy policy, TimeProvider time, CancellationToken ct)
     {
         // Three reads, whatever the number of conversations: the open list's summaries, the roster, the loads.
         var openRead = store.ListOpenSummariesAsync(ct);
@@ -41,16 +41,23 @@ public static class BoardEndpoints
             .Select(g => new WaitingLanguage(g.Key, g.Count(), g.Min(c => c.CreatedAt)))
             .OrderBy(w => w.OldestSince)
             .ToList();
+        var now = time.GetUtcNow();
         var coverage = languages.Supported
             .Select(language =>
             {
                 var onCall = counsellors.Where(c => c.OnCall && c.Languages.Contains(language, StringComparer.OrdinalIgnoreCase))
-                    .Select(c => c.Id).Order(StringComparer.Ordinal).ToList();
-                return new LanguageCoverage(language, onCall, onCall.Count == 0);
+                    .OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
+                // Only those present (console open) are offered conversations.
+                var present = onCall.Where(c => c.IsPresent(now, policy.PresenceWindow)).Select(c => c.Id).ToList();
+                return new LanguageCoverage(language, [.. onCall.Select(c => c.Id)], onCall.Count == 0) { Present = present };
             })
             .ToList();
         var load = counsellors.OrderBy(c => c.Id, StringComparer.Ordinal)
-            .Select(c => new CounsellorLoad(c.Id, c.DisplayName, c.OnCall, c.Languages, held.GetValueOrDefault(c.Id), c.Capacity))
+            .Select(c => new CounsellorLoad(c.Id, c.DisplayName, c.OnCall, c.Languages, held.GetValueOrDefault(c.Id), c.Capacity)
+            {
+                Present = c.IsPresent(now, policy.PresenceWindow),
+                LastSeenAt = c.LastSeen?.At,
+            })
             .ToList();
         var names = languages.Supported.Select(code => new LanguageName(code, texts.LanguageName(code))).ToList();
         var emergencies = open.Where(c => c.EmergencyAt is not null).OrderBy(c => c.EmergencyAt)
@@ -97,9 +104,18 @@ public sealed record LanguageName(string Code, string Name);
 
 public sealed record WaitingLanguage(string Language, int Count, DateTimeOffset OldestSince);
 
-public sealed record LanguageCoverage(string Language, IReadOnlyList<string> OnCall, bool Gap);
+public sealed record LanguageCoverage(string Language, IReadOnlyList<string> OnCall, bool Gap)
+{
+    /// <summary>Those on call whose console is open: the ones conversations are offered to.</summary>
+    public IReadOnlyList<string> Present { get; init; } = [];
+}
 
-public sealed record CounsellorLoad(string Id, string DisplayName, bool OnCall, IReadOnlyList<string> Languages, int Open, int Capacity);
+public sealed record CounsellorLoad(string Id, string DisplayName, bool OnCall, IReadOnlyList<string> Languages, int Open, int Capacity)
+{
+    public bool Present { get; init; }
+
+    public DateTimeOffset? LastSeenAt { get; init; }
+}
 
 public sealed record OpenEmergency(string ConversationId, string Language, string Status, string? AssignedTo, DateTimeOffset Since);
 

@@ -88,6 +88,8 @@ public static class ConversationServices
         services.TryAddSingleton<IWorkQueue, StorageWorkQueue>(); // a host (or a test) may put a queue of its own first
         services.AddSingleton<InboundMessageHandler>();
         services.AddSingleton<ConversationAssigner>();
+        services.AddSingleton(sp => new Hotline.Roster.PresenceRecorder(
+            sp.GetRequiredService<Hotline.Roster.IRosterStore>(), sp.GetRequiredService<TimeProvider>(), routing.PresenceWindow));
         services.AddSingleton<ConversationCloser>();
         services.AddSingleton(sp => new ImmediateRouter(
             sp.GetRequiredService<ConversationAssigner>(), sp.GetRequiredService<IWorkQueue>(), sp.GetRequiredService<ILogger<ImmediateRouter>>(), immediate));
@@ -141,6 +143,10 @@ public static class ConversationServices
             fallback = steps;
         }
 
-        return new RoutingPolicy(fallback, timeout);
+        return new RoutingPolicy(fallback, timeout)
+        {
+            PresenceWindow = reader.Duration("Routing:PresenceWindow", RoutingPolicy.Default.PresenceWindow),
+            HoldingMessageAfter = reader.Duration("Routing:HoldingMessageAfter", RoutingPolicy.Default.HoldingMessageAfter),
+        };
     }
 }

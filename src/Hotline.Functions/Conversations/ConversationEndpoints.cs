@@ -3,6 +3,7 @@ using Hotline.Conversations;
 using Hotline.Functions.Auth;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Hosting;
+using Hotline.Functions.Roster;
 using Hotline.Messaging;
 using Hotline.Privacy;
 using Hotline.Routing;
@@ -21,7 +22,7 @@ public static class ConversationEndpoints
     public static IEndpointRouteBuilder MapConversations(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/conversations").RequireAuthorization(Policies.Counsellor);
-        group.MapGet("", ListAsync).AsFunction("ConversationsList");
+        group.MapGet("", ListAsync).AsFunction("ConversationsList").RecordsPresence(); // the console's poll
         group.MapGet("/{id}", GetAsync).AsFunction("ConversationGet");
         group.MapPost("/{id}/accept", AcceptAsync).AsFunction("ConversationAccept");
         group.MapPost("/{id}/messages", ReplyAsync).AsFunction("ConversationReply");

@@ -4,7 +4,8 @@ namespace Hotline.Functions.Demo;
 
 /// <summary>
 /// A demo roster for trying the hotline locally: counsellors covering the shipped languages, some on call.
-/// Seeded only when <c>Demo__SeedRoster</c> is true (<c>./hotline up</c> sets it).
+/// Seeded only when <c>Demo__SeedRoster</c> is true (<c>./hotline up</c> sets it). As anyone on the roster, a demo
+/// counsellor is offered conversations only while present: sign in to the console as them (<c>oksana</c>, …).
 /// </summary>
 public static class DemoRoster
 {

@@ -3,6 +3,7 @@ using Hotline.Functions.Auth;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Hosting;
 using Hotline.Roster;
+using Hotline.Routing;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Hotline.Functions.Roster;
@@ -23,26 +24,30 @@ public static class RosterEndpoints
 
         app.MapPut("/api/me/availability", SetAvailabilityAsync)
             .RequireAuthorization(Policies.Counsellor)
-            .AsFunction("MyAvailability");
-        app.MapGet("/api/me", MeAsync).RequireAuthorization(Policies.Counsellor).AsFunction("Me");
+            .AsFunction("MyAvailability")
+            .RecordsPresence();
+        app.MapGet("/api/me", MeAsync).RequireAuthorization(Policies.Counsellor).AsFunction("Me").RecordsPresence();
         return app;
     }
 
     /// <summary>Who is signed in: their id and roles, and their roster entry if they have one.</summary>
-    internal static async Task<Ok<MeDto>> MeAsync(ClaimsPrincipal user, IRosterStore roster, LanguageSettings languages, CancellationToken ct)
+    internal static async Task<Ok<MeDto>> MeAsync(
+        ClaimsPrincipal user, IRosterStore roster, LanguageSettings languages, RoutingPolicy policy, TimeProvider time, CancellationToken ct)
     {
         var id = user.UserId() ?? string.Empty;
         var entry = await roster.FindAsync(id, ct);
         var roles = Roles.All.Where(user.IsInRole).ToList();
-        return TypedResults.Ok(new MeDto(id, roles, entry is null ? null : CounsellorDto.From(entry), languages.Supported));
+        return TypedResults.Ok(new MeDto(id, roles, entry is null ? null : CounsellorDto.From(entry, policy, time), languages.Supported));
     }
 
-    internal static async Task<Ok<IReadOnlyList<CounsellorDto>>> ListAsync(IRosterStore roster, CancellationToken ct) =>
+    internal static async Task<Ok<IReadOnlyList<CounsellorDto>>> ListAsync(
+        IRosterStore roster, RoutingPolicy policy, TimeProvider time, CancellationToken ct) =>
         TypedResults.Ok<IReadOnlyList<CounsellorDto>>(
-            (await roster.ListAsync(ct)).OrderBy(c => c.Id, StringComparer.Ordinal).Select(CounsellorDto.From).ToList());
+            (await roster.ListAsync(ct)).OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => CounsellorDto.From(c, policy, time)).ToList());
 
     internal static async Task<Results<Ok<CounsellorDto>, ProblemHttpResult>> SaveAsync(
-        string counsellorId, CounsellorUpdate? update, IRosterStore roster, LanguageSettings languages, CancellationToken ct)
+        string counsellorId, CounsellorUpdate? update, IRosterStore roster, LanguageSettings languages, RoutingPolicy policy,
+        TimeProvider time, CancellationToken ct)
     {
         if (!IsValidId(counsellorId))
         {
@@ -88,11 +93,11 @@ public static class RosterEndpoints
             SupervisorOnDuty = update.SupervisorOnDuty ?? false,
         };
         await roster.SaveAsync(counsellor, ct);
-        return TypedResults.Ok(CounsellorDto.From(counsellor));
+        return TypedResults.Ok(CounsellorDto.From(await roster.FindAsync(counsellorId, ct) ?? counsellor, policy, time));
     }
 
     internal static async Task<Results<Ok<CounsellorDto>, ProblemHttpResult>> SetAvailabilityAsync(
-        AvailabilityUpdate? update, ClaimsPrincipal user, IRosterStore roster, CancellationToken ct)
+        AvailabilityUpdate? update, ClaimsPrincipal user, IRosterStore roster, RoutingPolicy policy, TimeProvider time, CancellationToken ct)
     {
         if (update?.OnCall is not { } onCall)
         {
@@ -106,7 +111,7 @@ public static class RosterEndpoints
         }
 
         var counsellor = await roster.FindAsync(id, ct);
-        return TypedResults.Ok(CounsellorDto.From(counsellor!));
+        return TypedResults.Ok(CounsellorDto.From(counsellor!, policy, time));
     }
 
     private static bool IsValidId(string id) =>
@@ -137,8 +142,12 @@ public sealed record CounsellorDto(
     int Capacity,
     IReadOnlyList<string> InterpreterLanguages,
     bool BringsInterpreter,
-    bool SupervisorOnDuty)
+    bool SupervisorOnDuty,
+    bool Present,
+    DateTimeOffset? LastSeenAt)
 {
-    public static CounsellorDto From(Counsellor c) => new(
-        c.Id, c.DisplayName, c.Languages, c.OnCall, c.Capacity, c.InterpreterLanguages, c.BringsInterpreter, c.SupervisorOnDuty);
+    /// <param name="policy">Says how recently a counsellor must have been seen to be present (offers go only to them).</param>
+    public static CounsellorDto From(Counsellor c, RoutingPolicy policy, TimeProvider time) => new(
+        c.Id, c.DisplayName, c.Languages, c.OnCall, c.Capacity, c.InterpreterLanguages, c.BringsInterpreter, c.SupervisorOnDuty,
+        c.IsPresent(time.GetUtcNow(), policy.PresenceWindow), c.LastSeen?.At);
 }

@@ -71,13 +71,14 @@ public sealed class EmergencyRaisingTests : IAsyncLifetime
         var (entries, head) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
         var raised = Assert.Single(entries);
         Assert.Equal((conversation.EscalationId, EscalationStep.Raised), (raised.EscalationId, raised.Step));
-        Assert.Equal("danger-word", raised.Details["source"]);
+        Assert.Equal("danger-word: held-against-will", raised.Details["source"]); // the situation, not the words
         Assert.True(EscalationChain.Verify(entries, head).Intact);
         Assert.DoesNotContain("depozit", JsonSerializer.Serialize(entries), StringComparison.Ordinal);
 
         // The supervisor's phone gets an alert naming the conversation, not the caller or their words.
         var alert = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone)), "the supervisor alert");
         Assert.Contains(conversation.Id, alert.Body, StringComparison.Ordinal);
+        Assert.Contains("held-against-will", alert.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("depozit", alert.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("724999111", alert.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(_twilio.Sent, s => s.To == Caller); // nothing extra reaches the caller

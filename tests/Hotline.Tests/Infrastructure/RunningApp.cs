@@ -83,7 +83,7 @@ public sealed class RunningApp : IAsyncDisposable
 
     /// <summary>
     /// The app with the local Functions host driving the product's queues and timers, and these counsellors on the
-    /// roster: what the end-to-end SMS tests start from.
+    /// roster with their consoles just polled (so they are present): what the end-to-end SMS tests start from.
     /// </summary>
     public static async Task<RunningApp> StartWithRosterAsync(
         IEnumerable<Hotline.Roster.Counsellor> roster, IDictionary<string, string?>? settings = null, int port = 0,
@@ -93,9 +93,16 @@ public sealed class RunningApp : IAsyncDisposable
         merged.TryAdd("LocalFunctionsHost:Enabled", "true");
         var app = await StartAsync(merged, configure, port: port);
         var store = app.Services.GetRequiredService<Hotline.Roster.IRosterStore>();
-        foreach (var counsellor in roster)
+        var counsellors = roster.ToList();
+        foreach (var counsellor in counsellors)
         {
             await store.SaveAsync(counsellor);
+        }
+
+        // Consoles signed in at a real authority poll by themselves; Development sign-in is done here.
+        if (app.Services.GetService<Hotline.Functions.Auth.DevTokenIssuer>() is not null)
+        {
+            await OpenConsoles.PollAsync(app, [.. counsellors.Select(c => c.Id)]);
         }
 
         return app;

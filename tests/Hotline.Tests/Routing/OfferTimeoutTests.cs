@@ -10,7 +10,8 @@ namespace Hotline.Tests.Routing;
 /// <summary>An offer nobody accepts within the timeout goes to the next counsellor, and each hop is recorded.</summary>
 public sealed class OfferTimeoutTests : IAsyncLifetime
 {
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 22, 3, 0, 0, TimeSpan.Zero));
+    // Near the real time: the consoles' sign-in tokens are checked against the real clock.
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
     private RunningApp _app = null!;
 
     public async Task InitializeAsync()
@@ -19,6 +20,7 @@ public sealed class OfferTimeoutTests : IAsyncLifetime
         var roster = _app.Services.GetRequiredService<IRosterStore>();
         await roster.SaveAsync(new Counsellor("first", "First", ["uk"], OnCall: true, Capacity: 1));
         await roster.SaveAsync(new Counsellor("second", "Second", ["uk"], OnCall: true, Capacity: 2));
+        await OpenConsoles.PollAsync(_app, "first", "second");
     }
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
@@ -39,6 +41,7 @@ public sealed class OfferTimeoutTests : IAsyncLifetime
         var firstChoice = offered.AssignedTo!;
 
         _clock.Advance(TimeSpan.FromSeconds(119));
+        await OpenConsoles.PollAsync(_app, "first", "second"); // both consoles stay open meanwhile
         await assigner.RerouteStaleAsync();
         Assert.Equal(firstChoice, (await store.FindAsync(id))!.AssignedTo);
 
@@ -73,6 +76,7 @@ public sealed class OrphanedSlotTests : IAsyncLifetime
         var loads = _app.Services.GetRequiredService<ICounsellorLoads>();
         var assigner = _app.Services.GetRequiredService<ConversationAssigner>();
         await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("vera", "Vera", ["bg"], OnCall: true, Capacity: 2));
+        await OpenConsoles.PollAsync(_app, "vera");
 
         var real = ConversationIds.New();
         var now = DateTimeOffset.UtcNow;
@@ -100,6 +104,7 @@ public sealed class EmergencyFirstTests : IAsyncLifetime
     {
         _app = await RunningApp.StartAsync();
         await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("solo", "Solo", ["sq"], OnCall: true, Capacity: 1));
+        await OpenConsoles.PollAsync(_app, "solo");
     }
 
     public async Task DisposeAsync() => await _app.DisposeAsync();

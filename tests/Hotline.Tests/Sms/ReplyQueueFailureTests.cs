@@ -20,6 +20,7 @@ public sealed class ReplyQueueFailureTests
             new Dictionary<string, string?> { ["LocalFunctionsHost:Enabled"] = "false" },
             configure: b => b.Services.AddSingleton<IWorkQueue>(sp => new SwitchableQueue(new StorageWorkQueue(sp.GetRequiredService<StorageAccount>()), outboundDown)));
         await app.Services.GetRequiredService<Hotline.Roster.IRosterStore>().SaveAsync(new("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 2));
+        await OpenConsoles.PollAsync(app, "ioana");
         await new TwilioWebhookClient(app).SendSmsAsync("+40722000444", "Bună ziua, am nevoie de ajutor");
         var store = app.Services.GetRequiredService<IConversationStore>();
         var offered = await Eventually.ReturnsAsync(async () =>

@@ -203,6 +203,7 @@ public sealed class WebhookValidationTests(WebhookValidationTests.App fixture) :
         {
             _app = await RunningApp.StartAsync(configure: b => b.Services.AddSingleton<IWorkQueue>(Queue));
             await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new("ioana", "Ioana", ["ro"], OnCall: true, Capacity: 5));
+            await OpenConsoles.PollAsync(_app, "ioana");
             Twilio = new TwilioWebhookClient(_app);
         }
 
