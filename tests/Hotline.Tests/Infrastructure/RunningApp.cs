@@ -51,6 +51,9 @@ public sealed class RunningApp : IAsyncDisposable
             ["Twilio:AuthToken"] = TwilioAuthToken,
             ["Hotline:PublicBaseUrl"] = PublicBaseUrl,
             ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,
+            // A console polled once stays present for the whole test, however slow the machine; tests of presence
+            // itself set their own window.
+            ["Routing:PresenceWindow"] = "1.00:00:00",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

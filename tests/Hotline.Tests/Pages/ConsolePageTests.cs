@@ -16,7 +16,7 @@ namespace Hotline.Tests.Pages;
 [Collection(SmsCollection.Name)]
 public sealed class ConsolePageTests(Chromium chromium) : IAsyncLifetime
 {
-    private const string Ukrainian = "Добрий день, мені потрібна допомога, роботодавець забрав мій паспорт";
+    private const string Ukrainian = "Добрий день, мені потрібна порада щодо моєї роботи і зарплати";
     private const string Arabic = "مرحبا، صاحب العمل أخذ جواز سفري ولا يدفع راتبي";
     private RunningApp _app = null!;
 

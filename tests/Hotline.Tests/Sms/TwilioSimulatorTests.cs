@@ -21,7 +21,7 @@ public sealed class TwilioSimulatorTests(Chromium chromium) : IAsyncLifetime
     {
         var port = RunningApp.FreePort();
         _app = await RunningApp.StartWithRosterAsync(
-            [new("ana", "Ana", ["ro"], OnCall: true, Capacity: 2)],
+            [new("ana", "Ana", ["ro"], OnCall: true, Capacity: 2), new("karim", "Karim", ["ar"], OnCall: true, Capacity: 2)],
             new Dictionary<string, string?>
             {
                 ["Hotline:PublicBaseUrl"] = null,
