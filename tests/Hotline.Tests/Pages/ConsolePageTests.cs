@@ -318,6 +318,24 @@ public sealed class ConsolePageTests(Chromium chromium) : IAsyncLifetime
         await Chromium.ScreenshotAsync(escalations, "escalations-partners");
     }
 
+    [Fact]
+    public async Task The_board_says_who_on_call_has_no_console_open_and_a_language_only_they_cover()
+    {
+        // On call, never signed in: offered nothing, which the supervisor must be able to see.
+        await _app.Services.GetRequiredService<IRosterStore>().SaveAsync(new Counsellor("karim", "Karim", ["ar"], OnCall: true, Capacity: 2));
+        var board = await chromium.NewPageAsync();
+        await SignInAsync(board, "supervisor", "sam", "supervisor");
+
+        var arabic = board.Locator("#coverage-body tr", new() { HasText = "(ar)" });
+        await Assertions.Expect(arabic).ToContainTextAsync("karim (console closed)");
+        await Assertions.Expect(arabic.Locator(".badge")).ToHaveTextAsync("no console open");
+        await Assertions.Expect(arabic).ToHaveClassAsync("gap");
+        var ukrainian = board.Locator("#coverage-body tr", new() { HasText = "(uk)" });
+        await Assertions.Expect(ukrainian.Locator("td").Last).ToHaveTextAsync("oksana");
+        await Assertions.Expect(board.Locator("#counsellors-body tr", new() { HasText = "karim" }).Locator(".console-state")).ToHaveTextAsync("not opened");
+        await Assertions.Expect(board.Locator("#counsellors-body tr", new() { HasText = "oksana" }).Locator(".console-state")).ToHaveTextAsync("open");
+    }
+
     /// <summary>A Ukrainian SMS conversation, offered to and accepted by the counsellor the client signs in as.</summary>
     private async Task<string> AcceptedUkrainianAsync(HttpClient counsellor, string phone, RunningApp? app = null)
     {

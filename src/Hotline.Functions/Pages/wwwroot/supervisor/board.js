@@ -147,18 +147,25 @@
       ? table('On-call counsellors per language', ['Language', 'On call'], all.map((code) => {
         const c = coverage.get(code) || {};
         const onCall = c.onCall || [];
+        // Only those on call with their console open are offered conversations: the others are named as such.
+        const present = new Set(c.present || []);
         const gap = typeof c.gap === 'boolean' ? c.gap : onCall.length === 0;
-        return el('tr', { class: gap ? 'gap' : '' },
+        const unseen = !gap && present.size === 0;
+        const names = onCall.map((id) => present.has(id) ? id : id + ' (console closed)').join(', ');
+        return el('tr', { class: gap || unseen ? 'gap' : '' },
           el('td', { text: langLabel(code) }),
-          el('td', {}, onCall.length ? onCall.join(', ') : 'nobody', gap ? [' ', el('span', { class: 'badge gap', text: 'no one on call' })] : null));
+          el('td', {}, onCall.length ? names : 'nobody',
+            gap ? [' ', el('span', { class: 'badge gap', text: 'no one on call' })]
+              : unseen ? [' ', el('span', { class: 'badge gap', text: 'no console open' })] : null));
       }))
       : hint('No languages are configured.'));
 
     const counsellors = board.counsellors || [];
     $('counsellors-body').replaceChildren(counsellors.length
-      ? table('Counsellors and their open conversations', ['Name', 'On call', 'Languages', 'Open / capacity'], counsellors.map((c) => el('tr', {},
+      ? table('Counsellors and their open conversations', ['Name', 'On call', 'Console', 'Languages', 'Open / capacity'], counsellors.map((c) => el('tr', {},
         el('td', {}, el('span', { text: c.displayName || c.id }), el('small', { class: 'id', text: c.id })),
         el('td', { text: c.onCall ? 'yes' : 'no' }),
+        el('td', { class: 'console-state', text: c.present ? 'open' : c.lastSeenAt ? 'closed (seen ' + Staff.since(c.lastSeenAt) + ' ago)' : 'not opened' }),
         el('td', { text: (c.languages || []).join(', ') }),
         el('td', { class: 'load' }, el('span', { text: (c.open || 0) + ' / ' + (c.capacity || 0) }), loadBar(c.open || 0, c.capacity || 0)))))
       : hint('Nobody is on the roster.'));
