@@ -174,7 +174,8 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
 
         var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        await Eventually.TrueAsync(async () => (await Referrals.FindAsync(referralId))!.Status == ReferralStatuses.Sent, "the delivery");
+        // Sent, and the delivery's last step (texting the duty phones) done, so nothing else changes the referral.
+        await Eventually.TrueAsync(async () => await Referrals.FindAsync(referralId) is { Status: ReferralStatuses.Sent, DutyPhonesAlertedAt: not null }, "the delivery");
 
         // The deadline check, on a clock 14 and then 16 minutes on (the agency's deadline is 15).
         Assert.Equal(0, await DeadlinesAt(TimeSpan.FromMinutes(14)).CheckAsync());
