@@ -24,6 +24,11 @@ public sealed class TablePartnerDirectory(StorageAccount account) : IPartnerDire
 
     public async Task<PartnerAgency?> FindAsync(string agencyId, CancellationToken cancellationToken = default)
     {
+        if (!PartnerAgency.IsWellFormedId(agencyId))
+        {
+            return null; // no such agency can be stored, and the text is not fit for a row key
+        }
+
         var response = await Table.GetEntityIfExistsAsync<TableEntity>(Partition, agencyId, cancellationToken: cancellationToken);
         return response.HasValue ? ToAgency(response.Value!) : null;
     }

@@ -13,6 +13,7 @@ public sealed class TableReferralStore(StorageAccount account, MessageTextProtec
 {
     private const string Partition = "referral";
     private const string PacketPartition = "packet";
+    private const string ReceiptPartition = "receipt-id";
 
     private TableClient Table => account.Table(TableNames.Referrals);
 
@@ -82,6 +83,21 @@ public sealed class TableReferralStore(StorageAccount account, MessageTextProtec
         catch (RequestFailedException e) when (e.Status == 409)
         {
             return await FindPacketAsync(referralId, cancellationToken) ?? packet; // an earlier delivery recorded one
+        }
+    }
+
+    public async Task<bool> TryRecordReceiptIdAsync(string agencyId, string webhookId, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        // Hashed: a webhook-id is the agency's text, and may hold characters a row key cannot.
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{agencyId}\n{webhookId}")));
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(ReceiptPartition, key) { ["AgencyId"] = agencyId, ["At"] = at }, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return false;
         }
     }
 

@@ -68,4 +68,10 @@ public interface IReferralStore
 
     /// <summary>The packet recorded for the referral, or null before it was first sent.</summary>
     Task<string?> FindPacketAsync(string referralId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Remembers a signed receipt's <c>webhook-id</c> for the agency; false when it was seen before (a replay). Kept
+    /// for good, so a copy is refused however long after (its timestamp would be refused after a few minutes too).
+    /// </summary>
+    Task<bool> TryRecordReceiptIdAsync(string agencyId, string webhookId, DateTimeOffset at, CancellationToken cancellationToken = default);
 }

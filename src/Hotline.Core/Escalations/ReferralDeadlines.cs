@@ -23,7 +23,7 @@ public sealed class ReferralDeadlines(
         {
             try
             {
-                if (await HandleAsync(referral, directory.GetValueOrDefault(referral.AgencyId), now, cancellationToken))
+                if (await HandleAsync(referral, directory, now, cancellationToken))
                 {
                     handled++;
                 }
@@ -38,8 +38,9 @@ public sealed class ReferralDeadlines(
     }
 
     private async Task<bool> HandleAsync(
-        Referral referral, PartnerAgency? agency, DateTimeOffset now, CancellationToken cancellationToken)
+        Referral referral, IReadOnlyDictionary<string, PartnerAgency> directory, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var agency = directory.GetValueOrDefault(referral.AgencyId);
         var deadline = referral.Status switch
         {
             ReferralStatuses.Sent => referral.AcknowledgeBy,
@@ -70,7 +71,20 @@ public sealed class ReferralDeadlines(
         var escalation = await escalations.FindAsync(referral.EscalationId, cancellationToken);
         var backup = agency?.BackupAgencyId;
         var outcome = "no backup agency";
-        if (backup is not null
+        if (backup is not null && !directory.ContainsKey(backup))
+        {
+            // The backup was never valid or has left the directory: the supervisor must find someone, and is told so
+            // now (once), rather than the check failing at every run while nobody has the referral.
+            outcome = PartnerAgency.IsWellFormedId(backup)
+                ? $"its backup agency {backup} is not in the partner directory: nobody else was sent it, find another agency now"
+                : "its backup agency is not a valid agency id: nobody else was sent it, find another agency now";
+            await log.AppendAsync(referral.EscalationId, EscalationStep.FailedOver, "system", new Dictionary<string, string>
+            {
+                ["referral"] = referral.Id, ["from"] = referral.AgencyId, ["to"] = PartnerAgency.IsWellFormedId(backup) ? backup : "(invalid)",
+                ["outcome"] = ReferralDecision.NoSuchAgency.ToString(), ["newReferral"] = string.Empty,
+            }, cancellationToken);
+        }
+        else if (backup is not null
             && (await referrals.ListAsync(backup, cancellationToken)).Any(r => r.EscalationId == referral.EscalationId))
         {
             outcome = $"{backup} already had it"; // no ping-pong between two agencies that back each other up
@@ -78,9 +92,12 @@ public sealed class ReferralDeadlines(
         else if (backup is not null)
         {
             var (decision, next) = await desk.ReferAsync(referral.EscalationId, backup, "system", cancellationToken);
-            outcome = decision is ReferralDecision.Queued or ReferralDecision.AlreadyReferred
-                ? $"sent to {backup}"
-                : $"not sent to {backup}: no consent covers it";
+            outcome = decision switch
+            {
+                ReferralDecision.Queued or ReferralDecision.AlreadyReferred => $"sent to {backup}",
+                ReferralDecision.NoSuchAgency => $"not sent to {backup}: it is not in the partner directory, find another agency now",
+                _ => $"not sent to {backup}: no consent covers it",
+            };
             await log.AppendAsync(referral.EscalationId, EscalationStep.FailedOver, "system", new Dictionary<string, string>
             {
                 ["referral"] = referral.Id, ["from"] = referral.AgencyId, ["to"] = backup,

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.RegularExpressions;
 using Hotline.Conversations;
 using Hotline.Escalations;
 using Hotline.Functions.Auth;
@@ -15,7 +14,7 @@ namespace Hotline.Functions.Escalations;
 /// to them, supervisors on all; only supervisors approve exceptions and keep the partner directory; a partner agency
 /// sees and acknowledges only referrals addressed to it.
 /// </summary>
-public static partial class EscalationEndpoints
+public static class EscalationEndpoints
 {
     public static IEndpointRouteBuilder MapEscalations(this IEndpointRouteBuilder app)
     {
@@ -114,12 +113,18 @@ public static partial class EscalationEndpoints
         IPartnerDirectory partners, ReferralDesk desk, TimeProvider time, CancellationToken ct)
     {
         if (request is null || string.IsNullOrWhiteSpace(request.AgencyId) || request.How is not ("verbal" or "typed")
-            || request.GivenBy is not ("caller" or "parent-or-guardian")
-            || request.Covers is not { Count: > 0 } covers || covers.Any(c => !ReferralFields.All.Contains(c)))
+            || request.GivenBy is not ("caller" or "parent-or-guardian") || !IsCoverList(request.Covers))
         {
             return Problem(400, "A consent needs 'agencyId', 'givenBy' (caller or parent-or-guardian), 'how' (verbal or typed) and " +
                 $"'covers' (some of: {string.Join(", ", ReferralFields.All)}).");
         }
+
+        if (!PartnerAgency.IsWellFormedId(request.AgencyId))
+        {
+            return Problem(400, AgencyIdRule("agencyId"));
+        }
+
+        var covers = request.Covers!;
 
         var (_, problem) = await AccessibleAsync(id, user, escalations, store, ct);
         if (problem is not null)
@@ -141,11 +146,18 @@ public static partial class EscalationEndpoints
         ReferralDesk desk, TimeProvider time, CancellationToken ct)
     {
         if (request is null || string.IsNullOrWhiteSpace(request.AgencyId) || string.IsNullOrWhiteSpace(request.Reason)
-            || request.Reason.Length > Escalation.MaxFactCharacters
-            || request.Covers is not { Count: > 0 } covers || covers.Any(c => !ReferralFields.All.Contains(c)))
+            || request.Reason.Length > Escalation.MaxFactCharacters || !IsCoverList(request.Covers))
         {
-            return Problem(400, $"An exception needs 'agencyId', a 'reason' (at most {Escalation.MaxFactCharacters} characters) and 'covers'.");
+            return Problem(400, $"An exception needs 'agencyId', a 'reason' (at most {Escalation.MaxFactCharacters} characters) and " +
+                $"'covers' (some of: {string.Join(", ", ReferralFields.All)}).");
         }
+
+        if (!PartnerAgency.IsWellFormedId(request.AgencyId))
+        {
+            return Problem(400, AgencyIdRule("agencyId"));
+        }
+
+        var covers = request.Covers!;
 
         if (await escalations.FindAsync(id, ct) is not { } escalation)
         {
@@ -175,6 +187,11 @@ public static partial class EscalationEndpoints
             return Problem(400, "'agencyId' is required.");
         }
 
+        if (!PartnerAgency.IsWellFormedId(request.AgencyId))
+        {
+            return Problem(400, AgencyIdRule("agencyId"));
+        }
+
         var (_, problem) = await AccessibleAsync(id, user, escalations, store, ct);
         if (problem is not null)
         {
@@ -194,23 +211,44 @@ public static partial class EscalationEndpoints
     }
 
     internal static async Task<Results<Ok<PartnerAgency>, ProblemHttpResult>> SavePartnerAsync(
-        string agencyId, PartnerRequest? agency, IPartnerDirectory partners, CancellationToken ct)
+        string agencyId, PartnerRequest? agency, IPartnerDirectory partners, IHostEnvironment environment, CancellationToken ct)
     {
-        if (!AgencyIdPattern().IsMatch(agencyId))
+        if (!PartnerAgency.IsWellFormedId(agencyId))
         {
-            return Problem(400, "The agency id must be 1-40 lower-case letters, digits or '-'.");
+            return Problem(400, AgencyIdRule("The agency id"));
         }
 
-        // Referrals carry personal data: https only (plain http only to this machine, for local trials).
-        if (agency is null || string.IsNullOrWhiteSpace(agency.Name)
-            || agency.WebhookUrl is not { IsAbsoluteUri: true } url || !(url.Scheme == "https" || (url.Scheme == "http" && url.IsLoopback)))
+        if (agency is null || string.IsNullOrWhiteSpace(agency.Name))
         {
-            return Problem(400, "A partner needs a 'name' and an https 'webhookUrl'.");
+            return Problem(400, "A partner needs a 'name' and a 'webhookUrl'.");
+        }
+
+        if (FieldTooLong(agency) is { } tooLong)
+        {
+            return Problem(400, tooLong);
+        }
+
+        // Referrals carry personal data: https to a public address only (this machine only in Development, for local trials).
+        if (!PartnerWebhookAddress.IsAllowed(agency.WebhookUrl, environment.IsDevelopment()))
+        {
+            return Problem(400, $"'webhookUrl' must be {PartnerWebhookAddress.Rule}.");
+        }
+
+        if (agency.AlertPhones?.FirstOrDefault(p => !IsPhoneNumber(p)) is { } phone)
+        {
+            return Problem(400, $"'alertPhones': '{phone}' is not a phone number in international form (+ and country code).");
         }
 
         if (agency.BackupAgencyId == agencyId)
         {
             return Problem(400, "An agency cannot be its own backup.");
+        }
+
+        // The backup must be reachable when the deadline passes: a well-formed id already in the directory.
+        if (agency.BackupAgencyId is { } backup
+            && (!PartnerAgency.IsWellFormedId(backup) || await partners.FindAsync(backup, ct) is null))
+        {
+            return Problem(400, $"'backupAgencyId' must name an agency already in the directory ({PartnerAgency.IdRule}); add the backup first.");
         }
 
         // Left out means the default; a zero or negative deadline is a mistake, not a wish for the default.
@@ -220,9 +258,14 @@ public static partial class EscalationEndpoints
                 $"leave it out for the default of {DurationWords.Of(PartnerAgency.DefaultAckDeadline)}.");
         }
 
+        if (agency.AckDeadline > PartnerAgency.MaxAckDeadline)
+        {
+            return Problem(400, $"'ackDeadline' is at most {DurationWords.Of(PartnerAgency.MaxAckDeadline)}: a referral is urgent.");
+        }
+
         var saved = new PartnerAgency(
             agencyId, agency.Name, agency.Mandate ?? string.Empty, agency.Areas ?? [], agency.Languages ?? [], agency.Hours ?? string.Empty,
-            url, agency.AlertPhones ?? [], agency.BackupAgencyId, agency.AckDeadline ?? PartnerAgency.DefaultAckDeadline);
+            agency.WebhookUrl!, agency.AlertPhones ?? [], agency.BackupAgencyId, agency.AckDeadline ?? PartnerAgency.DefaultAckDeadline);
         await partners.SaveAsync(saved, ct);
         return TypedResults.Ok(saved);
     }
@@ -284,7 +327,8 @@ public static partial class EscalationEndpoints
 
     /// <summary>
     /// The agency confirms receipt, authenticated before this runs (<see cref="Policies.PartnerReceipt"/>): a partner
-    /// token whose user is the agency, or a request signed with the agency's webhook secret that names this referral.
+    /// token whose user is the agency, or a receipt signed with the agency's webhook secret that names this referral
+    /// (<see cref="PartnerSignatureHandler"/>).
     /// Acknowledging twice is harmless; acknowledging another agency's referral is refused.
     /// </summary>
     internal static async Task<Results<Ok<Referral>, ProblemHttpResult>> AcknowledgeAsync(
@@ -348,8 +392,46 @@ public static partial class EscalationEndpoints
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    [GeneratedRegex("^[a-z0-9-]{1,40}$")]
-    private static partial Regex AgencyIdPattern();
+    private static string AgencyIdRule(string what) => $"{what} must be {PartnerAgency.IdRule}.";
+
+    // Some of the referral fields, each at most once or twice: never more entries than a request could mean.
+    private static bool IsCoverList(IReadOnlyList<string>? covers) =>
+        covers is { Count: > 0 } && covers.Count <= 2 * ReferralFields.All.Count && covers.All(c => ReferralFields.All.Contains(c));
+
+    private static bool IsPhoneNumber(string? number) =>
+        number is { Length: > 0 and <= 32 } && !string.IsNullOrWhiteSpace(number)
+        && PhoneNumberNormalizer.Normalize(number) is { Length: > 7 and <= 16 } e164 && e164.StartsWith('+');
+
+    // Every field of an entry has a limit, so that an entry always fits its table row and the page shows it whole.
+    private static string? FieldTooLong(PartnerRequest agency)
+    {
+        if (agency.Name!.Length > PartnerAgency.MaxNameLength)
+        {
+            return $"'name' is at most {PartnerAgency.MaxNameLength} characters.";
+        }
+
+        if (agency.Mandate?.Length > PartnerAgency.MaxTextLength || agency.Hours?.Length > PartnerAgency.MaxTextLength)
+        {
+            return $"'mandate' and 'hours' are at most {PartnerAgency.MaxTextLength} characters each.";
+        }
+
+        foreach (var (name, list) in new[] { ("areas", agency.Areas), ("languages", agency.Languages) })
+        {
+            if (list?.Count > PartnerAgency.MaxListEntries || list?.Any(e => e is null || e.Length > PartnerAgency.MaxListEntryLength) == true)
+            {
+                return $"'{name}' has at most {PartnerAgency.MaxListEntries} entries of at most {PartnerAgency.MaxListEntryLength} characters.";
+            }
+        }
+
+        if (agency.AlertPhones?.Count > PartnerAgency.MaxAlertPhones)
+        {
+            return $"'alertPhones' has at most {PartnerAgency.MaxAlertPhones} numbers.";
+        }
+
+        return agency.WebhookUrl?.OriginalString.Length > PartnerAgency.MaxWebhookUrlLength
+            ? $"'webhookUrl' is at most {PartnerAgency.MaxWebhookUrlLength} characters."
+            : null;
+    }
 }
 
 public sealed record EmergencyRequest(string? Category, EmergencyFacts? Facts, IReadOnlyList<string>? Indicators);

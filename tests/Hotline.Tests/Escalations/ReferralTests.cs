@@ -50,7 +50,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
         foreach (var (id, url, backup) in new[]
                  {
-                     ("la-strada", _partner.Url, "backup-agency"), ("other-agency", _partner.Url + "other", null), ("backup-agency", _partner.Url + "backup", null),
+                     ("backup-agency", _partner.Url + "backup", null), ("other-agency", _partner.Url + "other", null), ("la-strada", _partner.Url, "backup-agency"),
                  })
         {
             (await sam.PutAsJsonAsync(Api($"partners/{id}"), new
@@ -485,6 +485,194 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         Assert.DoesNotContain("Fabricii", await StoredData.EverythingAsync(_app), StringComparison.Ordinal); // the packet is encrypted at rest too
     }
 
+    [Fact]
+    public async Task A_copy_of_a_signed_delivery_acknowledges_nothing_the_referral_fails_over_and_a_receipt_is_accepted_once()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("held-against-will");
+        foreach (var agency in new[] { "la-strada", "backup-agency" })
+        {
+            (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+            {
+                agencyId = agency, givenBy = "caller", how = "verbal", covers = new[] { "category" },
+            })).EnsureSuccessStatusCode();
+        }
+
+        var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var delivered = await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Path == "/" && r.Status == 200)), "the delivery");
+
+        // Whoever saw the delivery (a relay, a proxy, the agency's logs) replays it, unchanged, within its timestamp window.
+        using (var replay = new HttpRequestMessage(HttpMethod.Post, Api($"referrals/{referralId}/ack"))
+               {
+                   Content = new StringContent(delivered.Body, System.Text.Encoding.UTF8, "application/json"),
+               })
+        {
+            replay.Headers.Add(StandardWebhooks.IdHeader, delivered.Id);
+            replay.Headers.Add(StandardWebhooks.TimestampHeader, delivered.Timestamp);
+            replay.Headers.Add(StandardWebhooks.SignatureHeader, delivered.Signature);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await _app.Http.SendAsync(replay)).StatusCode);
+        }
+
+        // Nor is anything else signed with the secret a receipt unless it is exactly one.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignedAckAsync(referralId, Secret, body: JsonSerializer.Serialize(new { referralId }))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SignedAckAsync(referralId, Secret,
+            body: JsonSerializer.Serialize(new { type = "referral.acknowledged", referralId, urgency = "immediate" }))).StatusCode);
+        Assert.Equal(ReferralStatuses.Sent, (await Referrals.FindAsync(referralId))!.Status);
+
+        // So the deadline still counts: the referral goes to the backup and the supervisor is texted.
+        Assert.Equal(1, await DeadlinesAt(TimeSpan.FromMinutes(16)).CheckAsync());
+        Assert.Equal(ReferralStatuses.Overdue, (await Referrals.FindAsync(referralId))!.Status);
+        var toBackup = await Eventually.ReturnsAsync(() => Task.FromResult(_partner.Received.FirstOrDefault(r => r.Path == "/backup" && r.Status == 200)), "the backup delivery");
+        await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referralId, StringComparison.Ordinal))), "the supervisor alert");
+
+        // The backup's own receipt is accepted, once: a copy of it (same webhook-id) is refused with the reason.
+        var backupSecret = "whsec_" + Convert.ToBase64String(new byte[32]);
+        Assert.Equal(HttpStatusCode.OK, (await SignedAckAsync(toBackup.Id, backupSecret, webhookId: "receipt-1")).StatusCode);
+        var again = await SignedAckAsync(toBackup.Id, backupSecret, webhookId: "receipt-1");
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+        Assert.Contains("received before", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await SignedAckAsync(toBackup.Id, backupSecret, webhookId: "receipt-2")).StatusCode); // a new one is fine
+        Assert.Equal(ReferralStatuses.Acknowledged, (await Referrals.FindAsync(toBackup.Id))!.Status);
+        var steps = (await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync()).Entries.Where(e => e.EscalationId == escalationId).ToList();
+        Assert.Equal([toBackup.Id], steps.Where(e => e.Step == EscalationStep.Acknowledged).Select(e => e.Details["referral"]));
+    }
+
+    [Fact]
+    public async Task An_invalid_or_unknown_backup_is_refused_and_a_failover_that_cannot_proceed_alerts_the_supervisor_once()
+    {
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        object Agency(string? backupAgencyId) => new
+        {
+            name = "La Strada", webhookUrl = _partner.Url, alertPhones = new[] { DutyPhone }, backupAgencyId, ackDeadline = "00:15:00",
+        };
+        foreach (var wrong in new[] { "#?/", "no-such-agency", new string('a', 100_000) })
+        {
+            var refused = await sam.PutAsJsonAsync(Api("partners/la-strada"), Agency(wrong));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("'backupAgencyId' must name an agency already in the directory", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("backup-agency", (await _app.Services.GetRequiredService<IPartnerDirectory>().FindAsync("la-strada"))!.BackupAgencyId); // unchanged
+
+        // Entries kept from before, or a backup gone since: the deadline check must neither fail at every run nor stay silent.
+        var directory = _app.Services.GetRequiredService<IPartnerDirectory>();
+        var laStrada = (await directory.FindAsync("la-strada"))!;
+        await directory.SaveAsync(laStrada with { BackupAgencyId = "#?/" });
+        await directory.SaveAsync((await directory.FindAsync("other-agency"))! with { BackupAgencyId = "gone-agency" });
+        var referrals = new List<string>();
+        var (ioana, escalationId) = await AssessedEscalationAsync("held-against-will");
+        foreach (var agency in new[] { "la-strada", "other-agency" })
+        {
+            (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+            {
+                agencyId = agency, givenBy = "caller", how = "verbal", covers = new[] { "category" },
+            })).EnsureSuccessStatusCode();
+            var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = agency }))
+                .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+            await Eventually.TrueAsync(async () => (await Referrals.FindAsync(referralId))!.Status == ReferralStatuses.Sent, "the delivery");
+            referrals.Add(referralId);
+        }
+
+        Assert.Equal(2, await DeadlinesAt(TimeSpan.FromMinutes(16)).CheckAsync());
+        Assert.Equal(0, await DeadlinesAt(TimeSpan.FromMinutes(17)).CheckAsync()); // handled: no second alert, no failure
+
+        var invalid = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referrals[0], StringComparison.Ordinal))), "the supervisor alert");
+        Assert.Contains("its backup agency is not a valid agency id: nobody else was sent it", invalid.Body, StringComparison.Ordinal);
+        var gone = await Eventually.ReturnsAsync(() => Task.FromResult(_twilio.Sent.FirstOrDefault(s => s.To == SupervisorPhone && s.Body.Contains(referrals[1], StringComparison.Ordinal))), "the supervisor alert");
+        Assert.Contains("its backup agency gone-agency is not in the partner directory", gone.Body, StringComparison.Ordinal);
+        var (entries, head) = await _app.Services.GetRequiredService<IEscalationLog>().ReadAsync();
+        Assert.True(EscalationChain.Verify(entries, head).Intact);
+        // The check takes referrals in id order: put the entries in the order the referrals were made.
+        var failovers = entries.Where(e => e.Step == EscalationStep.FailedOver).OrderBy(e => referrals.IndexOf(e.Details["referral"])).ToList();
+        Assert.Equal(referrals, failovers.Select(e => e.Details["referral"]));
+        Assert.All(failovers, e => Assert.Equal("NoSuchAgency", e.Details["outcome"]));
+        Assert.Equal(["(invalid)", "gone-agency"], failovers.Select(e => e.Details["to"]));
+        Assert.Equal(2, _twilio.Sent.Count(s => s.To == SupervisorPhone && s.Body.Contains("referral r-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Malformed_or_oversized_agency_ids_names_and_lists_are_a_400_with_the_reason_never_a_500()
+    {
+        var (ioana, escalationId) = await AssessedEscalationAsync("violence-now");
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        var longId = new string('a', 100_000);
+        foreach (var agencyId in new[] { longId, "#?/", "La-Strada" })
+        {
+            var consent = await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+            {
+                agencyId, givenBy = "caller", how = "verbal", covers = new[] { "category" },
+            });
+            Assert.Equal(HttpStatusCode.BadRequest, consent.StatusCode);
+            Assert.Contains("lower-case letters, digits or '-'", await consent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.BadRequest, (await sam.PostAsJsonAsync(Api($"escalations/{escalationId}/exception"), new
+            {
+                agencyId, reason = "Shots heard", covers = new[] { "category" },
+            })).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId })).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+        {
+            agencyId = "la-strada", givenBy = "caller", how = "verbal", covers = Enumerable.Repeat("category", 100_000),
+        })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await sam.PutAsJsonAsync(Api($"partners/{new string('a', 65)}"), new { name = "x", webhookUrl = _partner.Url })).StatusCode);
+
+        object Entry(string name = "La Strada", string mandate = "victim support", string[]? areas = null, string[]? alertPhones = null, string? ackDeadline = null) => new
+        {
+            name, mandate, areas = areas ?? ["Arad"], languages = new[] { "ro" }, hours = "24/7", webhookUrl = _partner.Url,
+            alertPhones = alertPhones ?? [DutyPhone], ackDeadline,
+        };
+        foreach (var (entry, reason) in new[]
+                 {
+                     (Entry(name: new string('n', 1_000_000)), "'name' is at most 200 characters"),
+                     (Entry(mandate: new string('m', 100_000)), "'mandate' and 'hours' are at most"),
+                     (Entry(areas: Enumerable.Range(0, 10_000).Select(i => $"area {i}").ToArray()), "'areas' has at most 50 entries"),
+                     (Entry(areas: [new string('a', 70_000)]), "'areas' has at most 50 entries of at most 100 characters"),
+                     (Entry(alertPhones: Enumerable.Repeat(DutyPhone, 1_000).ToArray()), "'alertPhones' has at most 10 numbers"),
+                     (Entry(alertPhones: ["call Ana"]), "is not a phone number"),
+                     (Entry(ackDeadline: "3.00:00:00"), "'ackDeadline' is at most 1 day"),
+                 })
+        {
+            var refused = await sam.PutAsJsonAsync(Api("partners/new-agency"), entry);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(reason, await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Null(await _app.Services.GetRequiredService<IPartnerDirectory>().FindAsync("new-agency"));
+        Assert.Equal(HttpStatusCode.OK, (await sam.PutAsJsonAsync(Api("partners/new-agency"), Entry())).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_webhook_must_be_https_to_a_public_address_never_to_a_private_link_local_or_loopback_one()
+    {
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        foreach (var url in new[]
+                 {
+                     "https://169.254.169.254/latest/meta-data/", "https://10.0.0.5/hook", "https://172.16.1.1/", "https://172.31.255.254/",
+                     "https://192.168.1.10/", "https://[fc00::1]/", "https://[fd12:3456::1]/", "https://[fe80::1]/", "https://[::ffff:10.0.0.1]/",
+                     "https://[::ffff:169.254.169.254]/", "http://partner.example.org/hook", "ftp://partner.example.org/", "/relative",
+                 })
+        {
+            var refused = await sam.PutAsJsonAsync(Api("partners/new-agency"), new { name = "New", webhookUrl = url });
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{url}: {refused.StatusCode}");
+            Assert.Contains("https URL to a public address", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Null(await _app.Services.GetRequiredService<IPartnerDirectory>().FindAsync("new-agency"));
+        Assert.Equal(HttpStatusCode.OK, (await sam.PutAsJsonAsync(Api("partners/new-agency"), new { name = "New", webhookUrl = "https://partner.example.org/hook" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await sam.PutAsJsonAsync(Api("partners/new-agency"), new { name = "New", webhookUrl = "https://203.0.113.7/hook" })).StatusCode);
+
+        // This machine only for a local trial in Development (this app runs in Development); never in production.
+        foreach (var url in new[] { "http://127.0.0.1:7071/hook", "https://localhost/hook", "https://[::1]/hook", "https://127.0.0.2/", "https://2130706433/" })
+        {
+            Assert.True(PartnerWebhookAddress.IsAllowed(new Uri(url), development: true), url);
+            Assert.False(PartnerWebhookAddress.IsAllowed(new Uri(url), development: false), url);
+        }
+
+        Assert.True(PartnerWebhookAddress.IsAllowed(new Uri("https://partner.example.org/hook"), development: false));
+        Assert.False(PartnerWebhookAddress.IsAllowed(new Uri("https://[fe80::1%25eth0]/"), development: false));
+    }
+
     private IReferralStore Referrals => _app.Services.GetRequiredService<IReferralStore>();
 
     private ReferralDeadlines DeadlinesAt(TimeSpan later) => new(
@@ -509,15 +697,15 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         return (ioana, escalationId);
     }
 
-    private async Task<HttpResponseMessage> SignedAckAsync(string referralId, string secret, string? naming = null)
+    private async Task<HttpResponseMessage> SignedAckAsync(string referralId, string secret, string? naming = null, string? webhookId = null, string? body = null)
     {
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var body = JsonSerializer.Serialize(new { referralId = naming ?? referralId });
+        body ??= JsonSerializer.Serialize(new { type = "referral.acknowledged", referralId = naming ?? referralId });
         using var request = new HttpRequestMessage(HttpMethod.Post, Api($"referrals/{referralId}/ack"))
         {
             Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
         };
-        var id = "ack-" + referralId;
+        var id = webhookId ?? "ack-" + Guid.NewGuid().ToString("N");
         request.Headers.Add(StandardWebhooks.IdHeader, id);
         request.Headers.Add(StandardWebhooks.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add(StandardWebhooks.SignatureHeader, StandardWebhooks.Sign(secret, id, timestamp, body));
