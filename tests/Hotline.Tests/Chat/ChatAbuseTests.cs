@@ -71,6 +71,15 @@ public sealed class ChatAbuseTests : IAsyncDisposable
         // Another client behind the same proxy is not locked out by it.
         Assert.Equal(HttpStatusCode.OK, (await StartSessionAsync(app, forwardedFor: "203.0.113.8")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await StartSessionAsync(app, forwardedFor: "127.0.0.1, 203.0.113.9")).StatusCode);
+
+        // An IPv6 client counts by its /64 network: changing the last bits gets no new allowance.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await StartSessionAsync(app, forwardedFor: $"[2001:db8:0:7::{i + 1:x}]:443")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await StartSessionAsync(app, forwardedFor: "2001:db8:0:7::abcd")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await StartSessionAsync(app, forwardedFor: "2001:db8:0:8::1")).StatusCode);
     }
 
     [Fact]
