@@ -100,6 +100,7 @@ public static class HotlineApp
         services.RedactAllLogProviders();
 
         var app = builder.Build();
+        app.UseForwardedHeaders(); // the client's address, from trusted proxies only (Chat__TrustedProxies)
         app.UseRateLimiter();
         app.MapFunctionsHostContract();
         app.MapHealth();

@@ -24,6 +24,13 @@ public sealed class CallerPseudonymizer(ISecretStore secrets)
     public ValueTask<string> PseudonymOfSessionAsync(string sessionToken, CancellationToken cancellationToken = default) =>
         PseudonymOfInputAsync("chat-session:" + sessionToken, cancellationToken);
 
+    /// <summary>
+    /// The pseudonym of a chat client's network address, so a block can hold against a new session from the same
+    /// place without the address itself being stored.
+    /// </summary>
+    public ValueTask<string> PseudonymOfClientAddressAsync(string address, CancellationToken cancellationToken = default) =>
+        PseudonymOfInputAsync("chat-address:" + address, cancellationToken);
+
     private async ValueTask<string> PseudonymOfInputAsync(string input, CancellationToken cancellationToken)
     {
         var key = Convert.FromBase64String(await secrets.GetAsync(KeySecret.Name, cancellationToken));

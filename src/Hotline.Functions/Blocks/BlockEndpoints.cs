@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Hotline.Conversations;
 using Hotline.Functions.Auth;
+using Hotline.Functions.Chat;
 using Hotline.Functions.Hosting;
 using Hotline.Privacy;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,7 +11,9 @@ namespace Hotline.Functions.Blocks;
 /// <summary>
 /// Supervisors block a caller who abuses the line, from one of their conversations: the conversation is closed and
 /// the caller's messages are dropped, unanswered, until the block lapses or is lifted. Blocks are by pseudonym, always
-/// time-limited, and record who decided and why.
+/// time-limited, and record who decided and why. A chat caller's pseudonym is their session's, which a new session
+/// would escape, so the block also holds against new chat conversations from the (pseudonymized) network address the
+/// blocked conversation came from.
 /// </summary>
 public static class BlockEndpoints
 {
@@ -29,7 +32,7 @@ public static class BlockEndpoints
 
     internal static async Task<Results<Ok<BlockView>, ProblemHttpResult>> BlockAsync(
         string id, BlockRequest? request, ClaimsPrincipal user, IConversationStore store, ConversationCloser closer,
-        TimeProvider time, CancellationToken ct)
+        ChatSessionRecords chatSessions, TimeProvider time, CancellationToken ct)
     {
         var reason = request?.Reason?.Trim();
         if (string.IsNullOrEmpty(reason) || reason.Length > MaxReasonLength)
@@ -51,6 +54,11 @@ public static class BlockEndpoints
         var now = time.GetUtcNow();
         var block = new CallerBlock(conversation.CallerPseudonym, reason, user.UserId() ?? string.Empty, now, now.AddDays(days));
         await store.BlockCallerAsync(block, ct);
+        if (conversation.Channel == Channels.Chat)
+        {
+            await chatSessions.BlockAddressOfAsync(conversation.CallerPseudonym, block.Until, ct);
+        }
+
         if (await closer.CloseAsync(conversation, user.UserId(), "closed: caller blocked", ct) is null)
         {
             return Problem(409, "The caller is blocked, but the conversation kept changing and is still open; close it again.");
@@ -66,13 +74,15 @@ public static class BlockEndpoints
             (await store.ListBlocksAsync(ct)).OrderByDescending(b => b.BlockedAt).Select(b => BlockView.From(b, now)).ToList());
     }
 
-    internal static async Task<Results<NoContent, ProblemHttpResult>> UnblockAsync(string caller, IConversationStore store, CancellationToken ct)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> UnblockAsync(
+        string caller, IConversationStore store, ChatSessionRecords chatSessions, CancellationToken ct)
     {
         if (!CallerPseudonymizer.IsPseudonym(caller))
         {
             return Problem(404, "Not a caller pseudonym.");
         }
 
+        await chatSessions.UnblockAddressOfAsync(caller, ct);
         return await store.UnblockCallerAsync(caller, ct) ? TypedResults.NoContent() : Problem(404, "This caller is not blocked.");
     }
 

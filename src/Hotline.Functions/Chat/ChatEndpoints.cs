@@ -1,4 +1,5 @@
-using System.Security.Cryptography;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using System.Threading.RateLimiting;
 using Hotline.Conversations;
@@ -9,6 +10,7 @@ using Hotline.Functions.Sms;
 using Hotline.Messaging;
 using Hotline.Privacy;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Hotline.Functions.Chat;
@@ -16,7 +18,8 @@ namespace Hotline.Functions.Chat;
 /// <summary>
 /// The anonymous web chat's API. A session is a random token the page keeps in memory only and sends in the
 /// <c>X-Chat-Session</c> header; the hotline knows it only as a pseudonym. The caller's messages go through the same
-/// intake as SMS; the page polls for the counsellor's replies. Sessions and messages are rate-limited.
+/// intake as SMS; the page polls for the counsellor's replies. Sessions and messages are rate-limited, new
+/// conversations have a ceiling for the whole hotline, and a session ends when the caller leaves or its time is up.
 /// </summary>
 public static partial class ChatEndpoints
 {
@@ -25,14 +28,32 @@ public static partial class ChatEndpoints
     private const string SessionStartLimit = "chat-session-start";
     private const string MessageLimit = "chat-message";
     private const string PollLimit = "chat-poll";
+    private const string LeaveLimit = "chat-leave";
     private static readonly TimeSpan ClosedStaysReadable = TimeSpan.FromMinutes(10);
     private static readonly HashSet<string> RightToLeft = new(StringComparer.OrdinalIgnoreCase) { "ar", "he", "fa", "ur" };
 
     public static IServiceCollection AddChat(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(ChatSettings.Read(configuration));
+        var settings = ChatSettings.Read(configuration);
+        services.AddSingleton(settings);
         services.AddSecret(ChatSessions.KeySecret);
         services.AddSingleton<ChatSessions>();
+        services.AddSingleton<ChatSessionRecords>();
+        services.AddSingleton(new NewConversationCeiling(settings.NewConversationsPerMinute));
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            // With no proxy named the middleware would believe the header from anyone, so it is then left off.
+            options.ForwardedHeaders = settings.TrustedProxies.Count > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
+            options.ForwardLimit = null; // the client is the right-most hop that is not a trusted proxy
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var network in settings.TrustedProxies)
+            {
+                options.KnownIPNetworks.Add(network);
+            }
+        });
+        // Its debug lines name addresses.
+        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.HttpOverrides", LogLevel.Warning));
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -50,6 +71,9 @@ public static partial class ChatEndpoints
                 }));
             options.AddPolicy(PollLimit, http => RateLimitPartition.GetFixedWindowLimiter(
                 SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 120, Window = TimeSpan.FromMinutes(1) }));
+            // Leaving has its own generous allowance: a caller who wrote fast must still be able to leave at once.
+            options.AddPolicy(LeaveLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1) }));
         });
         return services;
     }
@@ -61,7 +85,7 @@ public static partial class ChatEndpoints
         api.MapPost("/sessions", StartSessionAsync).RequireRateLimiting(SessionStartLimit).AsFunction("ChatSessionStart");
         api.MapPost("/messages", SendAsync).RequireRateLimiting(MessageLimit).AsFunction("ChatSend");
         api.MapGet("/messages", PollAsync).RequireRateLimiting(PollLimit).AsFunction("ChatPoll");
-        api.MapPost("/leave", LeaveAsync).RequireRateLimiting(MessageLimit).AsFunction("ChatLeave");
+        api.MapPost("/leave", LeaveAsync).RequireRateLimiting(LeaveLimit).AsFunction("ChatLeave");
         return app;
     }
 
@@ -100,12 +124,16 @@ public static partial class ChatEndpoints
 
     internal static async Task<Results<Ok<ChatSendResult>, ProblemHttpResult>> SendAsync(
         HttpRequest request, ChatMessageRequest? body, InboundMessageHandler handler, ImmediateRouter router, ChatSessions sessions,
+        ChatSessionRecords records, IConversationStore store, CallerPseudonymizer pseudonymizer, NewConversationCeiling ceiling,
         TimeProvider time, CancellationToken ct)
     {
-        if (await sessions.VerifyAsync(SessionHeaderOf(request.HttpContext), ct) is not { } session)
+        var (check, refused) = await AuthenticateAsync(request.HttpContext, sessions, records, pseudonymizer, ct);
+        if (refused is not null)
         {
-            return Problem(401, $"The '{SessionHeader}' header is missing or not a session of this hotline: start a session first.");
+            return refused;
         }
+
+        var session = check.Token!;
 
         var text = body?.Text?.Trim();
         if (string.IsNullOrEmpty(text))
@@ -121,6 +149,27 @@ public static partial class ChatEndpoints
         if (body!.Id is null || !MessageIdPattern().IsMatch(body.Id))
         {
             return Problem(400, "'id' must be 16 to 32 lower-case hexadecimal characters, new for each message.");
+        }
+
+        var pseudonym = await pseudonymizer.PseudonymOfSessionAsync(session, ct);
+        if (await store.FindCallerAsync(pseudonym, ct) is not { OpenConversationId: not null })
+        {
+            // This message starts a conversation. A block on a chat caller holds against new sessions from the same
+            // address: dropped unanswered, as the blocked caller's own messages are.
+            var address = await pseudonymizer.PseudonymOfClientAddressAsync(ClientAddress(request.HttpContext), ct);
+            if (await records.IsAddressBlockedAsync(address, ct))
+            {
+                return TypedResults.Ok(new ChatSendResult(null));
+            }
+
+            if (!ceiling.TryAdmit())
+            {
+                request.HttpContext.Response.Headers.RetryAfter = "60";
+                return Problem(503, "The chat is taking in more new conversations than its counsellors can answer; wait a minute, then try again.");
+            }
+
+            await records.RecordAddressAsync(pseudonym, address, check.Expires, ct);
+            await records.PurgeIfDueAsync(ct);
         }
 
         var outcome = await handler.HandleAsync(
@@ -139,14 +188,15 @@ public static partial class ChatEndpoints
     /// </summary>
     internal static async Task<Results<Ok<ChatPollResult>, ProblemHttpResult>> PollAsync(
         HttpRequest request, DateTimeOffset? after, IConversationStore store, CallerPseudonymizer pseudonymizer, ChatSessions sessions,
-        TimeProvider time, CancellationToken ct)
+        ChatSessionRecords records, TimeProvider time, CancellationToken ct)
     {
-        if (await sessions.VerifyAsync(SessionHeaderOf(request.HttpContext), ct) is not { } session)
+        var (check, refused) = await AuthenticateAsync(request.HttpContext, sessions, records, pseudonymizer, ct);
+        if (refused is not null)
         {
-            return Problem(401, $"The '{SessionHeader}' header is missing or not a session of this hotline: start a session first.");
+            return refused;
         }
 
-        var caller = await store.FindCallerAsync(await pseudonymizer.PseudonymOfSessionAsync(session, ct), ct);
+        var caller = await store.FindCallerAsync(await pseudonymizer.PseudonymOfSessionAsync(check.Token!, ct), ct);
         var conversation = caller?.OpenConversationId is { } openId ? await store.FindAsync(openId, ct)
             : caller?.LastConversationId is { } lastId ? await store.FindAsync(lastId, ct)
             : null;
@@ -166,14 +216,23 @@ public static partial class ChatEndpoints
     /// <summary>
     /// The caller ended the chat (or left the page). A conversation nobody accepted yet is closed, so it takes no
     /// counsellor's time; one in progress stays with its counsellor, who sees the caller left and can no longer reply.
+    /// The session ends with it: its token is refused from then on. Leaving again, or with a token whose time is up,
+    /// does no harm and answers the same.
     /// </summary>
     internal static async Task<Results<NoContent, ProblemHttpResult>> LeaveAsync(
         HttpRequest request, IConversationStore store, CallerPseudonymizer pseudonymizer, ChatSessions sessions,
-        ConversationCloser closer, TimeProvider time, CancellationToken ct)
+        ChatSessionRecords records, ConversationCloser closer, TimeProvider time, CancellationToken ct)
     {
-        if (await sessions.VerifyAsync(SessionHeaderOf(request.HttpContext), ct) is not { } session)
+        var check = await sessions.CheckAsync(SessionHeaderOf(request.HttpContext), ct);
+        if (check.Token is not { } session)
         {
             return Problem(401, $"The '{SessionHeader}' header is missing or not a session of this hotline.");
+        }
+
+        if (!check.Expired)
+        {
+            // First, so a caller whose conversation cannot be updated is still gone for good.
+            await records.RevokeAsync(await pseudonymizer.PseudonymOfSessionAsync(session, ct), check.Expires, ct);
         }
 
         for (var attempt = 0; attempt < 5; attempt++)
@@ -212,15 +271,49 @@ public static partial class ChatEndpoints
         return caller?.OpenConversationId is { } id && await store.FindAsync(id, ct) is { IsOpen: true } open ? open : null;
     }
 
+    /// <summary>The session the request names, or the 401 that says why it is not accepted.</summary>
+    private static async Task<(ChatSessionCheck Check, ProblemHttpResult? Refused)> AuthenticateAsync(
+        HttpContext http, ChatSessions sessions, ChatSessionRecords records, CallerPseudonymizer pseudonymizer, CancellationToken ct)
+    {
+        var check = await sessions.CheckAsync(SessionHeaderOf(http), ct);
+        ProblemHttpResult? refused = check switch
+        {
+            { Token: null } => Problem(401, $"The '{SessionHeader}' header is missing or not a session of this hotline: start a session first."),
+            { Expired: true } => Problem(401, "This chat session has expired: start a new one."),
+            _ when await records.IsRevokedAsync(await pseudonymizer.PseudonymOfSessionAsync(check.Token, ct), ct) =>
+                Problem(401, "This chat session has ended (the caller left): start a new one."),
+            _ => null,
+        };
+        return (check, refused);
+    }
+
     private static string? SessionHeaderOf(HttpContext http) =>
         http.Request.Headers[SessionHeader].ToString() is { Length: > 0 and <= 64 } value ? value : null;
 
-    // Behind the Functions host the caller's address arrives in X-Forwarded-For. The last entry is the one the
-    // platform's own proxy added; earlier ones are whatever the client claimed.
-    private static string ClientAddress(HttpContext http) =>
-        http.Request.Headers["X-Forwarded-For"].ToString().Split(',')[^1].Trim() is { Length: > 0 } forwarded
-            ? forwarded
-            : http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    // The connection's remote address, which the forwarded-headers middleware has replaced with the client's when the
+    // request came through a trusted proxy (Chat__TrustedProxies). An IPv6 client counts by its /64 network, which one
+    // device or household holds whole, so it cannot step round the limits or a block by changing its last bits.
+    private static string ClientAddress(HttpContext http)
+    {
+        if (http.Connection.RemoteIpAddress is not { } address)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
 
     private static ProblemHttpResult Problem(int status, string reason) => TypedResults.Problem(reason, statusCode: status);
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using Hotline.Functions.Configuration;
 
 namespace Hotline.Functions.Chat;
@@ -11,6 +13,20 @@ public sealed record ChatSettings(Uri QuickExitUrl, string PageTitle, string? Ic
     public const int MaxMessageCharacters = 1000;
     public static readonly Uri DefaultQuickExitUrl = new("https://www.bbc.com/weather");
     public const string DefaultPageTitle = "Chat";
+    public const int DefaultNewConversationsPerMinute = 30;
+    public static readonly TimeSpan DefaultSessionLifetime = TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// Proxies whose <c>X-Forwarded-For</c> is believed (addresses or CIDR ranges). Empty: the connection's own remote
+    /// address is the client, and the header is ignored.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
+
+    /// <summary>New chat conversations the hotline takes in a minute, all callers together; more wait.</summary>
+    public int NewConversationsPerMinute { get; init; } = DefaultNewConversationsPerMinute;
+
+    /// <summary>How long a session token is accepted after it was issued.</summary>
+    public TimeSpan SessionLifetime { get; init; } = DefaultSessionLifetime;
 
     internal static ChatSettings Read(IConfiguration configuration)
     {
@@ -35,7 +51,27 @@ public sealed record ChatSettings(Uri QuickExitUrl, string PageTitle, string? Ic
             throw new StartupSettingException("Setting 'Chat__PageTitle' is malformed: at most 60 characters.");
         }
 
-        return new ChatSettings(exit, title, icon);
+        var proxies = new List<IPNetwork>();
+        foreach (var entry in (reader.String("Chat:TrustedProxies") ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            proxies.Add(IPNetwork.TryParse(entry, out var network) ? network
+                : IPAddress.TryParse(entry, out var address) ? new IPNetwork(address, address.GetAddressBytes().Length * 8)
+                : throw new StartupSettingException("Setting 'Chat__TrustedProxies' is malformed: expected addresses or CIDR ranges, separated by commas."));
+        }
+
+        var perMinute = DefaultNewConversationsPerMinute;
+        if (reader.String("Chat:NewConversationsPerMinute") is { } ceiling
+            && (!int.TryParse(ceiling, NumberStyles.None, CultureInfo.InvariantCulture, out perMinute) || perMinute < 1))
+        {
+            throw new StartupSettingException("Setting 'Chat__NewConversationsPerMinute' is malformed: expected a whole number of at least 1.");
+        }
+
+        return new ChatSettings(exit, title, icon)
+        {
+            TrustedProxies = proxies,
+            NewConversationsPerMinute = perMinute,
+            SessionLifetime = reader.Duration("Chat:SessionLifetime", DefaultSessionLifetime),
+        };
     }
 
     internal static readonly IReadOnlyDictionary<string, string> IconTypes = new Dictionary<string, string>

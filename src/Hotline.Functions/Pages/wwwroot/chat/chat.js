@@ -179,6 +179,9 @@
         settle();
         if (state.started && result.status !== 'open' && state.seen.size > 0) { state.polling = false; return end(); }
         if (state.outgoing.some((o) => !o.accepted)) flush(); // the app answers again: send what waits now
+      } else if (response.status === 401) {
+        state.polling = false;
+        return over();
       }
     } catch (e) { /* offline for a moment: try again at the next tick */ }
     state.polling = false;
@@ -231,6 +234,8 @@
         if (!state.outgoing.some((o) => !o.accepted)) setStatus(null);
         settle();
         poll();
+      } else if (response.status === 401) {
+        over();
       } else if (response.status === 429) {
         notSent('tooFast');
         retryIn = 3000;
@@ -261,6 +266,13 @@
   }
 
   addEventListener('online', () => flush());
+
+  // The app no longer takes this session (its time is up, or it was ended): the chat is over. A message that did not
+  // go stays on the page, marked, and the status says so.
+  function over() {
+    if (state.outgoing.some((o) => !o.accepted)) notSent('sendFailed');
+    end();
+  }
 
   function end() {
     state.ended = true;
