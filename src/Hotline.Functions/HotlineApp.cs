@@ -56,6 +56,8 @@ public static class HotlineApp
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         }
 
+        builder.WebHost.LimitRequestBodies();
+
         StorageAccount storage;
         try
         {
@@ -100,6 +102,10 @@ public static class HotlineApp
         services.RedactAllLogProviders();
 
         var app = builder.Build();
+        // Before authentication, so that its answers are covered too (and a body is capped before anything reads it).
+        app.UseHttpHardening();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         app.MapFunctionsHostContract();
         app.MapHealth();
