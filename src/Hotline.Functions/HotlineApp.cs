@@ -56,6 +56,8 @@ public static class HotlineApp
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         }
 
+        builder.WebHost.LimitRequestBodies();
+
         StorageAccount storage;
         try
         {
@@ -101,6 +103,10 @@ public static class HotlineApp
 
         var app = builder.Build();
         app.UseForwardedHeaders(); // the client's address, from trusted proxies only (Chat__TrustedProxies)
+        // Before authentication, so that its answers are covered too (and a body is capped before anything reads it).
+        app.UseHttpHardening();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseRateLimiter();
         app.MapFunctionsHostContract();
         app.MapHealth();

@@ -24,6 +24,9 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
     private const string CallerRow = "caller";
     private const string BlockRow = "block";
     private const string PurgePartition = "purge-reply-address";
+    // Markers of inbound messages taken in, kept apart from the conversations so that erasing or closing one does not
+    // forget them (a replayed webhook would otherwise be stored again).
+    private const string ProcessedPartition = "processed-message";
 
     private TableClient Conversations => account.Table(TableNames.Conversations);
 
@@ -427,6 +430,35 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         }
 
         await Open.DeleteEntityAsync(PurgePartition, conversationId, ETag.All, cancellationToken);
+    }
+
+    public async Task<bool> WasProcessedAsync(string marker, CancellationToken cancellationToken = default) =>
+        (await Open.GetEntityIfExistsAsync<TableEntity>(ProcessedPartition, marker, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue;
+
+    public async Task RememberProcessedAsync(string marker, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+        await Open.UpsertEntityAsync(new TableEntity(ProcessedPartition, marker) { ["At"] = at }, TableUpdateMode.Replace, cancellationToken);
+
+    public async Task ForgetProcessedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var old = new List<TableEntity>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ProcessedPartition} and At lt {before}");
+        await foreach (var e in Open.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            old.Add(e);
+        }
+
+        foreach (var chunk in old.Chunk(100))
+        {
+            try
+            {
+                await Open.SubmitTransactionAsync(
+                    chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), cancellationToken);
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 404)
+            {
+                // Another run deleted one of them first; what is left goes at the next run.
+            }
+        }
     }
 
     private async Task<TableEntity> MessageEntityAsync(string conversationId, ConversationMessage message, CancellationToken cancellationToken)

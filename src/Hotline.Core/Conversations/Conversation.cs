@@ -176,4 +176,10 @@ public static class ConversationIds
 public sealed record ConversationRetention(TimeSpan ReplyAddressGrace)
 {
     public static ConversationRetention Default { get; } = new(TimeSpan.FromHours(24));
+
+    /// <summary>
+    /// How long an inbound message's marker is kept, whatever happened to its conversation since (closed, erased), so
+    /// a redelivered or replayed webhook is recognised: well beyond the time Twilio may retry a webhook.
+    /// </summary>
+    public static readonly TimeSpan ProcessedMessageMemory = TimeSpan.FromDays(7);
 }

@@ -74,6 +74,19 @@ public interface IConversationStore
     /// <summary>Deletes the encrypted reply address of a closed conversation (and its purge reminder).</summary>
     Task PurgeReplyAddressAsync(string conversationId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Whether an inbound message was taken in already: its marker (a hash of the caller's pseudonym and the
+    /// provider's message id, nothing personal) was recorded by <see cref="RememberProcessedAsync"/>. Unlike the
+    /// conversation's own marker, this record outlives an erasure and a close.
+    /// </summary>
+    Task<bool> WasProcessedAsync(string marker, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that the inbound message with this marker was taken in, at <paramref name="at"/>.</summary>
+    Task RememberProcessedAsync(string marker, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets the processed-message markers recorded before <paramref name="before"/>.</summary>
+    Task ForgetProcessedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
+
     /// <summary>Saves a changed conversation if nobody changed it since it was read; false on a conflict.</summary>
     Task<bool> TryUpdateAsync(Conversation conversation, CancellationToken cancellationToken = default);
 }

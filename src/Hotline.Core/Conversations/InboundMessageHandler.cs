@@ -82,11 +82,39 @@ public sealed class InboundMessageHandler(
         var pseudonym = isSms
             ? await pseudonymizer.PseudonymOfAsync(message.From, cancellationToken)
             : await pseudonymizer.PseudonymOfSessionAsync(message.From, cancellationToken);
+
+        // A message taken in before is answered as a duplicate, even once its conversation is closed or erased: a
+        // replayed webhook must not bring back what the caller had erased. The marker is written only after the
+        // message is handled, so a delivery that died half-way is completed by the retry (the conversation's own
+        // marker keeps that from storing anything twice, also when deliveries run in parallel).
+        var marker = ProcessedMarker(pseudonym, message.ProviderMessageId);
+        var seen = store.WasProcessedAsync(marker, cancellationToken);
+        var callerRead = store.FindCallerAsync(pseudonym, cancellationToken);
+        await Task.WhenAll(seen, callerRead);
+        if (await seen)
+        {
+            return new InboundOutcome(true, null, null);
+        }
+
+        var outcome = await HandleNewAsync(message, isSms, pseudonym, await callerRead, cancellationToken);
+        await store.RememberProcessedAsync(marker, time.GetUtcNow(), cancellationToken);
+        return outcome;
+    }
+
+    /// <summary>
+    /// The record of a message taken in: a hash of the caller's pseudonym (itself keyed) and the provider's message
+    /// id, so it names neither the caller nor the message, and chat message ids (chosen by the page) stay apart per session.
+    /// </summary>
+    private static string ProcessedMarker(string pseudonym, string providerMessageId) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(pseudonym + "\n" + providerMessageId)));
+
+    private async Task<InboundOutcome> HandleNewAsync(
+        InboundMessage message, bool isSms, string pseudonym, CallerRecord? caller, CancellationToken cancellationToken)
+    {
         // Keywords (STOP, LANG, language codes, delete words) are an SMS convention; the chat page has buttons.
         var keyword = isSms ? message.Body.Reveal().Trim() : string.Empty;
         var chosenLanguage = LanguageKeyword(keyword);
 
-        var caller = await store.FindCallerAsync(pseudonym, cancellationToken);
         if (IsDeleteKeyword(keyword))
         {
             return await EraseAsync(pseudonym, caller, message, cancellationToken);

@@ -12,8 +12,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Hotline.Functions.Conversations;
 
 /// <summary>
-/// The counsellor's conversations: a counsellor sees and answers only conversations assigned to them (403 otherwise);
-/// a supervisor sees all. The caller appears only as a pseudonym.
+/// The counsellor's conversations: a counsellor sees and answers only conversations assigned to them (another's is
+/// 404, exactly like one that does not exist); a supervisor sees all. The caller appears only as a pseudonym.
 /// </summary>
 public static class ConversationEndpoints
 {
@@ -236,18 +236,22 @@ public static class ConversationEndpoints
             return (null, TypedResults.Problem("Not a conversation id.", statusCode: 404));
         }
 
+        // A counsellor cannot tell someone else's conversation from one that does not exist: both are 404, alike.
         var conversation = await store.FindAsync(id, ct);
-        if (conversation is null)
+        var supervisor = user.IsInRole(Roles.Supervisor);
+        var isAssignee = conversation?.AssignedTo is not null && conversation.AssignedTo == user.UserId();
+        if (conversation is null || (!isAssignee && !supervisor))
         {
-            return (null, TypedResults.Problem("No such conversation.", statusCode: 404));
+            return (null, TypedResults.Problem(NoSuchConversation, statusCode: 404));
         }
 
-        var isAssignee = conversation.AssignedTo is not null && conversation.AssignedTo == user.UserId();
-        var allowed = isAssignee || (!assignedOnly && user.IsInRole(Roles.Supervisor));
-        return allowed
+        // A supervisor sees every conversation, so for them "not yours" hides nothing.
+        return isAssignee || !assignedOnly
             ? (conversation, null)
             : (null, TypedResults.Problem("This conversation is not assigned to you.", statusCode: 403));
     }
+
+    private const string NoSuchConversation = "No such conversation among those you can see.";
 }
 
 public sealed record ReplyRequest(string? Text);

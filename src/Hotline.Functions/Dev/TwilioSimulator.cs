@@ -31,6 +31,12 @@ public static class TwilioSimulator
     public static IEndpointRouteBuilder MapTwilioSimulator(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/dev/twilio").AllowAnonymous().ExcludeFromDescription();
+        // The same security headers as the hotline's own pages: the simulator is a page on the same origin.
+        group.AddEndpointFilter((context, next) =>
+        {
+            Pages.PageEndpoints.Secure(context.HttpContext.Response, cache: false);
+            return next(context);
+        });
         group.MapGet("", () => Asset("simulator.html", "text/html; charset=utf-8"));
         group.MapGet("/simulator.js", () => Asset("simulator.js", "text/javascript; charset=utf-8"));
         group.MapGet("/simulator.css", () => Asset("simulator.css", "text/css; charset=utf-8"));

@@ -289,7 +289,7 @@ public static class EscalationEndpoints
 
     /// <summary>
     /// One referral and the packet sent for it (exactly what the webhook carried: only the consented fields): the
-    /// addressed agency sees its own, a supervisor any, another agency is refused (not hidden). The packet is decrypted
+    /// addressed agency sees its own, a supervisor any; to another agency it does not exist. The packet is decrypted
     /// only after that check, and every look at it is logged first (who, which referral, when).
     /// </summary>
     internal static async Task<Results<Ok<ReferralDetail>, ProblemHttpResult>> GetReferralAsync(
@@ -302,14 +302,11 @@ public static class EscalationEndpoints
             return Problem(403, "The token names no agency.");
         }
 
-        if (!Referral.IsWellFormedId(id) || await referrals.FindAsync(id, ct) is not { } referral)
+        // Another agency's referral is answered exactly like one that does not exist, so ids cannot be probed.
+        if (!Referral.IsWellFormedId(id) || await referrals.FindAsync(id, ct) is not { } referral
+            || (!supervisor && user.UserId() != referral.AgencyId))
         {
             return Problem(404, "No such referral.");
-        }
-
-        if (!supervisor && user.UserId() != referral.AgencyId)
-        {
-            return Problem(403, "This referral is addressed to another agency.");
         }
 
         var packet = await referrals.FindPacketAsync(referral.Id, ct);

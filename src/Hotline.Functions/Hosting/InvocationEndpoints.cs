@@ -20,7 +20,8 @@ public static partial class InvocationEndpoints
     {
         // The host polls GET / every 25 ms until it answers; answer at once, without touching storage.
         app.MapGet("/", () => TypedResults.Ok()).ExcludeFromDescription();
-        app.MapPost("/{functionName}", InvokeAsync).ExcludeFromDescription();
+        // A queue message is at most 64 KiB, but the host wraps it (escaped, with metadata) in the invocation.
+        app.MapPost("/{functionName}", InvokeAsync).ExcludeFromDescription().WithBodyLimit(1024 * 1024);
         return app;
     }
 

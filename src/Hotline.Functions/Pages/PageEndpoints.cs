@@ -96,7 +96,8 @@ public static class PageEndpoints
         await http.Response.WriteAsync(fill(await File.ReadAllTextAsync(path)));
     }
 
-    private static void Secure(HttpResponse response, bool cache, string? connectTo = null)
+    /// <summary>The headers every page and its files carry (the local SMS simulator's too).</summary>
+    internal static void Secure(HttpResponse response, bool cache, string? connectTo = null)
     {
         response.Headers.ContentSecurityPolicy = ContentSecurityPolicy(connectTo);
         response.Headers.XContentTypeOptions = "nosniff";

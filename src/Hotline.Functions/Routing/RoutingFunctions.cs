@@ -29,7 +29,10 @@ public sealed class RerouteStaleFunction(ConversationAssigner assigner) : TimerF
         assigner.RerouteStaleAsync(cancellationToken);
 }
 
-/// <summary>Timer: deletes the encrypted reply address of conversations closed longer ago than the grace period.</summary>
+/// <summary>
+/// Timer: deletes the encrypted reply address of conversations closed longer ago than the grace period, and forgets
+/// the markers of inbound messages taken in longer ago than <see cref="ConversationRetention.ProcessedMessageMemory"/>.
+/// </summary>
 public sealed class PurgeReplyAddressesFunction(IConversationStore store, TimeProvider time) : TimerFunction
 {
     public override string Name => "PurgeReplyAddresses";
@@ -40,5 +43,7 @@ public sealed class PurgeReplyAddressesFunction(IConversationStore store, TimePr
         {
             await store.PurgeReplyAddressAsync(id, cancellationToken);
         }
+
+        await store.ForgetProcessedBeforeAsync(time.GetUtcNow() - ConversationRetention.ProcessedMessageMemory, cancellationToken);
     }
 }

@@ -23,7 +23,7 @@ public static partial class TwilioSmsEndpoint
 
     public static IEndpointRouteBuilder MapTwilioSms(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/twilio/sms", HandleAsync).AsFunction("TwilioSms").AllowAnonymous().DisableAntiforgery();
+        app.MapPost("/api/twilio/sms", HandleAsync).AsFunction("TwilioSms").AllowAnonymous().DisableAntiforgery().WithBodyLimit(MaxRequestBytes);
         return app;
     }
 

@@ -1,9 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Hotline.Conversations;
+using Hotline.Escalations;
 using Hotline.Functions.Auth;
 using Hotline.Functions.Escalations;
 using Hotline.Functions.Hosting;
+using Hotline.Messaging;
+using Hotline.Privacy;
 using Hotline.Secrets;
 using Hotline.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
@@ -15,7 +19,8 @@ namespace Hotline.Tests.Auth;
 /// <summary>
 /// Every staff and partner endpoint, taken from the app's own endpoint list (so a new one is swept too), answers in
 /// this order: 401 without a valid token (none, or expired) whatever the id; 403 for a role that may not call it,
-/// before any 404 or 400; only a caller with the right role learns that an id is unknown.
+/// before any 404 or 400; only a caller with the right role learns that an id is unknown. Someone else's conversation
+/// or referral is answered exactly like one that does not exist, so ids cannot be told apart.
 /// </summary>
 public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
 {
@@ -98,6 +103,64 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
         }
 
         Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Fact]
+    public async Task Another_counsellors_conversation_and_another_agencys_referral_are_answered_exactly_like_ones_that_do_not_exist()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var conversationId = ConversationIds.New();
+        await _app.Services.GetRequiredService<IConversationStore>().CreateAsync(
+            new Conversation
+            {
+                Id = conversationId, Channel = Channels.Sms, Language = "ro", CallerPseudonym = "p-aaaaaaaaaaaaaaaaaaaaaaaa",
+                Status = ConversationStatus.Active, AssignedTo = "ana", CreatedAt = now, LastMessageAt = now,
+            },
+            new ConversationMessage("0123456789abcdef", MessageDirection.Inbound, new SensitiveText("Bună ziua"), now), null);
+        var referralId = Referral.NewId();
+        await _app.Services.GetRequiredService<IReferralStore>().CreateAsync(
+            new Referral { Id = referralId, EscalationId = "e-00000000000000000000", AgencyId = "la-strada", CreatedAt = now });
+        var missingConversation = ConversationIds.New();
+        var missingReferral = Referral.NewId();
+
+        using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
+        var calls = new (HttpMethod Method, string Path, object? Body)[]
+        {
+            (HttpMethod.Get, "", null), (HttpMethod.Post, "/accept", null), (HttpMethod.Post, "/messages", new { text = "hi" }),
+            (HttpMethod.Post, "/close", null), (HttpMethod.Post, "/transfer", new { language = "uk" }),
+            (HttpMethod.Put, "/intake", new { callerApproved = true }),
+        };
+        foreach (var (method, path, body) in calls)
+        {
+            var someoneElses = await AnswerAsync(oksana, method, $"/api/conversations/{conversationId}{path}", body);
+            var missing = await AnswerAsync(oksana, method, $"/api/conversations/{missingConversation}{path}", body);
+            Assert.Equal((HttpStatusCode.NotFound, missing.Detail), (someoneElses.Status, someoneElses.Detail));
+            Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        }
+
+        using var otherAgency = await StaffTokens.ClientForAsync(_app, "other-agency", "partner");
+        var anothers = await AnswerAsync(otherAgency, HttpMethod.Get, $"/api/referrals/{referralId}", null);
+        var none = await AnswerAsync(otherAgency, HttpMethod.Get, $"/api/referrals/{missingReferral}", null);
+        Assert.Equal((HttpStatusCode.NotFound, none.Detail), (anothers.Status, anothers.Detail));
+        Assert.Equal(HttpStatusCode.NotFound, none.Status);
+
+        // The assignee, the addressed agency and a supervisor still see them.
+        using var ana = await StaffTokens.ClientForAsync(_app, "ana", "counsellor");
+        using var laStrada = await StaffTokens.ClientForAsync(_app, "la-strada", "partner");
+        using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        Assert.Equal(HttpStatusCode.OK, (await ana.GetAsync(new Uri($"/api/conversations/{conversationId}", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await laStrada.GetAsync(new Uri($"/api/referrals/{referralId}", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await sam.GetAsync(new Uri($"/api/conversations/{conversationId}", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await sam.GetAsync(new Uri($"/api/referrals/{referralId}", UriKind.Relative))).StatusCode);
+    }
+
+    private static async Task<(HttpStatusCode Status, string? Detail)> AnswerAsync(HttpClient client, HttpMethod method, string path, object? body)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = body is null ? null : JsonContent.Create(body) };
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var detail = text.Length > 0 ? System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString() : null;
+        return (response.StatusCode, detail);
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         using var other = await StaffTokens.ClientForAsync(_app, "other-agency", "partner");
         Assert.Equal(HttpStatusCode.Forbidden, (await other.PostAsync(Api($"referrals/{referralId}/ack"), null)).StatusCode);
         Assert.Empty((await other.GetFromJsonAsync<JsonElement>(Api("referrals"))).EnumerateArray());
-        Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync(Api($"referrals/{referralId}"))).StatusCode); // reading another's
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync(Api($"referrals/{referralId}"))).StatusCode); // reading another's: as if it did not exist
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync(Api("referrals/r-00000000000000000000"))).StatusCode);
         using (var own = await StaffTokens.ClientForAsync(_app, "la-strada", "partner"))
         {
@@ -446,7 +446,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_addressed_agency_and_a_supervisor_read_exactly_the_packet_sent_each_look_is_logged_and_another_agency_is_refused()
+    public async Task The_addressed_agency_and_a_supervisor_read_exactly_the_packet_sent_each_look_is_logged_and_another_agency_finds_nothing()
     {
         var (ioana, escalationId) = await AssessedEscalationAsync("held-against-will");
         (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
@@ -461,7 +461,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         (await ioana.PostAsJsonAsync(Api($"conversations/{conversationId}/emergency"), new { facts = new { location = "Somewhere else entirely" } })).EnsureSuccessStatusCode();
 
         using var other = await StaffTokens.ClientForAsync(_app, "other-agency", "partner");
-        Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync(Api($"referrals/{referralId}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync(Api($"referrals/{referralId}"))).StatusCode);
         using var laStrada = await StaffTokens.ClientForAsync(_app, "la-strada", "partner");
         var read = await laStrada.GetAsync(Api($"referrals/{referralId}"));
         Assert.Equal("no-store", read.Headers.CacheControl?.ToString());

@@ -264,7 +264,7 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         await SignInAsync(ioana, "console", "ioana", "counsellor");
         await ioana.EvaluateAsync("id => { location.hash = id; }", oksanas.Id);
 
-        await Assertions.Expect(ioana.Locator("#conversation [role=alert]")).ToContainTextAsync("not assigned to you");
+        await Assertions.Expect(ioana.Locator("#conversation [role=alert]")).ToContainTextAsync("No such conversation among those you can see");
         Assert.Equal(0, await ioana.Locator("#transcript").CountAsync());
         Assert.Equal(0, await ioana.Locator("#conversations button").CountAsync());
         await Assertions.Expect(ioana.Locator("#conversation")).Not.ToContainTextAsync(Ukrainian);

@@ -73,15 +73,15 @@ public sealed class ConversationApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Another_counsellor_can_neither_read_nor_answer_nor_accept_nor_close_the_conversation()
+    public async Task Another_counsellor_can_neither_read_nor_answer_nor_accept_nor_close_the_conversation_which_to_them_does_not_exist()
     {
         var id = await IncomingRomanianConversationAsync();
         using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
 
-        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.GetAsync(Api($"conversations/{id}"))).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.PostAsync(Api($"conversations/{id}/accept"), null)).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "hi" })).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.PostAsync(Api($"conversations/{id}/close"), null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await oksana.GetAsync(Api($"conversations/{id}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await oksana.PostAsync(Api($"conversations/{id}/accept"), null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await oksana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "hi" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await oksana.PostAsync(Api($"conversations/{id}/close"), null)).StatusCode);
         var list = await oksana.GetFromJsonAsync<JsonElement>(Api("conversations"));
         Assert.DoesNotContain(list.EnumerateArray(), c => c.GetProperty("id").GetString() == id);
         Assert.Single(await _app.Services.GetRequiredService<IConversationStore>().MessagesAsync(id));
@@ -119,7 +119,7 @@ public sealed class ConversationApiTests : IAsyncLifetime
         var id = await IncomingRomanianConversationAsync();
         using var ioana = await StaffTokens.ClientForAsync(_app, "ioana", "counsellor");
         using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
-        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.PostAsJsonAsync(Api($"conversations/{id}/transfer"), new { language = "uk" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await oksana.PostAsJsonAsync(Api($"conversations/{id}/transfer"), new { language = "uk" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await ioana.PostAsJsonAsync(Api($"conversations/{id}/transfer"), new { language = "xx" })).StatusCode);
 
         var moved = await ioana.PostAsJsonAsync(Api($"conversations/{id}/transfer"), new { language = "uk" });
@@ -130,7 +130,7 @@ public sealed class ConversationApiTests : IAsyncLifetime
         Assert.Contains(conversation.Hops, h => h.CounsellorId == "ioana" && h.Reason == "transferred to uk");
         var loads = await _app.Services.GetRequiredService<Hotline.Routing.ICounsellorLoads>().OpenCountsAsync();
         Assert.Equal((0, 1), (loads.GetValueOrDefault("ioana"), loads.GetValueOrDefault("oksana")));
-        Assert.Equal(HttpStatusCode.Forbidden, (await ioana.GetAsync(Api($"conversations/{id}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await ioana.GetAsync(Api($"conversations/{id}"))).StatusCode);
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class ConversationApiTests : IAsyncLifetime
         Assert.Contains("approval", await unapproved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var invalid = await ioana.PutAsJsonAsync(Api($"conversations/{id}/intake"), intake with { callType = "gossip" });
         Assert.Contains("'callType' must be one of", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.PutAsJsonAsync(Api($"conversations/{id}/intake"), intake)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await oksana.PutAsJsonAsync(Api($"conversations/{id}/intake"), intake)).StatusCode);
         Assert.Null(await _app.Services.GetRequiredService<IConversationStore>().FindIntakeAsync(id));
 
         Assert.Equal(HttpStatusCode.OK, (await ioana.PutAsJsonAsync(Api($"conversations/{id}/intake"), intake)).StatusCode);

@@ -61,6 +61,34 @@ public sealed class TwilioSimulatorTests(Chromium chromium) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_simulator_carries_the_pages_security_headers_and_works_under_its_policy()
+    {
+        const string Policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        foreach (var file in new[] { "dev/twilio", "dev/twilio/simulator.js", "dev/twilio/simulator.css" })
+        {
+            var response = await _app.Http.GetAsync(new Uri(file, UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(Policy, response.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+            Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+        }
+
+        // Every Content Security Policy violation in the page, from before its first byte: there is none.
+        var page = await chromium.NewPageAsync();
+        await page.AddInitScriptAsync(
+            "window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => " +
+            "window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));");
+        await page.GotoAsync(new Uri(_app.BaseAddress, "dev/twilio").ToString());
+        await page.FillAsync("#from", "+40700000043");
+        await page.FillAsync("#body", "Bună ziua, am nevoie de ajutor");
+        await page.ClickAsync("#sms button[type=submit]");
+        await Assertions.Expect(page.Locator("#thread li.received")).ToContainTextAsync("Română");
+        Assert.Empty(await page.EvaluateAsync<string[]>("() => window.__violations"));
+    }
+
+    [Fact]
     public async Task Arabic_in_the_simulator_reads_right_to_left_in_the_box_and_in_the_thread_and_English_left_to_right()
     {
         const string Arabic = "مرحبا، أحتاج إلى مساعدة، صاحب العمل أخذ جواز سفري";
