@@ -57,14 +57,10 @@ public static class EscalationEndpoints
             return Problem(400, $"'{unknown}' is not one of the indicators: {string.Join(", ", Hotline.Conversations.Intake.ForcedLabourIndicators)}.");
         }
 
-        if (!ConversationIds.IsValid(id) || await store.FindAsync(id, ct) is not { } conversation)
+        // Someone else's conversation is answered exactly like one that does not exist, so ids cannot be told apart.
+        if (!ConversationIds.IsValid(id) || await store.FindAsync(id, ct) is not { } conversation || !MayAct(user, conversation))
         {
-            return Problem(404, "No such conversation.");
-        }
-
-        if (!MayAct(user, conversation))
-        {
-            return Problem(403, "This conversation is not assigned to you.");
+            return Problem(404, NoSuchConversation);
         }
 
         conversation = await raiser.RaiseAsync(conversation, "counsellor", user.UserId() ?? "unknown", ct);
@@ -371,16 +367,20 @@ public static class EscalationEndpoints
     private static async Task<(Escalation? Escalation, ProblemHttpResult? Problem)> AccessibleAsync(
         string id, ClaimsPrincipal user, IEscalationStore escalations, IConversationStore store, CancellationToken ct)
     {
+        // An escalation of someone else's conversation is answered exactly like one that does not exist.
         if (await escalations.FindAsync(id, ct) is not { } escalation)
         {
-            return (null, Problem(404, "No such escalation."));
+            return (null, Problem(404, NoSuchEscalation));
         }
 
         var conversation = await store.FindAsync(escalation.ConversationId, ct);
         return user.IsInRole(Roles.Supervisor) || (conversation is not null && MayAct(user, conversation))
             ? (escalation, null)
-            : (null, Problem(403, "This escalation's conversation is not assigned to you."));
+            : (null, Problem(404, NoSuchEscalation));
     }
+
+    private const string NoSuchConversation = "No such conversation among those you can see.";
+    private const string NoSuchEscalation = "No such escalation among those you can see.";
 
     private static bool MayAct(ClaimsPrincipal user, Conversation conversation) =>
         user.IsInRole(Roles.Supervisor) || (conversation.AssignedTo is not null && conversation.AssignedTo == user.UserId());

@@ -128,7 +128,7 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
         {
             (HttpMethod.Get, "", null), (HttpMethod.Post, "/accept", null), (HttpMethod.Post, "/messages", new { text = "hi" }),
             (HttpMethod.Post, "/close", null), (HttpMethod.Post, "/transfer", new { language = "uk" }),
-            (HttpMethod.Put, "/intake", new { callerApproved = true }),
+            (HttpMethod.Put, "/intake", new { callerApproved = true }), (HttpMethod.Post, "/emergency", new { }),
         };
         foreach (var (method, path, body) in calls)
         {

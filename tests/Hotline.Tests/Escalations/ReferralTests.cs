@@ -697,7 +697,13 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
         raised.EnsureSuccessStatusCode();
         var escalationId = (await raised.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         using var oksana = await StaffTokens.ClientForAsync(_app, "oksana", "counsellor");
-        Assert.Equal(HttpStatusCode.Forbidden, (await oksana.GetAsync(Api($"escalations/{escalationId}"))).StatusCode);
+        // Another counsellor's escalation is answered exactly like one that does not exist.
+        var someoneElses = await oksana.GetAsync(Api($"escalations/{escalationId}"));
+        var missing = await oksana.GetAsync(Api("escalations/e-00000000000000000000"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(
+            (missing.StatusCode, (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()),
+            (someoneElses.StatusCode, (await someoneElses.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()));
         Assert.DoesNotContain("Fabricii", await StoredData.EverythingAsync(_app), StringComparison.Ordinal); // facts encrypted at rest
         return (ioana, escalationId);
     }
