@@ -32,6 +32,8 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
 
     private TableClient Open => account.Table(TableNames.OpenConversations);
 
+    private TableClient Processed => account.Table(TableNames.ProcessedMessages);
+
     private TableClient Callers => account.Table(TableNames.Callers);
 
     public async Task<Conversation?> FindAsync(string conversationId, CancellationToken cancellationToken = default)
@@ -433,25 +435,28 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
     }
 
     public async Task<bool> WasProcessedAsync(string marker, CancellationToken cancellationToken = default) =>
-        (await Open.GetEntityIfExistsAsync<TableEntity>(ProcessedPartition, marker, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue;
+        (await Processed.GetEntityIfExistsAsync<TableEntity>(ProcessedPartitionOf(marker), marker, select: ["RowKey"], cancellationToken: cancellationToken)).HasValue;
 
     public async Task RememberProcessedAsync(string marker, DateTimeOffset at, CancellationToken cancellationToken = default) =>
-        await Open.UpsertEntityAsync(new TableEntity(ProcessedPartition, marker) { ["At"] = at }, TableUpdateMode.Replace, cancellationToken);
+        await Processed.UpsertEntityAsync(new TableEntity(ProcessedPartitionOf(marker), marker) { ["At"] = at }, TableUpdateMode.Replace, cancellationToken);
+
+    // Markers are spread over 4,096 partitions by their first hex digits: no one partition grows with all traffic.
+    private static string ProcessedPartitionOf(string marker) => ProcessedPartition + "-" + marker[..3];
 
     public async Task ForgetProcessedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
     {
         var old = new List<TableEntity>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {ProcessedPartition} and At lt {before}");
-        await foreach (var e in Open.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        var filter = TableClient.CreateQueryFilter($"At lt {before}");
+        await foreach (var e in Processed.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
             old.Add(e);
         }
 
-        foreach (var chunk in old.Chunk(100))
+        foreach (var chunk in old.GroupBy(e => e.PartitionKey).SelectMany(p => p.Chunk(100)))
         {
             try
             {
-                await Open.SubmitTransactionAsync(
+                await Processed.SubmitTransactionAsync(
                     chunk.Select(e => new TableTransactionAction(TableTransactionActionType.Delete, e, ETag.All)), cancellationToken);
             }
             catch (TableTransactionFailedException e) when (e.Status == 404)

@@ -14,6 +14,9 @@ public static class TableNames
     public const string Partners = "Partners";
     public const string Referrals = "Referrals";
 
+    /// <summary>Messages already handled (a keyed hash and a time), kept apart so they never slow the open list.</summary>
+    public const string ProcessedMessages = "ProcessedMessages";
+
     public static IReadOnlyList<string> All { get; } =
-        [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts, EscalationLog, Escalations, Partners, Referrals];
+        [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts, EscalationLog, Escalations, Partners, Referrals, ProcessedMessages];
 }
