@@ -164,13 +164,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
     public async Task A_referral_not_acknowledged_in_time_fails_over_to_the_backup_the_consent_covers_and_the_supervisor_is_texted()
     {
         var (ioana, escalationId) = await AssessedEscalationAsync("held-against-will");
-        foreach (var agency in new[] { "la-strada", "backup-agency" })
-        {
-            (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
-            {
-                agencyId = agency, givenBy = "caller", how = "verbal", covers = new[] { "category", "location" },
-            })).EnsureSuccessStatusCode();
-        }
+        await ConsentToBothAsync(ioana, escalationId, "verbal", "category", "location");
 
         var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
@@ -325,13 +319,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
     public async Task A_referral_an_agency_that_stays_down_never_received_is_logged_failed_and_fails_over_at_the_deadline()
     {
         var (ioana, escalationId) = await AssessedEscalationAsync("violence-now");
-        foreach (var agency in new[] { "la-strada", "backup-agency" })
-        {
-            (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
-            {
-                agencyId = agency, givenBy = "caller", how = "typed", covers = new[] { "category" },
-            })).EnsureSuccessStatusCode();
-        }
+        await ConsentToBothAsync(ioana, escalationId, "typed", "category");
 
         _partner.DownPath = "/";
         var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
@@ -489,13 +477,7 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
     public async Task A_copy_of_a_signed_delivery_acknowledges_nothing_the_referral_fails_over_and_a_receipt_is_accepted_once()
     {
         var (ioana, escalationId) = await AssessedEscalationAsync("held-against-will");
-        foreach (var agency in new[] { "la-strada", "backup-agency" })
-        {
-            (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
-            {
-                agencyId = agency, givenBy = "caller", how = "verbal", covers = new[] { "category" },
-            })).EnsureSuccessStatusCode();
-        }
+        await ConsentToBothAsync(ioana, escalationId, "verbal", "category");
 
         var referralId = (await (await ioana.PostAsJsonAsync(Api($"escalations/{escalationId}/referrals"), new { agencyId = "la-strada" }))
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
@@ -706,6 +688,18 @@ public sealed class ReferralTests(Chromium chromium) : IAsyncLifetime
             (someoneElses.StatusCode, (await someoneElses.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()));
         Assert.DoesNotContain("Fabricii", await StoredData.EverythingAsync(_app), StringComparison.Ordinal); // facts encrypted at rest
         return (ioana, escalationId);
+    }
+
+    /// <summary>The caller's consent for the agency and for its backup, covering the same fields.</summary>
+    private static async Task ConsentToBothAsync(HttpClient counsellor, string escalationId, string how, params string[] covers)
+    {
+        foreach (var agency in new[] { "la-strada", "backup-agency" })
+        {
+            (await counsellor.PostAsJsonAsync(Api($"escalations/{escalationId}/consents"), new
+            {
+                agencyId = agency, givenBy = "caller", how, covers,
+            })).EnsureSuccessStatusCode();
+        }
     }
 
     private async Task<HttpResponseMessage> SignedAckAsync(string referralId, string secret, string? naming = null, string? webhookId = null, string? body = null)
