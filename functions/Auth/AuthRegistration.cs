@@ -53,13 +53,7 @@ public static class AuthRegistration
     /// <summary>The signed-in user's counsellor id (the configured user claim), or null.</summary>
     public static string? UserId(this ClaimsPrincipal user) => user.Identity?.Name;
 
-    /// <summary><c>POST /api/dev/token</c>: a sign-in token for local use. Mapped only in Development.</summary>
-    public static IEndpointRouteBuilder MapDevTokens(this IEndpointRouteBuilder app)
-    {
-        app.MapPost("/api/dev/token", IssueDevToken).AsFunction("DevToken").AllowAnonymous();
-        return app;
-    }
-
+    /// <summary><c>POST /api/dev/token</c>: a sign-in token for local use (Development only).</summary>
     internal static Results<Ok<DevTokenResponse>, ProblemHttpResult> IssueDevToken(
         DevTokenRequest? request, DevTokenIssuer issuer)
     {

@@ -12,12 +12,6 @@ namespace Hotline.Functions.Auth;
 /// </summary>
 public static class SignInConfigEndpoint
 {
-    public static IEndpointRouteBuilder MapSignInConfig(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/auth/config", GetAsync).AllowAnonymous().AsFunction("SignInConfig");
-        return app;
-    }
-
     internal static async Task<Results<Ok<SignInConfig>, ProblemHttpResult>> GetAsync(
         AuthSettings settings, IOptionsMonitor<JwtBearerOptions> jwt, IHostEnvironment environment, CancellationToken ct)
     {

@@ -19,17 +19,6 @@ public static class BlockEndpoints
 {
     private const int MaxReasonLength = 500;
 
-    public static IEndpointRouteBuilder MapBlocks(this IEndpointRouteBuilder app)
-    {
-        app.MapPost("/api/conversations/{id}/block", BlockAsync)
-            .RequireAuthorization(Policies.Supervisor)
-            .AsFunction("ConversationBlock");
-        var blocks = app.MapGroup("/api/blocks").RequireAuthorization(Policies.Supervisor);
-        blocks.MapGet("", ListAsync).AsFunction("BlocksList");
-        blocks.MapDelete("/{caller}", UnblockAsync).AsFunction("BlockLift");
-        return app;
-    }
-
     internal static async Task<Results<Ok<BlockView>, ProblemHttpResult>> BlockAsync(
         string id, BlockRequest? request, ClaimsPrincipal user, IConversationStore store, ConversationCloser closer,
         ChatSessionRecords chatSessions, TimeProvider time, CancellationToken ct)

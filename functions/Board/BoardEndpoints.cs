@@ -15,14 +15,6 @@ namespace Hotline.Functions.Board;
 /// </summary>
 public static class BoardEndpoints
 {
-    public static IEndpointRouteBuilder MapBoard(this IEndpointRouteBuilder app)
-    {
-        var group = app.MapGroup("/api/board").RequireAuthorization(Policies.Supervisor);
-        group.MapGet("", NowAsync).AsFunction("Board");
-        group.MapGet("/history", HistoryAsync).AsFunction("BoardHistory");
-        return app;
-    }
-
     internal static async Task<Ok<BoardNow>> NowAsync(
         IConversationStore store, IRosterStore roster, ICounsellorLoads loads, LanguageSettings languages, CallerTexts texts,
         RoutingPolicy policy, TimeProvider time, CancellationToken ct)

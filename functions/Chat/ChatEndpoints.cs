@@ -9,9 +9,9 @@ using Hotline.Functions.Routing;
 using Hotline.Functions.Sms;
 using Hotline.Messaging;
 using Hotline.Privacy;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Hotline.Functions.Chat;
 
@@ -25,10 +25,10 @@ public static partial class ChatEndpoints
 {
     public const string SessionHeader = "X-Chat-Session";
     public const string EntryPoint = "web-chat";
-    private const string SessionStartLimit = "chat-session-start";
-    private const string MessageLimit = "chat-message";
-    private const string PollLimit = "chat-poll";
-    private const string LeaveLimit = "chat-leave";
+    internal const string SessionStartLimit = "chat-session-start";
+    internal const string MessageLimit = "chat-message";
+    internal const string PollLimit = "chat-poll";
+    internal const string LeaveLimit = "chat-leave";
     private static readonly TimeSpan ClosedStaysReadable = TimeSpan.FromMinutes(10);
     private static readonly HashSet<string> RightToLeft = new(StringComparer.OrdinalIgnoreCase) { "ar", "he", "fa", "ur" };
 
@@ -42,11 +42,14 @@ public static partial class ChatEndpoints
         services.AddSingleton(new NewConversationCeiling(settings.NewConversationsPerMinute));
         services.Configure<ForwardedHeadersOptions>(options =>
         {
-            // With no proxy named the middleware would believe the header from anyone, so it is then left off.
-            options.ForwardedHeaders = settings.TrustedProxies.Count > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
+            // Every request reaches the worker through the Functions host on loopback, which says in X-Forwarded-For
+            // whom it had the request from; beyond it, only the proxies named in Chat__TrustedProxies are believed.
+            options.ForwardedHeaders = ForwardedHeaders.All;
             options.ForwardLimit = null; // the client is the right-most hop that is not a trusted proxy
             options.KnownProxies.Clear();
             options.KnownIPNetworks.Clear();
+            options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("127.0.0.0/8"));
+            options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("::1/128"));
             foreach (var network in settings.TrustedProxies)
             {
                 options.KnownIPNetworks.Add(network);
@@ -54,39 +57,23 @@ public static partial class ChatEndpoints
         });
         // Its debug lines name addresses.
         services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.HttpOverrides", LogLevel.Warning));
-        services.AddRateLimiter(options =>
-        {
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.OnRejected = async (context, ct) =>
-                await Results.Problem("Too many requests from this chat; wait a moment, then try again.", statusCode: 429)
-                    .ExecuteAsync(context.HttpContext);
-            // New sessions per client address; messages and polls per session.
-            options.AddPolicy(SessionStartLimit, http => RateLimitPartition.GetFixedWindowLimiter(
-                ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) }));
-            // (Partitioned by the header as sent: an invented token gets a bucket of its own, then a 401.)
-            options.AddPolicy(MessageLimit, http => RateLimitPartition.GetTokenBucketLimiter(
+        // New sessions per client address; messages and polls per session (partitioned by the header as sent: an
+        // invented token gets a bucket of its own, then a 401). Leaving has its own generous allowance: a caller who
+        // wrote fast must still be able to leave at once.
+        const string refused = "Too many requests from this chat; wait a moment, then try again.";
+        services.AddSingleton(new RateLimitPolicies()
+            .Add(SessionStartLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+                ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) }), refused)
+            .Add(MessageLimit, http => RateLimitPartition.GetTokenBucketLimiter(
                 SessionHeaderOf(http) ?? ClientAddress(http), _ => new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = 10, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(3), QueueLimit = 0,
-                }));
-            options.AddPolicy(PollLimit, http => RateLimitPartition.GetFixedWindowLimiter(
-                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 120, Window = TimeSpan.FromMinutes(1) }));
-            // Leaving has its own generous allowance: a caller who wrote fast must still be able to leave at once.
-            options.AddPolicy(LeaveLimit, http => RateLimitPartition.GetFixedWindowLimiter(
-                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1) }));
-        });
+                }), refused)
+            .Add(PollLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 120, Window = TimeSpan.FromMinutes(1) }), refused)
+            .Add(LeaveLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1) }), refused));
         return services;
-    }
-
-    public static IEndpointRouteBuilder MapChat(this IEndpointRouteBuilder app)
-    {
-        var api = app.MapGroup("/api/chat").AllowAnonymous().DisableAntiforgery();
-        api.MapGet("/texts/{language}", Texts).AsFunction("ChatTexts");
-        api.MapPost("/sessions", StartSessionAsync).RequireRateLimiting(SessionStartLimit).AsFunction("ChatSessionStart");
-        api.MapPost("/messages", SendAsync).RequireRateLimiting(MessageLimit).AsFunction("ChatSend");
-        api.MapGet("/messages", PollAsync).RequireRateLimiting(PollLimit).AsFunction("ChatPoll");
-        api.MapPost("/leave", LeaveAsync).RequireRateLimiting(LeaveLimit).AsFunction("ChatLeave");
-        return app;
     }
 
     /// <summary>Everything the page shows, in one language, and the languages it can switch to.</summary>

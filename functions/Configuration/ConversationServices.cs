@@ -52,7 +52,6 @@ public static class ConversationServices
         services.AddSingleton<Hotline.Escalations.IEscalationLog, TableEscalationLog>();
         services.AddSingleton(Hotline.Functions.Escalations.AlertSettings.Read(configuration));
         services.AddSingleton<Hotline.Escalations.ISupervisorAlerts, Hotline.Functions.Escalations.QueuedSupervisorAlerts>();
-        services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.SendSupervisorAlertFunction>();
         services.AddSingleton<Hotline.Escalations.EmergencyRaiser>();
         services.AddSingleton<Hotline.Escalations.IEscalationStore, TableEscalationStore>();
         services.AddSingleton<Hotline.Escalations.IPartnerDirectory, TablePartnerDirectory>();
@@ -60,9 +59,7 @@ public static class ConversationServices
         services.AddSingleton<Hotline.Escalations.ReferralDesk>();
         services.AddSingleton(new Hotline.Functions.Escalations.ReferralSettings(
             new SettingReader(configuration).String("Referrals:HotlineContact") ?? "the hotline"));
-        services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.SendReferralFunction>();
         services.AddSingleton<Hotline.Escalations.ReferralDeadlines>();
-        services.AddSingleton<IFunctionHandler, Hotline.Functions.Escalations.ReferralDeadlinesFunction>();
         // Partners may retry a referral safely (webhook-id is the referral id), so timeouts are retried too. A circuit
         // per agency (not per host: agencies may share one) keeps one agency's outage from slowing the others, and
         // opens at referral volumes: one delivery's failed attempts are enough.
@@ -94,13 +91,9 @@ public static class ConversationServices
         services.AddSingleton(sp => new ImmediateRouter(
             sp.GetRequiredService<ConversationAssigner>(), sp.GetRequiredService<IWorkQueue>(), sp.GetRequiredService<ILogger<ImmediateRouter>>(), immediate));
         services.AddHostedService(sp => sp.GetRequiredService<ImmediateRouter>());
-        services.AddSingleton<IFunctionHandler, RouteConversationFunction>();
-        services.AddSingleton<IFunctionHandler, RerouteStaleFunction>();
-        services.AddSingleton<IFunctionHandler, PurgeReplyAddressesFunction>();
         services.AddSingleton(new ConversationRetention(
             new SettingReader(configuration).Duration("Privacy:ReplyAddressGrace", ConversationRetention.Default.ReplyAddressGrace)));
         services.AddSingleton<OutboundMessageDispatcher>();
-        services.AddSingleton<IFunctionHandler, SendSmsFunction>();
 
         var apiBase = new SettingReader(configuration).String("Twilio:ApiBaseUrl") is { } value
             ? Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var uri) ? uri

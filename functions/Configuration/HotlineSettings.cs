@@ -9,22 +9,14 @@ namespace Hotline.Functions.Configuration;
 /// it (<c>Section__Key</c>). See the settings table in README.md.
 /// </summary>
 public sealed record HotlineSettings(
-    int? CustomHandlerPort,
     SecretsSettings Secrets,
-    FunctionsHostSettings Functions,
     AuthSettings Auth,
     LanguageSettings Languages,
     bool SeedDemoRoster)
 {
-    public const string CustomHandlerPortSetting = "FUNCTIONS_CUSTOMHANDLER_PORT";
-
-    /// <summary>True when the Azure Functions host started this process and drives its triggers.</summary>
-    public bool UnderFunctionsHost => CustomHandlerPort is not null;
-
     public static HotlineSettings Read(IConfiguration configuration, IHostEnvironment environment)
     {
         var reader = new SettingReader(configuration);
-        var port = reader.Port(CustomHandlerPortSetting);
 
         var provider = reader.Enum("Secrets:Provider",
             environment.IsDevelopment() ? SecretsProvider.Local : SecretsProvider.KeyVault);
@@ -40,10 +32,6 @@ public sealed record HotlineSettings(
             provider == SecretsProvider.KeyVault ? reader.RequiredHttpsUri("Secrets:VaultUri") : null,
             reader.Duration("Secrets:RefreshInterval", TimeSpan.FromMinutes(5)),
             reader.String("Secrets:LocalFile") ?? Path.Combine(".secrets", "dev-secrets.json"));
-
-        var localHost = reader.Bool("LocalFunctionsHost:Enabled", defaultValue: port is null);
-        var root = FunctionsHostSettings.ResolveRoot(reader.String("Functions:Root"));
-        var functions = new FunctionsHostSettings(root, localHost);
 
         var authority = reader.String("Auth:Authority");
         if (authority is null && !environment.IsDevelopment())
@@ -68,7 +56,7 @@ public sealed record HotlineSettings(
             reader.String("Auth:ConsoleScope"));
 
         return new HotlineSettings(
-            port, secrets, functions, auth, LanguageSettings.Read(configuration), reader.Bool("Demo:SeedRoster", false));
+            secrets, auth, LanguageSettings.Read(configuration), reader.Bool("Demo:SeedRoster", false));
     }
 }
 
@@ -83,47 +71,6 @@ public sealed record SecretsSettings(
     Uri? VaultUri,
     TimeSpan RefreshInterval,
     string LocalFile);
-
-/// <param name="Root">The folder holding host.json and the function folders.</param>
-/// <param name="LocalHostEnabled">Whether this process drives queue and timer triggers itself (outside Azure).</param>
-public sealed record FunctionsHostSettings(string Root, bool LocalHostEnabled)
-{
-    /// <summary>
-    /// The configured root, else the folder of the executable when it holds host.json (the deployed package),
-    /// else the nearest folder upward from the working directory that holds host.json (a source checkout).
-    /// </summary>
-    public static string ResolveRoot(string? configured)
-    {
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            var full = Path.GetFullPath(configured);
-            if (!File.Exists(Path.Combine(full, "host.json")))
-            {
-                throw new StartupSettingException(
-                    $"Setting 'Functions__Root' is malformed: no host.json in '{full}'.");
-            }
-
-            return full;
-        }
-
-        if (File.Exists(Path.Combine(AppContext.BaseDirectory, "host.json")))
-        {
-            return AppContext.BaseDirectory;
-        }
-
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "host.json")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new StartupSettingException(
-            "Missing required setting 'Functions__Root': no host.json next to the executable or above the " +
-            "working directory; set it to the folder that holds host.json.");
-    }
-}
 
 public sealed class StartupSettingException(string message) : Exception(message);
 

@@ -19,19 +19,6 @@ public static class ConversationEndpoints
 {
     public const int MaxReplyCharacters = 1600;
 
-    public static IEndpointRouteBuilder MapConversations(this IEndpointRouteBuilder app)
-    {
-        var group = app.MapGroup("/api/conversations").RequireAuthorization(Policies.Counsellor);
-        group.MapGet("", ListAsync).AsFunction("ConversationsList").RecordsPresence(); // the console's poll
-        group.MapGet("/{id}", GetAsync).AsFunction("ConversationGet");
-        group.MapPost("/{id}/accept", AcceptAsync).AsFunction("ConversationAccept");
-        group.MapPost("/{id}/messages", ReplyAsync).AsFunction("ConversationReply");
-        group.MapPost("/{id}/close", CloseAsync).AsFunction("ConversationClose");
-        group.MapPost("/{id}/transfer", TransferAsync).AsFunction("ConversationTransfer");
-        group.MapPut("/{id}/intake", SaveIntakeAsync).AsFunction("ConversationIntake");
-        return app;
-    }
-
     internal static async Task<Ok<IReadOnlyList<ConversationSummary>>> ListAsync(
         ClaimsPrincipal user, IConversationStore store, CancellationToken ct)
     {

@@ -6,13 +6,12 @@ using Hotline.Functions.Hosting;
 using Hotline.Functions.Sms;
 using Hotline.Secrets;
 using Hotline.Twilio;
-using Microsoft.AspNetCore.Hosting.Server;
 
 namespace Hotline.Functions.Dev;
 
 /// <summary>
 /// A local stand-in for Twilio, for trying the hotline without a Twilio account (Development only, never mapped
-/// otherwise). The page at <c>/dev/twilio</c> plays a caller's phone: what you type is form-encoded, signed exactly as
+/// otherwise: 404). The page at <c>/dev/twilio</c> plays a caller's phone: what you type is form-encoded, signed exactly as
 /// Twilio signs and posted to the real webhook; the immediate TwiML answer and every SMS the app sends through the
 /// simulated Messages API (<c>/dev/twilio/api/</c>, which <c>./hotline up</c> configures as <c>Twilio__ApiBaseUrl</c>)
 /// appear on the page, in one thread per simulated phone. Messages live in memory only.
@@ -28,42 +27,21 @@ public static class TwilioSimulator
         return services;
     }
 
-    public static IEndpointRouteBuilder MapTwilioSimulator(this IEndpointRouteBuilder app)
-    {
-        var group = app.MapGroup("/dev/twilio").AllowAnonymous().ExcludeFromDescription();
-        // The same security headers as the hotline's own pages: the simulator is a page on the same origin.
-        group.AddEndpointFilter((context, next) =>
-        {
-            Pages.PageEndpoints.Secure(context.HttpContext.Response, cache: false);
-            return next(context);
-        });
-        group.MapGet("", () => Asset("simulator.html", "text/html; charset=utf-8"));
-        group.MapGet("/simulator.js", () => Asset("simulator.js", "text/javascript; charset=utf-8"));
-        group.MapGet("/simulator.css", () => Asset("simulator.css", "text/css; charset=utf-8"));
-        group.MapPost("/send", SendAsCallerAsync);
-        group.MapGet("/messages", (string to, SimulatedPhones phones) => TypedResults.Ok(phones.InboxOf(to)));
-        group.MapGet("/threads", (SimulatedPhones phones) => TypedResults.Ok(phones.Threads()));
-        group.MapPost("/api/2010-04-01/Accounts/{sid}/Messages.json", ReceiveFromAppAsync).DisableAntiforgery();
-        group.MapGet("/api/2010-04-01/Accounts/{sid}/Messages.json", ListSent);
-        return app;
-    }
-
-    private static IResult Asset(string name, string contentType)
+    internal static IResult Asset(string name, string contentType)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Dev", "wwwroot", name);
         return File.Exists(path) ? Results.File(path, contentType) : Results.NotFound();
     }
 
     internal static async Task<IResult> SendAsCallerAsync(
-        SimulatedSms request, IHttpClientFactory clients, ISecretStore secrets, SmsSettings settings, IServer server,
+        SimulatedSms? request, Uri self, IHttpClientFactory clients, ISecretStore secrets, SmsSettings settings,
         SimulatedPhones phones, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(request.From) || string.IsNullOrWhiteSpace(request.To) || request.Body is null)
+        if (request is null || string.IsNullOrWhiteSpace(request.From) || string.IsNullOrWhiteSpace(request.To) || request.Body is null)
         {
             return Results.Problem("'from', 'to' and 'body' are required.", statusCode: 400);
         }
 
-        var self = SelfAddress.Of(server);
         var publicBase = settings.PublicBaseUrl?.ToString().TrimEnd('/') ?? self.ToString().TrimEnd('/');
         var form = new Dictionary<string, string>
         {

@@ -16,28 +16,6 @@ namespace Hotline.Functions.Escalations;
 /// </summary>
 public static class EscalationEndpoints
 {
-    public static IEndpointRouteBuilder MapEscalations(this IEndpointRouteBuilder app)
-    {
-        var staff = app.MapGroup("/api").RequireAuthorization(Policies.Counsellor);
-        staff.MapPost("/conversations/{id}/emergency", RaiseAsync).AsFunction("EmergencyRaise");
-        staff.MapGet("/escalations/{id}", GetAsync).AsFunction("EscalationGet");
-        staff.MapPost("/escalations/{id}/consents", ConsentAsync).AsFunction("EscalationConsent");
-        staff.MapPost("/escalations/{id}/referrals", ReferAsync).AsFunction("EscalationRefer");
-        var supervisors = app.MapGroup("/api").RequireAuthorization(Policies.Supervisor);
-        supervisors.MapPost("/escalations/{id}/exception", ApproveExceptionAsync).AsFunction("EscalationException");
-        // Counsellors read the directory too: they choose the agency a caller consents to.
-        staff.MapGet("/partners", async (IPartnerDirectory partners, CancellationToken ct) =>
-            TypedResults.Ok((await partners.ListAsync(ct)).OrderBy(p => p.Id, StringComparer.Ordinal).ToList())).AsFunction("PartnersList");
-        supervisors.MapPut("/partners/{agencyId}", SavePartnerAsync).AsFunction("PartnerSave");
-        // Who may call is settled before anything is looked up, so an unknown id tells nobody without a right anything.
-        var referrals = app.MapGroup("/api/referrals").RequireAuthorization(Policies.PartnerOrSupervisor);
-        referrals.MapGet("", ListReferralsAsync).AsFunction("ReferralsList");
-        referrals.MapGet("/{id}", GetReferralAsync).AsFunction("ReferralGet");
-        var receipts = app.MapGroup("/api/referrals").RequireAuthorization(Policies.PartnerReceipt).DisableAntiforgery();
-        receipts.MapPost("/{id}/ack", AcknowledgeAsync).AsFunction("ReferralAck");
-        return app;
-    }
-
     internal static async Task<Results<Ok<EscalationView>, ProblemHttpResult>> RaiseAsync(
         string id, EmergencyRequest? request, ClaimsPrincipal user, IConversationStore store, IEscalationStore escalations,
         EmergencyRaiser raiser, AlertSettings alerts, CancellationToken ct)

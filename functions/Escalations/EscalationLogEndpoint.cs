@@ -11,12 +11,6 @@ namespace Hotline.Functions.Escalations;
 /// </summary>
 public static class EscalationLogEndpoint
 {
-    public static IEndpointRouteBuilder MapEscalationLog(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/escalations", ListAsync).RequireAuthorization(Policies.Supervisor).AsFunction("EscalationsList");
-        return app;
-    }
-
     // An escalation with no referral yet; otherwise its status is its latest referral's.
     private const string Raised = "raised";
 

@@ -1,12 +1,11 @@
 using Hotline.Escalations;
-using Hotline.Functions.Hosting;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Hotline.Functions.Escalations;
 
 /// <summary>Timer: referrals past their acknowledgement deadline are marked, failed over and reported.</summary>
-public sealed class ReferralDeadlinesFunction(ReferralDeadlines deadlines) : TimerFunction
+public sealed class ReferralDeadlinesFunction(ReferralDeadlines deadlines)
 {
-    public override string Name => "ReferralDeadlines";
-
-    protected override Task HandleAsync(TimerInfo timer, CancellationToken cancellationToken) => deadlines.CheckAsync(cancellationToken);
+    [Function("ReferralDeadlines")]
+    public Task Run([TimerTrigger("*/30 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) => deadlines.CheckAsync(cancellationToken);
 }

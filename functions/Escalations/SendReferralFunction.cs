@@ -4,6 +4,7 @@ using Hotline.Escalations;
 using Hotline.Functions.Hosting;
 using Hotline.Messaging;
 using Hotline.Secrets;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Hotline.Functions.Escalations;
 
@@ -29,7 +30,7 @@ public sealed class SendReferralFunction(
     ReferralSettings settings,
     IEscalationLog log,
     TimeProvider time,
-    ILogger<SendReferralFunction> logger) : QueueFunction<ReferralRequest>
+    ILogger<SendReferralFunction> logger)
 {
     public const string HttpClientName = "partners";
 
@@ -46,10 +47,10 @@ public sealed class SendReferralFunction(
     public static string CircuitKeyOf(HttpRequestMessage request) =>
         request.Options.TryGetValue(AgencyOption, out var agency) ? "agency:" + agency : "host:" + request.RequestUri?.Authority;
 
-    public override string Name => "SendReferral";
-
-    protected override async Task HandleAsync(ReferralRequest message, QueueMessageInfo info, CancellationToken cancellationToken)
+    [Function("SendReferral")]
+    public async Task Run([QueueTrigger(QueueNames.ReferralsToSend)] string text, FunctionContext context, CancellationToken cancellationToken)
     {
+        var message = QueueMessage.Read<ReferralRequest>(text, "SendReferral");
         if (await referrals.FindAsync(message.ReferralId, cancellationToken) is not { Status: ReferralStatuses.Queued } referral)
         {
             return; // gone, or delivered by an earlier attempt
@@ -90,7 +91,7 @@ public sealed class SendReferralFunction(
         if (failure is not null)
         {
             await log.AppendAsync(referral.EscalationId, EscalationStep.DeliveryFailed, "system",
-                new Dictionary<string, string> { ["referral"] = referral.Id, ["agency"] = agency.Id, ["error"] = failure, ["attempt"] = info.DequeueCount.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                new Dictionary<string, string> { ["referral"] = referral.Id, ["agency"] = agency.Id, ["error"] = failure, ["attempt"] = QueueMessage.DequeueCount(context).ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 cancellationToken);
             // An agency whose system is down hears of the referral by phone all the same, and whom to call.
             await AlertDutyPhonesOnceAsync(referral, agency,

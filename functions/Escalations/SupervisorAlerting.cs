@@ -3,6 +3,7 @@ using Hotline.Functions.Configuration;
 using Hotline.Functions.Hosting;
 using Hotline.Messaging;
 using Hotline.Privacy;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Hotline.Functions.Escalations;
 
@@ -40,15 +41,14 @@ public sealed class QueuedSupervisorAlerts(IWorkQueue queue) : ISupervisorAlerts
 /// never the caller or what they wrote.
 /// </summary>
 public sealed class SendSupervisorAlertFunction(AlertSettings settings, ISmsSender sms, ILogger<SendSupervisorAlertFunction> logger)
-    : QueueFunction<SupervisorAlert>
 {
-    public override string Name => "SendSupervisorAlert";
-
-    protected override async Task HandleAsync(SupervisorAlert alert, QueueMessageInfo info, CancellationToken cancellationToken)
+    [Function("SendSupervisorAlert")]
+    public async Task Run([QueueTrigger(QueueNames.SupervisorAlerts)] string message, CancellationToken cancellationToken)
     {
+        var alert = QueueMessage.Read<SupervisorAlert>(message, "SendSupervisorAlert");
         if (!Hotline.Conversations.ConversationIds.IsValid(alert.ConversationId) && alert.ConversationId.Length > 0)
         {
-            throw new InvalidInvocationException("SendSupervisorAlert: not a conversation id.");
+            throw new InvalidQueueMessageException("SendSupervisorAlert: not a conversation id.");
         }
 
         if (settings.SupervisorNumbers.Count == 0)

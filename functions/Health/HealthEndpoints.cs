@@ -13,12 +13,6 @@ public static class HealthEndpoints
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
 
-    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/health", CheckAsync).AsFunction("Health");
-        return app;
-    }
-
     internal static async Task<JsonHttpResult<HealthReport>> CheckAsync(
         StorageHealthProbe storage, ISecretStore secrets, CancellationToken cancellationToken)
     {

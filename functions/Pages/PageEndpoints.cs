@@ -26,20 +26,7 @@ public static class PageEndpoints
         [".svg"] = "image/svg+xml",
     };
 
-    public static IEndpointRouteBuilder MapPages(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/chat/{*asset}", ChatAsync).AllowAnonymous().AsFunction("ChatPage");
-        // The staff pages redeem their sign-in code at the authority, so they may also connect there.
-        app.MapGet("/console/{*asset}", (HttpContext http, string? asset, AuthSettings auth) =>
-            ServeAsync(http, "console", asset, connectTo: auth.AuthorityOrigin)).AllowAnonymous().AsFunction("ConsolePage");
-        app.MapGet("/supervisor/{*asset}", (HttpContext http, string? asset, AuthSettings auth) =>
-            ServeAsync(http, "supervisor", asset, connectTo: auth.AuthorityOrigin)).AllowAnonymous().AsFunction("SupervisorPage");
-        app.MapGet("/partner/{*asset}", (HttpContext http, string? asset, AuthSettings auth) =>
-            ServeAsync(http, "partner", asset, connectTo: auth.AuthorityOrigin)).AllowAnonymous().AsFunction("PartnerPage");
-        return app;
-    }
-
-    private static async Task ChatAsync(HttpContext http, string? asset, ChatSettings chat, LanguageSettings languages, CallerTexts texts)
+    internal static async Task ChatAsync(HttpContext http, string? asset, ChatSettings chat, LanguageSettings languages, CallerTexts texts)
     {
         if (asset == "icon")
         {
@@ -61,7 +48,7 @@ public static class PageEndpoints
             .Replace("{{Languages}}", WebUtility.HtmlEncode(string.Join(',', languages.Supported.Where(texts.Has))), StringComparison.Ordinal));
     }
 
-    private static async Task ServeAsync(
+    internal static async Task ServeAsync(
         HttpContext http, string page, string? asset, bool cache = true, Func<string, string>? fill = null, string? connectTo = null)
     {
         var name = string.IsNullOrEmpty(asset) ? "index.html" : asset;

@@ -16,20 +16,6 @@ public static class RosterEndpoints
 {
     private const int MaxCapacity = 50;
 
-    public static IEndpointRouteBuilder MapRoster(this IEndpointRouteBuilder app)
-    {
-        var supervisors = app.MapGroup("/api/roster").RequireAuthorization(Policies.Supervisor);
-        supervisors.MapGet("", ListAsync).AsFunction("RosterList");
-        supervisors.MapPut("/{counsellorId}", SaveAsync).AsFunction("RosterSave");
-
-        app.MapPut("/api/me/availability", SetAvailabilityAsync)
-            .RequireAuthorization(Policies.Counsellor)
-            .AsFunction("MyAvailability")
-            .RecordsPresence();
-        app.MapGet("/api/me", MeAsync).RequireAuthorization(Policies.Counsellor).AsFunction("Me").RecordsPresence();
-        return app;
-    }
-
     /// <summary>Who is signed in: their id and roles, and their roster entry if they have one.</summary>
     internal static async Task<Ok<MeDto>> MeAsync(
         ClaimsPrincipal user, IRosterStore roster, LanguageSettings languages, RoutingPolicy policy, TimeProvider time, CancellationToken ct)

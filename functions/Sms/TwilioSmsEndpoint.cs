@@ -21,12 +21,6 @@ public static partial class TwilioSmsEndpoint
     public const int MaxBodyCharacters = 1600;
     internal const int MaxRequestBytes = 64 * 1024;
 
-    public static IEndpointRouteBuilder MapTwilioSms(this IEndpointRouteBuilder app)
-    {
-        app.MapPost("/api/twilio/sms", HandleAsync).AsFunction("TwilioSms").AllowAnonymous().DisableAntiforgery().WithBodyLimit(MaxRequestBytes);
-        return app;
-    }
-
     internal static async Task<IResult> HandleAsync(
         HttpRequest request,
         ISecretStore secrets,
