@@ -8,7 +8,6 @@ using Hotline.Functions.Roster;
 using Hotline.Roster;
 using Hotline.Storage;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Trace;
 
@@ -17,8 +16,11 @@ namespace Hotline.Functions;
 /// <summary>Extension points for whoever composes the app (the program itself, tests, benchmarks).</summary>
 public sealed class HotlineAppHooks
 {
-    /// <summary>Runs first: add configuration, services or logger providers.</summary>
-    public Action<FunctionsApplicationBuilder>? ConfigureBuilder { get; init; }
+    /// <summary>Runs last, before the host is built: add configuration, services or logger providers.</summary>
+    public Action<IHostBuilder>? ConfigureHost { get; init; }
+
+    /// <summary>Runs with the worker's own configuration (before the hotline's middleware is added).</summary>
+    public Action<IFunctionsWorkerApplicationBuilder>? ConfigureWorker { get; init; }
 
     /// <summary>Adds trace exporters; they run after the redaction processor.</summary>
     public Action<TracerProviderBuilder>? AddTraceExporters { get; init; }
@@ -37,25 +39,43 @@ public static class HotlineWorker
     /// Builds the worker. Throws <see cref="StartupSettingException"/> (one line naming the setting) when a required
     /// setting is missing or malformed.
     /// </summary>
-    public static IHost Build(string[] args, HotlineAppHooks? hooks = null)
+    public static IHost Build(HotlineAppHooks? hooks = null)
     {
-        var builder = FunctionsApplication.CreateBuilder(args);
-        builder.ConfigureFunctionsWebApplication();
-        hooks?.ConfigureBuilder?.Invoke(builder);
+        var builder = new HostBuilder()
+            // Before the environment and the command line, which the worker defaults add and which win over it.
+            .ConfigureAppConfiguration(config => config.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true))
+            .ConfigureFunctionsWebApplication(worker =>
+            {
+                hooks?.ConfigureWorker?.Invoke(worker);
+                // Every HTTP function passes these, in this order; queue and timer functions pass straight through.
+                worker.UseMiddleware<HttpHardening>();
+                worker.UseMiddleware<DevelopmentOnlyFunctions>();
+                worker.UseMiddleware<FunctionAuthorization>();
+                worker.UseMiddleware<FunctionRateLimiting>();
+                worker.UseMiddleware<PresenceRecording>();
+            })
+            .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")))
+            .ConfigureServices((context, services) => AddHotline(services, context.Configuration, context.HostingEnvironment, hooks));
+        hooks?.ConfigureHost?.Invoke(builder);
+        // Last: wrap every logger provider registered above (and by the hooks) with redaction.
+        builder.ConfigureServices(services => services.RedactAllLogProviders());
+        return builder.Build();
+    }
 
-        var settings = HotlineSettings.Read(builder.Configuration, builder.Environment);
+    private static void AddHotline(IServiceCollection services, IConfiguration configuration, IHostEnvironment environment, HotlineAppHooks? hooks)
+    {
+        var settings = HotlineSettings.Read(configuration, environment);
 
         StorageAccount storage;
         try
         {
-            storage = StorageAccount.FromConfiguration(builder.Configuration, hooks?.StoragePipelinePolicy);
+            storage = StorageAccount.FromConfiguration(configuration, hooks?.StoragePipelinePolicy);
         }
         catch (StorageSettingException e)
         {
             throw new StartupSettingException(e.Message);
         }
 
-        var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(settings);
         services.AddSingleton(settings.Languages);
@@ -67,28 +87,16 @@ public static class HotlineWorker
         services.AddHostedService(sp => sp.GetRequiredService<StorageStartup>());
         services.AddHotlineSecrets(settings.Secrets, hooks?.ConfigureKeyVaultClient);
 
-        services.AddConversations(builder.Configuration, builder.Environment, settings);
+        services.AddConversations(configuration, environment, settings);
         services.AddHotlineAuth(settings.Auth);
-        services.AddChat(builder.Configuration);
-        if (builder.Environment.IsDevelopment())
+        services.AddChat(configuration);
+        if (environment.IsDevelopment())
         {
             services.AddTwilioSimulator();
         }
 
-        services.AddHotlineTelemetry(builder.Configuration, hooks?.AddTraceExporters);
+        services.AddHotlineTelemetry(configuration, hooks?.AddTraceExporters);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = HttpHardening.MaxRequestBodyBytes);
-
-        // Every HTTP function passes these, in this order; queue and timer functions pass straight through.
-        builder.UseMiddleware<HttpHardening>();
-        builder.UseMiddleware<DevelopmentOnlyFunctions>();
-        builder.UseMiddleware<FunctionAuthorization>();
-        builder.UseMiddleware<FunctionRateLimiting>();
-        builder.UseMiddleware<PresenceRecording>();
-
-        // Last: wrap every logger provider registered above (and by the hooks) with redaction.
-        services.RedactAllLogProviders();
-
-        return builder.Build();
     }
 }

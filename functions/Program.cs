@@ -3,7 +3,7 @@ using Hotline.Functions.Configuration;
 
 try
 {
-    using var host = HotlineWorker.Build(args);
+    using var host = HotlineWorker.Build();
     await host.RunAsync();
     return 0;
 }
