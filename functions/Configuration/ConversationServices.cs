@@ -98,17 +98,26 @@ public static class ConversationServices
         var apiBase = new SettingReader(configuration).String("Twilio:ApiBaseUrl") is { } value
             ? Uri.TryCreate(value.TrimEnd('/') + "/", UriKind.Absolute, out var uri) ? uri
               : throw new StartupSettingException("Setting 'Twilio__ApiBaseUrl' is malformed: expected an absolute URL.")
-            : TwilioApiSettings.DefaultApiBaseUrl;
-        services.AddSingleton(new TwilioApiSettings(apiBase, TwilioSecrets.AccountSid.Name, TwilioSecrets.AuthToken.Name));
-        services.AddHttpClient<ISmsSender, TwilioSmsSender>()
-            .AddStandardResilienceHandler(options =>
+            : null;
+        services.AddSingleton(new TwilioApiSettings(TwilioSecrets.AccountSid.Name, TwilioSecrets.AuthToken.Name));
+        var twilio = services.AddHttpClient<ISmsSender, TwilioSmsSender>();
+        if (apiBase is not null)
+        {
+            twilio.AddHttpMessageHandler(() => new TwilioApiRedirectHandler(apiBase)); // the SDK only knows api.twilio.com
+        }
+
+        twilio.AddStandardResilienceHandler(options =>
             {
-                // Only retry what Twilio certainly did not act on (throttled, unavailable, no connection): retrying a
-                // POST that timed out could send the message twice. The same goes for 500 and the other 5xx: Twilio may
-                // have sent the message before failing. Those fail the invocation instead (SmsProviderUnavailableException),
-                // and the queue's redelivery first asks Twilio whether the message went out (OutboundMessageDispatcher).
+                // Only retry what Twilio certainly did not act on (throttled, unavailable, no connection made): retrying
+                // a POST that timed out or whose connection broke after it was sent could send the message twice. The
+                // same goes for 500 and the other 5xx: Twilio may have sent the message before failing. Those fail the
+                // invocation instead (SmsProviderUnavailableException), and the queue's redelivery first asks Twilio
+                // whether the message went out (OutboundMessageDispatcher).
                 options.Retry.ShouldHandle = args => ValueTask.FromResult(
                     args.Outcome.Exception is HttpRequestException
+                    {
+                        HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError,
+                    }
                     || args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable);
                 options.Retry.MaxRetryAttempts = 3;
                 options.Retry.UseJitter = true;

@@ -54,7 +54,7 @@ public static class TwilioSimulator
             ["NumSegments"] = "1",
         };
         var token = await secrets.GetAsync(TwilioSecrets.AuthToken.Name, ct);
-        var signature = TwilioWebhookSignature.Compute(publicBase + "/api/twilio/sms", form, token);
+        var signature = Sign(publicBase + "/api/twilio/sms", form, token);
         using var post = new HttpRequestMessage(HttpMethod.Post, new Uri(self, "/api/twilio/sms")) { Content = new FormUrlEncodedContent(form) };
         post.Headers.Add(TwilioWebhookSignature.HeaderName, signature);
         var sentAt = DateTimeOffset.UtcNow;
@@ -101,6 +101,21 @@ public static class TwilioSimulator
 
     internal static IResult ListSent(string sid, string? to, string? from, SimulatedPhones phones) =>
         Results.Json(new { messages = phones.InboxOf(to ?? string.Empty).Where(m => from is null || m.From == from).Select(m => new { sid = m.Sid, body = m.Body }) });
+
+    /// <summary>
+    /// Signs a webhook call exactly as Twilio does (HMAC-SHA1 with the auth token over the URL followed by each form
+    /// name and value, sorted by name). The SDK only validates signatures and has no public way to compute one.
+    /// </summary>
+    private static string Sign(string url, IEnumerable<KeyValuePair<string, string>> form, string authToken)
+    {
+        var data = new StringBuilder(url);
+        foreach (var (name, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            data.Append(name).Append(value);
+        }
+
+        return Convert.ToBase64String(System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data.ToString())));
+    }
 
     private static async Task<bool> AuthorizedAsync(string sid, HttpRequest request, ISecretStore secrets, CancellationToken ct)
     {

@@ -96,7 +96,7 @@ public sealed class RequestHardeningTests : IAsyncLifetime
             Content = new StringContent(TwilioWebhookClient.Encode(form), Encoding.ASCII, "application/x-www-form-urlencoded"),
         };
         request.Headers.Add(Hotline.Twilio.TwilioWebhookSignature.HeaderName,
-            Hotline.Twilio.TwilioWebhookSignature.Compute(RunningApp.PublicBaseUrl + "/api/twilio/sms", form, RunningApp.TwilioAuthToken));
+            TwilioWebhookClient.Sign(RunningApp.PublicBaseUrl + "/api/twilio/sms", form, RunningApp.TwilioAuthToken));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Secret);
         request.Headers.Add("X-Probe", "probe-value-in-a-header");
         request.Headers.Accept.ParseAdd("text/html");
