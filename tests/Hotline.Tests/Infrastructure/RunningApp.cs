@@ -85,6 +85,9 @@ public sealed class RunningApp : IAsyncDisposable
         }
 
         merged.Remove("LocalFunctionsHost:Enabled");
+        // A test's own host.json (FunctionRootCopy), else the one built with the app.
+        var scriptRoot = merged.GetValueOrDefault("Functions:Root") ?? AppContext.BaseDirectory;
+        merged.Remove("Functions:Root");
         var setup = new WorkerSetup();
         configure?.Invoke(setup);
 
@@ -92,7 +95,7 @@ public sealed class RunningApp : IAsyncDisposable
         Environment.SetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY", AppContext.BaseDirectory);
         var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
         {
-            ScriptRoot = AppContext.BaseDirectory,
+            ScriptRoot = scriptRoot,
             Port = port,
             Settings = merged,
             Launcher = new InProcessWorkerLauncher(start => HotlineWorker.Build(new HotlineAppHooks
