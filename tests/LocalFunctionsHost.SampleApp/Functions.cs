@@ -41,10 +41,10 @@ public sealed class HttpFunctions
             body,
             invocationId = context.InvocationId,
             invocationHeader = request.Headers["x-ms-invocation-id"].ToString(),
-            forwardedFor = request.Headers["X-Forwarded-For"].ToString(),
-            forwardedHost = request.Headers["X-Forwarded-Host"].ToString(),
-            forwardedProto = request.Headers["X-Forwarded-Proto"].ToString(),
+            // The worker applies X-Forwarded-* (UseForwardedHeaders): these are the public request's.
             host = request.Host.Value,
+            scheme = request.Scheme,
+            remoteIp = request.HttpContext.Connection.RemoteIpAddress?.ToString(),
             processId = Environment.ProcessId,
         });
     }
