@@ -28,6 +28,11 @@ public sealed partial record TriggerPlan(
         {
             var trigger = function.Trigger
                 ?? throw new HostStartupException($"Function {function.Name} has no trigger binding.");
+            if (IsDisabled(function.Name, settings))
+            {
+                continue;
+            }
+
             if (trigger.Is(Binding.HttpTrigger))
             {
                 http.Add(function);
@@ -53,6 +58,11 @@ public sealed partial record TriggerPlan(
 
         return new TriggerPlan(http, queues, timers);
     }
+
+    /// <summary>The app setting <c>AzureWebJobs.&lt;function&gt;.Disabled</c>, as in Azure: the function is not triggered.</summary>
+    public static bool IsDisabled(string function, IConfiguration settings) =>
+        settings[$"AzureWebJobs.{function}.Disabled"] is { } value
+        && (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value == "1");
 
     public static CrontabSchedule ParseSchedule(string functionName, string expression) =>
         CrontabSchedule.TryParse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = true })
