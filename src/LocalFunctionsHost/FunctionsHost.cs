@@ -250,13 +250,14 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         var delay = _options.RestartDelay;
         while (!ct.IsCancellationRequested)
         {
-            var code = await Task.WhenAny(session.Instance.Exited, session.Channel.Closed).ConfigureAwait(false) == session.Instance.Exited
-                ? await session.Instance.Exited.ConfigureAwait(false)
-                : -1;
+            var ended = await Task.WhenAny(session.Instance.Exited, session.Channel.Closed, Task.Delay(Timeout.Infinite, ct))
+                .ConfigureAwait(false);
             if (ct.IsCancellationRequested)
             {
-                return;
+                return; // stopping: StopAsync ends the worker
             }
+
+            var code = ended == session.Instance.Exited ? await session.Instance.Exited.ConfigureAwait(false) : -1;
 
             _session = NewSessionSource();
             session.Channel.Close();
@@ -316,6 +317,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             timeout.CancelAfter(limit);
         }
 
+        _options.OnInvocation?.Invoke(request);
         return await session.Channel.InvokeAsync(request, timeout.Token).ConfigureAwait(false);
     }
 
@@ -440,6 +442,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             timeout.CancelAfter(limit);
         }
 
+        _options.OnInvocation?.Invoke(request);
         var invocation = session.Channel.InvokeAsync(request, timeout.Token);
         // HttpTransformer.Default, as the Functions host uses: X-Forwarded-For/-Proto/-Host/-Prefix set, Host dropped.
         var error = await forwarder.SendAsync(context, session.HttpUri.ToString(), _proxyClient,
@@ -495,7 +498,9 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
         if (_grpcServer is not null)
         {
-            await _grpcServer.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            // Streams of workers that did not go away by themselves are not waited for.
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _grpcServer.StopAsync(quick.Token).ConfigureAwait(false);
         }
     }
 
