@@ -53,6 +53,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         ActivityHeadersPropagator = null,
     });
     private readonly Dictionary<string, string> _queueListeners = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _timerSchedules = new(StringComparer.OrdinalIgnoreCase);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _nextRuns = new(StringComparer.OrdinalIgnoreCase);
     private WebApplication? _grpcServer;
     private WebApplication? _httpServer;
@@ -89,7 +90,10 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     /// <summary>Queue-triggered function name → the queue it listens on.</summary>
     public IReadOnlyDictionary<string, string> QueueListeners => _queueListeners;
 
-    /// <summary>Timer-triggered function name → when it fires next.</summary>
+    /// <summary>Timer-triggered function name → its schedule, settings resolved.</summary>
+    public IReadOnlyDictionary<string, string> TimerSchedules => _timerSchedules;
+
+    /// <summary>Timer-triggered function name → when it fires next (set once its scheduler waits for that time).</summary>
     public IReadOnlyDictionary<string, DateTimeOffset> NextTimerRuns => _nextRuns;
 
     /// <summary>How many workers have been started (1 + restarts).</summary>
@@ -132,8 +136,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
         foreach (var (function, schedule) in triggers.Timers)
         {
-            _nextRuns[function.Name] = new DateTimeOffset(DateTime.SpecifyKind(
-                schedule.GetNextOccurrence(_options.TimeProvider.GetUtcNow().UtcDateTime), DateTimeKind.Utc));
+            _timerSchedules[function.Name] = schedule.ToString();
             var scheduler = new TimerTriggerScheduler(this, function, schedule, _options.TimeProvider, _logger,
                 next => _nextRuns[function.Name] = next);
             _background.Add(Task.Run(() => scheduler.RunAsync(_stopping.Token), CancellationToken.None));

@@ -73,7 +73,7 @@ await using (host)
             _ when trigger.Is(Binding.HttpTrigger) =>
                 $"[{string.Join(",", trigger.Methods.DefaultIfEmpty("ALL"))}] {host.BaseAddress}{FunctionsHost.HttpRoute(function, host.HostJson.RoutePrefix)}",
             _ when trigger.Is(Binding.QueueTrigger) => $"queueTrigger on {host.QueueListeners[function.Name]}",
-            _ when trigger.Is(Binding.TimerTrigger) => $"timerTrigger '{trigger["schedule"]}', next {host.NextTimerRuns.GetValueOrDefault(function.Name):u}",
+            _ when trigger.Is(Binding.TimerTrigger) => $"timerTrigger '{host.TimerSchedules[function.Name]}' (UTC)",
             _ => trigger.Type,
         };
         Console.WriteLine($"  {function.Name}: {description}");
