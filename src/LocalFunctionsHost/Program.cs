@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using LocalFunctionsHost;
 
 // dotnet LocalFunctionsHost.dll --script-root <built or published app> [--port N]
@@ -32,14 +33,16 @@ using var loggers = LoggerFactory.Create(b => b
     .SetMinimumLevel(LogLevel.Information)
     .AddFilter("Microsoft", LogLevel.Warning)
     .AddFilter("Grpc", LogLevel.Warning));
-// Not disposed: Ctrl-C and SIGTERM may arrive at any time until the process ends.
-var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// Ctrl-C and SIGTERM stop the host in order: WorkerTerminate first, then the process ends.
+using var stop = new CancellationTokenSource();
+void Stop(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 FunctionsHost host;
 try

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Reflection;
 using LocalFunctionsHost.SampleApp;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,7 +65,7 @@ public static class Sample
 
     public static Task<FunctionsHost> StartAsync(
         IWorkerLauncher launcher, Dictionary<string, string?> settings, TimeProvider? time = null, Action<Protocol.InvocationRequest>? onInvocation = null,
-        TimeSpan? restartDelay = null, TimeSpan? httpWait = null) =>
+        TimeSpan? restartDelay = null, TimeSpan? httpWait = null, LogLines? log = null) =>
         FunctionsHost.StartAsync(new FunctionsHostOptions
         {
             ScriptRoot = launcher is InProcessWorkerLauncher ? InProcessFolder : Folder,
@@ -75,6 +76,7 @@ public static class Sample
             OnInvocation = onInvocation,
             RestartDelay = restartDelay ?? TimeSpan.FromMilliseconds(200),
             WorkerWaitForHttp = httpWait ?? TimeSpan.FromSeconds(10),
+            LoggerFactory = log is null ? null : Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(log)),
         });
 
     public static Recorder Recorder(this WorkerSession session) =>
@@ -82,4 +84,30 @@ public static class Sample
 
     private static string Metadata(string key) =>
         typeof(Sample).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+}
+
+/// <summary>Keeps log lines in memory, to show what the host and worker said when a test fails.</summary>
+public sealed class LogLines : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public override string ToString() => string.Join('\n', _lines);
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines)
+        : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId,
+            TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception?.Message}");
+    }
 }

@@ -28,13 +28,15 @@ public sealed class WorkerLifecycleTests
     [Fact]
     public async Task Stopping_the_host_sends_WorkerTerminate_and_the_worker_exits_by_itself()
     {
-        var host = await Sample.StartAsync(new ProcessWorkerLauncher(), Sample.Settings());
+        var log = new LogLines();
+        var host = await Sample.StartAsync(new ProcessWorkerLauncher(), Sample.Settings(), log: log);
         var session = await host.CurrentWorker;
 
         await host.DisposeAsync();
 
         // A killed process exits 137; a worker that obeyed WorkerTerminate exits 0.
-        Assert.Equal(0, await session.Instance.Exited.WaitAsync(TimeSpan.FromSeconds(10)));
+        var code = await session.Instance.Exited.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(code == 0, $"exit code {code}\n{log}");
     }
 
     [Fact]
