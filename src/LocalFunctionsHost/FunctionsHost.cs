@@ -45,14 +45,9 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     private readonly WorkerChannelRegistry _registry = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _background = [];
-    private readonly HttpMessageInvoker _proxyClient = new(new SocketsHttpHandler
-    {
-        AllowAutoRedirect = false,
-        UseCookies = false,
-        UseProxy = false,
-        ActivityHeadersPropagator = null,
-    });
+    private readonly HttpMessageInvoker _proxyClient;
     private readonly Dictionary<string, string> _queueListeners = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _timerSchedules = new(StringComparer.OrdinalIgnoreCase);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _nextRuns = new(StringComparer.OrdinalIgnoreCase);
     private WebApplication? _grpcServer;
     private WebApplication? _httpServer;
@@ -65,6 +60,9 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         _options = options;
         _loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggers.CreateLogger("LocalFunctionsHost");
+        _proxyClient = new HttpMessageInvoker(new ConnectRetryHandler(
+            new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, UseProxy = false, ActivityHeadersPropagator = null },
+            _logger));
         ScriptRoot = Path.GetFullPath(options.ScriptRoot);
         HostJson = HostJson.Load(ScriptRoot);
         Configuration = new ConfigurationBuilder()
@@ -89,7 +87,10 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     /// <summary>Queue-triggered function name → the queue it listens on.</summary>
     public IReadOnlyDictionary<string, string> QueueListeners => _queueListeners;
 
-    /// <summary>Timer-triggered function name → when it fires next.</summary>
+    /// <summary>Timer-triggered function name → its schedule, settings resolved.</summary>
+    public IReadOnlyDictionary<string, string> TimerSchedules => _timerSchedules;
+
+    /// <summary>Timer-triggered function name → when it fires next (set once its scheduler waits for that time).</summary>
     public IReadOnlyDictionary<string, DateTimeOffset> NextTimerRuns => _nextRuns;
 
     /// <summary>How many workers have been started (1 + restarts).</summary>
@@ -132,8 +133,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
         foreach (var (function, schedule) in triggers.Timers)
         {
-            _nextRuns[function.Name] = new DateTimeOffset(DateTime.SpecifyKind(
-                schedule.GetNextOccurrence(_options.TimeProvider.GetUtcNow().UtcDateTime), DateTimeKind.Utc));
+            _timerSchedules[function.Name] = schedule.ToString();
             var scheduler = new TimerTriggerScheduler(this, function, schedule, _options.TimeProvider, _logger,
                 next => _nextRuns[function.Name] = next);
             _background.Add(Task.Run(() => scheduler.RunAsync(_stopping.Token), CancellationToken.None));
@@ -220,6 +220,13 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             await Task.WhenAll(functions.Select(f => channel.LoadAsync(f.ToLoadRequest(ScriptRoot), timeout.Token)))
                 .ConfigureAwait(false);
             var httpUri = init.Capabilities.TryGetValue("HttpUri", out var uri) && !string.IsNullOrEmpty(uri) ? new Uri(uri) : null;
+            if (httpUri is not null)
+            {
+                // The worker connects and loads before its web host has finished starting; one that is told to stop
+                // in that window fails its start (exit 134). Ready means serving HTTP.
+                await WaitUntilServingAsync(httpUri, timeout.Token).ConfigureAwait(false);
+            }
+
             var session = new WorkerSession(generation, instance, channel, functions, httpUri, connectedAfter, clock.Elapsed);
             LogWorkerReady(_logger, generation, functions.Count, connectedAfter.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
             return session;
@@ -244,19 +251,37 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         }
     }
 
+    private async Task WaitUntilServingAsync(Uri httpUri, CancellationToken ct)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            try
+            {
+                using var probe = await client.GetAsync(new Uri(httpUri, "/.local-host-probe"), ct).ConfigureAwait(false);
+                return; // any answer: the worker's web host is up
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(25, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Restarts the worker whenever it stops, with a growing pause while starts keep failing.</summary>
     private async Task SuperviseAsync(WorkerSession session, CancellationToken ct)
     {
         var delay = _options.RestartDelay;
         while (!ct.IsCancellationRequested)
         {
-            var code = await Task.WhenAny(session.Instance.Exited, session.Channel.Closed).ConfigureAwait(false) == session.Instance.Exited
-                ? await session.Instance.Exited.ConfigureAwait(false)
-                : -1;
+            var ended = await Task.WhenAny(session.Instance.Exited, session.Channel.Closed, Task.Delay(Timeout.Infinite, ct))
+                .ConfigureAwait(false);
             if (ct.IsCancellationRequested)
             {
-                return;
+                return; // stopping: StopAsync ends the worker
             }
+
+            var code = ended == session.Instance.Exited ? await session.Instance.Exited.ConfigureAwait(false) : -1;
 
             _session = NewSessionSource();
             session.Channel.Close();
@@ -291,14 +316,31 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     /// <summary>The ready worker, waiting up to <paramref name="wait"/> for one that is (re)starting.</summary>
     internal async Task<WorkerSession> WaitForWorkerAsync(TimeSpan wait, CancellationToken ct)
     {
-        try
+        var clock = Stopwatch.StartNew();
+        while (true)
         {
-            return await _session.Task.WaitAsync(wait, ct).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new WorkerUnavailableException(
-                $"No function worker is running: it stopped and is being restarted (waited {wait.TotalSeconds:0.#} s).");
+            var remaining = wait == Timeout.InfiniteTimeSpan ? wait : wait - clock.Elapsed;
+            try
+            {
+                var session = await _session.Task.WaitAsync(remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining, ct)
+                    .ConfigureAwait(false);
+                if (!session.Instance.Exited.IsCompleted && !session.Channel.Closed.IsCompleted)
+                {
+                    return session;
+                }
+
+                // Gone, and supervision has not noticed yet: wait for its successor.
+                await Task.Delay(20, ct).ConfigureAwait(false);
+                if (wait != Timeout.InfiniteTimeSpan && clock.Elapsed > wait)
+                {
+                    throw new TimeoutException();
+                }
+            }
+            catch (TimeoutException)
+            {
+                throw new WorkerUnavailableException(
+                    $"No function worker is running: it stopped and is being restarted (waited {wait.TotalSeconds:0.#} s).");
+            }
         }
     }
 
@@ -316,6 +358,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             timeout.CancelAfter(limit);
         }
 
+        _options.OnInvocation?.Invoke(request);
         return await session.Channel.InvokeAsync(request, timeout.Token).ConfigureAwait(false);
     }
 
@@ -440,6 +483,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             timeout.CancelAfter(limit);
         }
 
+        _options.OnInvocation?.Invoke(request);
         var invocation = session.Channel.InvokeAsync(request, timeout.Token);
         // HttpTransformer.Default, as the Functions host uses: X-Forwarded-For/-Proto/-Host/-Prefix set, Host dropped.
         var error = await forwarder.SendAsync(context, session.HttpUri.ToString(), _proxyClient,
@@ -477,7 +521,15 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             await _httpServer.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
-        await Task.WhenAll(_background).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_background).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogStopProblem(_logger, e);
+        }
+
         if (_session.Task.IsCompletedSuccessfully)
         {
             var session = _session.Task.Result;
@@ -489,13 +541,20 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 session.Instance.Kill();
             }
 
+            if (session.Instance.Exited.IsCompleted)
+            {
+                LogWorkerExited(_logger, session.Generation, await session.Instance.Exited.ConfigureAwait(false));
+            }
+
             await session.Instance.DisposeAsync().ConfigureAwait(false);
             session.Channel.Close();
         }
 
         if (_grpcServer is not null)
         {
-            await _grpcServer.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            // Streams of workers that did not go away by themselves are not waited for.
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _grpcServer.StopAsync(quick.Token).ConfigureAwait(false);
         }
     }
 
@@ -536,6 +595,12 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Function {FunctionName} (invocation {InvocationId}) failed: {Reason}")]
     private static partial void LogInvocationFailed(ILogger logger, string functionName, string invocationId, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A trigger listener did not stop cleanly")]
+    private static partial void LogStopProblem(ILogger logger, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {Generation} exited with code {Code}")]
+    private static partial void LogWorkerExited(ILogger logger, int generation, int code);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The worker did not stop within {Seconds} s of WorkerTerminate; killed")]
     private static partial void LogKilled(ILogger logger, double seconds);

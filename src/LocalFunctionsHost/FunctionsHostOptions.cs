@@ -29,6 +29,9 @@ public sealed class FunctionsHostOptions
     /// <summary>First pause before a stopped worker is started again; doubles on each failed start, up to 30 s.</summary>
     public TimeSpan RestartDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Called with every invocation just before it is sent to the worker (diagnostics, tests).</summary>
+    public Action<Protocol.InvocationRequest>? OnInvocation { get; init; }
+
     /// <summary>How long an HTTP request waits for a (re)starting worker before it is answered 503.</summary>
     public TimeSpan WorkerWaitForHttp { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using LocalFunctionsHost;
 
 // dotnet LocalFunctionsHost.dll --script-root <built or published app> [--port N]
@@ -32,14 +33,16 @@ using var loggers = LoggerFactory.Create(b => b
     .SetMinimumLevel(LogLevel.Information)
     .AddFilter("Microsoft", LogLevel.Warning)
     .AddFilter("Grpc", LogLevel.Warning));
-// Not disposed: Ctrl-C and SIGTERM may arrive at any time until the process ends.
-var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+// Ctrl-C and SIGTERM stop the host in order: WorkerTerminate first, then the process ends.
+using var stop = new CancellationTokenSource();
+void Stop(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 FunctionsHost host;
 try
@@ -73,7 +76,7 @@ await using (host)
             _ when trigger.Is(Binding.HttpTrigger) =>
                 $"[{string.Join(",", trigger.Methods.DefaultIfEmpty("ALL"))}] {host.BaseAddress}{FunctionsHost.HttpRoute(function, host.HostJson.RoutePrefix)}",
             _ when trigger.Is(Binding.QueueTrigger) => $"queueTrigger on {host.QueueListeners[function.Name]}",
-            _ when trigger.Is(Binding.TimerTrigger) => $"timerTrigger '{trigger["schedule"]}', next {host.NextTimerRuns.GetValueOrDefault(function.Name):u}",
+            _ when trigger.Is(Binding.TimerTrigger) => $"timerTrigger '{host.TimerSchedules[function.Name]}' (UTC)",
             _ => trigger.Type,
         };
         Console.WriteLine($"  {function.Name}: {description}");

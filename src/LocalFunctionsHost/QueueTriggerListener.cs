@@ -109,6 +109,12 @@ internal sealed partial class QueueTriggerListener
             LogReceiveFailed(_logger, e, QueueName, e.Status);
             return [];
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Storage unreachable (e.g. Azurite not started yet): keep polling, backing off.
+            LogReceiveFailed(_logger, e, QueueName, 0);
+            return [];
+        }
     }
 
     private async Task ProcessAsync(QueueMessage message, CancellationToken stoppingToken)

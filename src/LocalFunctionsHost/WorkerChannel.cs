@@ -16,6 +16,7 @@ public sealed partial class WorkerChannel
         new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _closing = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamingMessage>> _pending = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
@@ -45,7 +46,8 @@ public sealed partial class WorkerChannel
     {
         ConnectedAfter = _sinceLaunch.Elapsed;
         _connected.TrySetResult();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // Ends when the worker closes the stream, the server stops, or the host closes this channel.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);
         var writing = WriteAsync(responses, stop.Token);
         try
         {
@@ -84,6 +86,15 @@ public sealed partial class WorkerChannel
     internal void Close()
     {
         _outbound.Writer.TryComplete();
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // closed before
+        }
+
         _connected.TrySetException(new WorkerUnavailableException("The worker stopped before it connected."));
         foreach (var key in _pending.Keys)
         {

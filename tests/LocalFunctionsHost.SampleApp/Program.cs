@@ -29,6 +29,22 @@ public static class Program
         string[] args, IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configure = null)
     {
         var appAssembly = typeof(Program).Assembly;
+        // The worker reads the app folder from the process environment (when loading functions and mapping routes).
+        // One process can host workers of one app folder only: the folder the app assembly was loaded from, so the
+        // worker's own loading of the assembly finds the one already loaded.
+        var appDirectory = settings.GetValueOrDefault("FUNCTIONS_APPLICATION_DIRECTORY")
+            ?? throw new ArgumentException("FUNCTIONS_APPLICATION_DIRECTORY is not among the settings.", nameof(settings));
+        var current = Environment.GetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY");
+        if (current is null)
+        {
+            Environment.SetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY", appDirectory);
+        }
+        else if (!string.Equals(Path.GetFullPath(current), Path.GetFullPath(appDirectory), StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"This process already runs workers of {current}; a worker of {appDirectory} needs a process of its own.");
+        }
+
         // The ASP.NET Core integration picks one HTTP port per process; each worker here needs its own.
         var port = FreeLoopbackPort();
         var builder = new HostBuilder()
