@@ -16,8 +16,11 @@ namespace Hotline.Functions;
 /// <summary>Extension points for whoever composes the app (the program itself, tests, benchmarks).</summary>
 public sealed class HotlineAppHooks
 {
-    /// <summary>Runs last, before the host is built: add configuration, services or logger providers.</summary>
+    /// <summary>Runs last, before the host is built: add configuration or logger providers.</summary>
     public Action<IHostBuilder>? ConfigureHost { get; init; }
+
+    /// <summary>Runs before the hotline's own services are added, which leave these in place (a clock, a queue).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
 
     /// <summary>Runs with the worker's own configuration (before the hotline's middleware is added).</summary>
     public Action<IFunctionsWorkerApplicationBuilder>? ConfigureWorker { get; init; }
@@ -64,6 +67,7 @@ public static class HotlineWorker
 
     private static void AddHotline(IServiceCollection services, IConfiguration configuration, IHostEnvironment environment, HotlineAppHooks? hooks)
     {
+        hooks?.ConfigureServices?.Invoke(services);
         var settings = HotlineSettings.Read(configuration, environment);
 
         StorageAccount storage;

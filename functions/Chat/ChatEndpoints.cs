@@ -9,8 +9,6 @@ using Hotline.Functions.Routing;
 using Hotline.Functions.Sms;
 using Hotline.Messaging;
 using Hotline.Privacy;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Hotline.Functions.Chat;
@@ -40,21 +38,9 @@ public static partial class ChatEndpoints
         services.AddSingleton<ChatSessions>();
         services.AddSingleton<ChatSessionRecords>();
         services.AddSingleton(new NewConversationCeiling(settings.NewConversationsPerMinute));
-        services.Configure<ForwardedHeadersOptions>(options =>
-        {
-            // Every request reaches the worker through the Functions host on loopback, which says in X-Forwarded-For
-            // whom it had the request from; beyond it, only the proxies named in Chat__TrustedProxies are believed.
-            options.ForwardedHeaders = ForwardedHeaders.All;
-            options.ForwardLimit = null; // the client is the right-most hop that is not a trusted proxy
-            options.KnownProxies.Clear();
-            options.KnownIPNetworks.Clear();
-            options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("127.0.0.0/8"));
-            options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("::1/128"));
-            foreach (var network in settings.TrustedProxies)
-            {
-                options.KnownIPNetworks.Add(network);
-            }
-        });
+        // The client's address: the Functions host, on loopback, sets X-Forwarded-For to the address it had the
+        // request from (replacing whatever the caller sent), and the worker's forwarded-headers middleware, which
+        // trusts loopback only, makes it the connection's remote address.
         // Its debug lines name addresses.
         services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.HttpOverrides", LogLevel.Warning));
         // New sessions per client address; messages and polls per session (partitioned by the header as sent: an
@@ -277,10 +263,10 @@ public static partial class ChatEndpoints
     private static string? SessionHeaderOf(HttpContext http) =>
         http.Request.Headers[SessionHeader].ToString() is { Length: > 0 and <= 64 } value ? value : null;
 
-    // The connection's remote address, which the forwarded-headers middleware has replaced with the client's when the
-    // request came through a trusted proxy (Chat__TrustedProxies). An IPv6 client counts by its /64 network, which one
+    // The connection's remote address, which the forwarded-headers middleware has replaced with the client's address
+    // as the Functions host gave it. An IPv6 client counts by its /64 network, which one
     // device or household holds whole, so it cannot step round the limits or a block by changing its last bits.
-    private static string ClientAddress(HttpContext http)
+    internal static string ClientAddress(HttpContext http)
     {
         if (http.Connection.RemoteIpAddress is not { } address)
         {

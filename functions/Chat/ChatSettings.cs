@@ -16,12 +16,6 @@ public sealed record ChatSettings(Uri QuickExitUrl, string PageTitle, string? Ic
     public const int DefaultNewConversationsPerMinute = 30;
     public static readonly TimeSpan DefaultSessionLifetime = TimeSpan.FromHours(6);
 
-    /// <summary>
-    /// Proxies whose <c>X-Forwarded-For</c> is believed (addresses or CIDR ranges). Empty: the connection's own remote
-    /// address is the client, and the header is ignored.
-    /// </summary>
-    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
-
     /// <summary>New chat conversations the hotline takes in a minute, all callers together; more wait.</summary>
     public int NewConversationsPerMinute { get; init; } = DefaultNewConversationsPerMinute;
 
@@ -51,12 +45,13 @@ public sealed record ChatSettings(Uri QuickExitUrl, string PageTitle, string? Ic
             throw new StartupSettingException("Setting 'Chat__PageTitle' is malformed: at most 60 characters.");
         }
 
-        var proxies = new List<IPNetwork>();
-        foreach (var entry in (reader.String("Chat:TrustedProxies") ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        // The client's address is the one the Functions host puts in X-Forwarded-For, replacing whatever the caller
+        // sent; no proxy in front of the host is for the app to trust, so the former setting must not linger unread.
+        if (reader.String("Chat:TrustedProxies") is not null)
         {
-            proxies.Add(IPNetwork.TryParse(entry, out var network) ? network
-                : IPAddress.TryParse(entry, out var address) ? new IPNetwork(address, address.GetAddressBytes().Length * 8)
-                : throw new StartupSettingException("Setting 'Chat__TrustedProxies' is malformed: expected addresses or CIDR ranges, separated by commas."));
+            throw new StartupSettingException(
+                "Setting 'Chat__TrustedProxies' is no longer read: the client's address is the one the Functions host " +
+                "passes in X-Forwarded-For; remove the setting.");
         }
 
         var perMinute = DefaultNewConversationsPerMinute;
@@ -68,7 +63,6 @@ public sealed record ChatSettings(Uri QuickExitUrl, string PageTitle, string? Ic
 
         return new ChatSettings(exit, title, icon)
         {
-            TrustedProxies = proxies,
             NewConversationsPerMinute = perMinute,
             SessionLifetime = reader.Duration("Chat:SessionLifetime", DefaultSessionLifetime),
         };

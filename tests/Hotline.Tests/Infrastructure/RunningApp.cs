@@ -4,7 +4,7 @@ using OpenTelemetry.Trace;
 
 namespace Hotline.Tests.Infrastructure;
 
-/// <summary>Services a test adds to (or replaces in) the app's worker, after the app's own.</summary>
+/// <summary>Services a test puts into the app's worker before the app's own, which leave them in place.</summary>
 public sealed class WorkerSetup
 {
     public IServiceCollection Services { get; } = new ServiceCollection();
@@ -109,13 +109,13 @@ public sealed class RunningApp : IAsyncDisposable
                         logging.SetMinimumLevel(LogLevel.Debug);
                         logging.AddProvider(logs);
                     });
-                    builder.ConfigureServices(services =>
+                },
+                ConfigureServices = services =>
+                {
+                    foreach (var descriptor in setup.Services)
                     {
-                        foreach (var descriptor in setup.Services)
-                        {
-                            services.Add(descriptor);
-                        }
-                    });
+                        services.Add(descriptor);
+                    }
                 },
                 AddTraceExporters = traceExporters,
                 ConfigureKeyVaultClient = configureKeyVault,
