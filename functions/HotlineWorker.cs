@@ -101,6 +101,5 @@ public static class HotlineWorker
 
         services.AddHotlineTelemetry(configuration, hooks?.AddTraceExporters);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
-        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = HttpHardening.MaxRequestBodyBytes);
     }
 }

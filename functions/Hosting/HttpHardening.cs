@@ -34,17 +34,20 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
             http.Response.Headers.CacheControl = "no-store"; // answers hold personal data or tokens: no copy in any cache
         }
 
-        // The function's own limit, if it has one, also for a body without Content-Length (Kestrel stops reading it).
+        // The function's own limit, if it has one. A body declared larger is refused from its length alone: the
+        // function never reads a byte of it. (The Functions host in front streams it on; the worker's server discards
+        // the rest, so the host can pass the answer back instead of a broken connection.)
         var limit = FunctionMethods.Find<RequestBodyLimitAttribute>(context)?.Bytes ?? MaxRequestBodyBytes;
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
-        {
-            feature.MaxRequestBodySize = limit;
-        }
-
         if (http.Request.ContentLength > limit)
         {
             Answer(context, http, StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {limit} bytes.");
             return;
+        }
+
+        // A body without Content-Length that outgrows the limit stops being read there.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
         }
 
         try
@@ -85,11 +88,6 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
         var cacheControl = http.Response.Headers.CacheControl;
         http.Response.Clear();
         http.Response.Headers.CacheControl = cacheControl;
-        // The request's body is not read: the connection cannot be reused for another request.
-        if (status == StatusCodes.Status413PayloadTooLarge)
-        {
-            http.Response.Headers.Connection = "close";
-        }
 
         context.GetInvocationResult().Value = Results.Problem(reason, statusCode: status);
     }
