@@ -20,11 +20,13 @@ public sealed class RunningApp : IAsyncDisposable
     private static readonly string[] TriggeredFunctions =
         ["RouteConversation", "SendSms", "SendSupervisorAlert", "SendReferral", "RerouteStale", "ReferralDeadlines", "PurgeReplyAddresses"];
 
-    private RunningApp(FunctionsHost host, IServiceProvider services, CapturingLoggerProvider logs)
+    private RunningApp(FunctionsHost host, IServiceProvider services, CapturingLoggerProvider logs, CapturingLoggerProvider hostLogs, ILoggerFactory hostLoggers)
     {
         Host = host;
         Services = services;
         Logs = logs;
+        HostLogs = hostLogs;
+        _hostLoggers = hostLoggers;
         BaseAddress = host.BaseAddress;
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -35,6 +37,11 @@ public sealed class RunningApp : IAsyncDisposable
     public FunctionsHost Host { get; }
 
     public CapturingLoggerProvider Logs { get; }
+
+    /// <summary>What the Functions host logged, the worker's logs it received over gRPC among them.</summary>
+    public CapturingLoggerProvider HostLogs { get; }
+
+    private readonly ILoggerFactory _hostLoggers;
 
     public Uri BaseAddress { get; }
 
@@ -93,8 +100,11 @@ public sealed class RunningApp : IAsyncDisposable
 
         // Read by the ASP.NET Core integration from the process environment; every app of the tests is the same one.
         Environment.SetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY", AppContext.BaseDirectory);
+        var hostLogs = new CapturingLoggerProvider();
+        var hostLoggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(hostLogs));
         var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
         {
+            LoggerFactory = hostLoggers,
             ScriptRoot = scriptRoot,
             Port = port,
             Settings = merged,
@@ -128,7 +138,7 @@ public sealed class RunningApp : IAsyncDisposable
             await services.GetRequiredService<Hotline.Functions.Configuration.StorageStartup>().Ready.WaitAsync(TimeSpan.FromSeconds(60));
         }
 
-        return new RunningApp(host, services, logs);
+        return new RunningApp(host, services, logs, hostLogs, hostLoggers);
     }
 
     /// <summary>
@@ -169,5 +179,6 @@ public sealed class RunningApp : IAsyncDisposable
     {
         Http.Dispose();
         await Host.DisposeAsync();
+        _hostLoggers.Dispose();
     }
 }
