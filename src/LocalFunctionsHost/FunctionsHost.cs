@@ -24,7 +24,8 @@ public sealed record WorkerSession(
     IReadOnlyList<FunctionDefinition> Functions,
     Uri? HttpUri,
     TimeSpan ConnectedAfter,
-    TimeSpan LoadedAfter)
+    TimeSpan LoadedAfter,
+    TimeSpan ReadyAfter)
 {
     public FunctionDefinition Function(string name) =>
         Functions.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
@@ -198,7 +199,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             if (connected == instance.Exited)
             {
                 throw new HostStartupException(
-                    $"The worker exited with code {await instance.Exited.ConfigureAwait(false)} before it connected to the host.");
+                    $"The worker exited with code {await instance.Exited.ConfigureAwait(false)} before it connected to the host (its output is in the log).");
             }
 
             if (connected != channel.Connected)
@@ -219,6 +220,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             var functions = metadata.Select(FunctionDefinition.From).ToList();
             await Task.WhenAll(functions.Select(f => channel.LoadAsync(f.ToLoadRequest(ScriptRoot), timeout.Token)))
                 .ConfigureAwait(false);
+            var loadedAfter = clock.Elapsed;
             var httpUri = init.Capabilities.TryGetValue("HttpUri", out var uri) && !string.IsNullOrEmpty(uri) ? new Uri(uri) : null;
             if (httpUri is not null)
             {
@@ -227,8 +229,9 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 await WaitUntilServingAsync(httpUri, timeout.Token).ConfigureAwait(false);
             }
 
-            var session = new WorkerSession(generation, instance, channel, functions, httpUri, connectedAfter, clock.Elapsed);
-            LogWorkerReady(_logger, generation, functions.Count, connectedAfter.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
+            var session = new WorkerSession(generation, instance, channel, functions, httpUri, connectedAfter, loadedAfter, clock.Elapsed);
+            LogWorkerReady(_logger, generation, functions.Count, connectedAfter.TotalMilliseconds, loadedAfter.TotalMilliseconds,
+                clock.Elapsed.TotalMilliseconds);
             return session;
         }
         catch (Exception e)
@@ -581,8 +584,8 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     private static partial void LogStarted(ILogger logger, int count, Uri baseAddress);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Worker {Generation} ready with {Count} function(s): connected after {ConnectedMs:0} ms, all loaded after {LoadedMs:0} ms")]
-    private static partial void LogWorkerReady(ILogger logger, int generation, int count, double connectedMs, double loadedMs);
+        Message = "Worker {Generation} ready with {Count} function(s): since launch, connected {ConnectedMs:0} ms, all loaded {LoadedMs:0} ms, serving HTTP {ReadyMs:0} ms")]
+    private static partial void LogWorkerReady(ILogger logger, int generation, int count, double connectedMs, double loadedMs, double readyMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Generation} stopped (exit code {Code}); restarting it")]
     private static partial void LogWorkerStopped(ILogger logger, int generation, int code);

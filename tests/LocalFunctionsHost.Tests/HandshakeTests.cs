@@ -8,7 +8,8 @@ public sealed class HandshakeTests
     [Fact]
     public async Task Every_function_arrives_with_its_bindings_and_is_loaded_with_them_as_BindingInfo()
     {
-        await using var host = await Sample.StartAsync(Sample.InProcess(), Sample.Settings());
+        var log = new LogLines();
+        await using var host = await StartLoggedAsync(log);
         var session = await host.CurrentWorker;
 
         Assert.Equal(["Echo", "Item", "Orders", "Sweep"], host.Functions.Select(f => f.Name).Order());
@@ -33,5 +34,17 @@ public sealed class HandshakeTests
         var sweep = host.Functions.Single(f => f.Name == "Sweep");
         Assert.Equal("%SampleSchedule%", sweep.Trigger!["schedule"]);
         Assert.Equal("timerTrigger", sweep.ToLoadRequest(host.ScriptRoot).Metadata.Bindings["timer"].Type);
+    }
+
+    private static async Task<FunctionsHost> StartLoggedAsync(LogLines log)
+    {
+        try
+        {
+            return await Sample.StartAsync(Sample.InProcess(), Sample.Settings(), log: log);
+        }
+        catch (HostStartupException e)
+        {
+            throw new InvalidOperationException($"{e.Message}\n{log}", e);
+        }
     }
 }
