@@ -45,6 +45,8 @@ public sealed class HttpFunctions
             host = request.Host.Value,
             scheme = request.Scheme,
             remoteIp = request.HttpContext.Connection.RemoteIpAddress?.ToString(),
+            // What UseForwardedHeaders replaced: the proxy's own Host (the worker's address).
+            originalHost = request.Headers["X-Original-Host"].ToString(),
             processId = Environment.ProcessId,
         });
     }
