@@ -42,6 +42,18 @@ public sealed class TriggerPlanTests
         Assert.Equal("Function Blobs: trigger 'blobTrigger' is not served by the local host (HTTP, queue and timer are).", e.Message);
     }
 
+    [Fact]
+    public void An_output_binding_the_local_host_would_not_write_is_refused()
+    {
+        var function = Function("Forward",
+            """{"name":"req","type":"httpTrigger","direction":"In","methods":["post"]}""",
+            """{"name":"$return","type":"queue","direction":"Out","queueName":"out"}""");
+
+        var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], new HostJson(), Settings()));
+
+        Assert.Equal("Function Forward: output binding '$return' (queue) is not written by the local host.", e.Message);
+    }
+
     [Theory]
     [InlineData("api", "items/{id:int}", "api/items/{id:int}")]
     [InlineData("", "items/{id:int}", "items/{id:int}")] // an empty routePrefix is allowed
