@@ -12,7 +12,7 @@ public sealed class HandshakeTests
         await using var host = await StartLoggedAsync(log);
         var session = await host.CurrentWorker;
 
-        Assert.Equal(["Echo", "Item", "Orders", "Sweep"], host.Functions.Select(f => f.Name).Order());
+        Assert.Equal(["Echo", "Item", "Orders", "Receipts", "Sweep"], host.Functions.Select(f => f.Name).Order());
         Assert.True(session.ConnectedAfter > TimeSpan.Zero && session.LoadedAfter >= session.ConnectedAfter);
         Assert.NotNull(session.HttpUri); // the ASP.NET Core integration's capability
         Assert.Equal(1, host.WorkerStarts);
@@ -31,6 +31,8 @@ public sealed class HandshakeTests
         var orders = host.Functions.Single(f => f.Name == "Orders");
         Assert.Equal("%SampleQueue%", orders.Trigger!["queueName"]);
         Assert.Equal("queueTrigger", orders.ToLoadRequest(host.ScriptRoot).Metadata.Bindings["message"].Type);
+        var receipts = host.Functions.Single(f => f.Name == "Receipts");
+        Assert.Equal("True", receipts.ToLoadRequest(host.ScriptRoot).Metadata.Bindings["message"].Properties["supportsDeferredBinding"]);
         var sweep = host.Functions.Single(f => f.Name == "Sweep");
         Assert.Equal("%SampleSchedule%", sweep.Trigger!["schedule"]);
         Assert.Equal("timerTrigger", sweep.ToLoadRequest(host.ScriptRoot).Metadata.Bindings["timer"].Type);
