@@ -122,7 +122,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         var first = await LaunchAsync(ct).ConfigureAwait(false);
         Functions = first.Functions;
         _session.TrySetResult(first); // from here on, stopping terminates it
-        var triggers = TriggerPlan.Create(Functions, HostJson, Configuration);
+        var triggers = TriggerPlan.Create(Functions, Configuration);
 
         await StartHttpServerAsync(triggers.Http, ct).ConfigureAwait(false);
         foreach (var (function, queue) in triggers.Queues)

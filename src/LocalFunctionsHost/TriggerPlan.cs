@@ -18,9 +18,8 @@ public sealed partial record TriggerPlan(
 {
     public const string DefaultConnection = "AzureWebJobsStorage";
 
-    public static TriggerPlan Create(IReadOnlyList<FunctionDefinition> functions, HostJson hostJson, IConfiguration settings)
+    public static TriggerPlan Create(IReadOnlyList<FunctionDefinition> functions, IConfiguration settings)
     {
-        _ = hostJson;
         var http = new List<FunctionDefinition>();
         var queues = new List<(FunctionDefinition, QueueBinding)>();
         var timers = new List<(FunctionDefinition, CrontabSchedule)>();

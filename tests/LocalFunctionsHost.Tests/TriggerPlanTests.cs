@@ -16,7 +16,7 @@ public sealed class TriggerPlanTests
             $$"""{"name":"message","type":"queueTrigger","direction":"In","queueName":"%Q%"{{(connection is null ? "" : $",\"connection\":\"{connection}\"")}}}""");
         var settings = Settings(("Q", "Orders-In"), (setting, "UseDevelopmentStorage=true"));
 
-        var (_, queue) = Assert.Single(TriggerPlan.Create([function], new HostJson(), settings).Queues);
+        var (_, queue) = Assert.Single(TriggerPlan.Create([function], settings).Queues);
 
         Assert.Equal("orders-in", queue.QueueName); // queue names are lower case, as the host makes them
         Assert.Equal("UseDevelopmentStorage=true", queue.ConnectionString);
@@ -27,7 +27,7 @@ public sealed class TriggerPlanTests
     {
         var function = Function("Orders", """{"name":"m","type":"queueTrigger","direction":"In","queueName":"q","connection":"Other"}""");
 
-        var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], new HostJson(), Settings(("AzureWebJobsStorage", "x"))));
+        var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], Settings(("AzureWebJobsStorage", "x"))));
 
         Assert.StartsWith("Function Orders: connection setting 'Other' is not set", e.Message, StringComparison.Ordinal);
     }
@@ -37,7 +37,7 @@ public sealed class TriggerPlanTests
     {
         var function = Function("Blobs", """{"name":"b","type":"blobTrigger","direction":"In","path":"c/{name}"}""");
 
-        var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], new HostJson(), Settings()));
+        var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], Settings()));
 
         Assert.Equal("Function Blobs: trigger 'blobTrigger' is not served by the local host (HTTP, queue and timer are).", e.Message);
     }
@@ -49,7 +49,7 @@ public sealed class TriggerPlanTests
             """{"name":"req","type":"httpTrigger","direction":"In","methods":["post"]}""",
             """{"name":"$return","type":"queue","direction":"Out","queueName":"out"}""");
 
-        var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], new HostJson(), Settings()));
+        var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], Settings()));
 
         Assert.Equal("Function Forward: output binding '$return' (queue) is not written by the local host.", e.Message);
     }
