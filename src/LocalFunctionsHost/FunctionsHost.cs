@@ -254,17 +254,18 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilServingAsync(Uri httpUri, CancellationToken ct)
+    // A TCP connection, not a request: the worker answers requests without an invocation id with a logged error.
+    private static async Task WaitUntilServingAsync(Uri httpUri, CancellationToken ct)
     {
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
         while (true)
         {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
             try
             {
-                using var probe = await client.GetAsync(new Uri(httpUri, "/.local-host-probe"), ct).ConfigureAwait(false);
-                return; // any answer: the worker's web host is up
+                await socket.ConnectAsync(httpUri.Host, httpUri.Port, ct).ConfigureAwait(false);
+                return; // the worker's web host accepts connections
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            catch (System.Net.Sockets.SocketException)
             {
                 await Task.Delay(25, ct).ConfigureAwait(false);
             }
