@@ -24,7 +24,8 @@ public sealed record WorkerSession(
     IReadOnlyList<FunctionDefinition> Functions,
     Uri? HttpUri,
     TimeSpan ConnectedAfter,
-    TimeSpan LoadedAfter)
+    TimeSpan LoadedAfter,
+    TimeSpan ReadyAfter)
 {
     public FunctionDefinition Function(string name) =>
         Functions.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
@@ -121,7 +122,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         var first = await LaunchAsync(ct).ConfigureAwait(false);
         Functions = first.Functions;
         _session.TrySetResult(first); // from here on, stopping terminates it
-        var triggers = TriggerPlan.Create(Functions, HostJson, Configuration);
+        var triggers = TriggerPlan.Create(Functions, Configuration);
 
         await StartHttpServerAsync(triggers.Http, ct).ConfigureAwait(false);
         foreach (var (function, queue) in triggers.Queues)
@@ -198,7 +199,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             if (connected == instance.Exited)
             {
                 throw new HostStartupException(
-                    $"The worker exited with code {await instance.Exited.ConfigureAwait(false)} before it connected to the host.");
+                    $"The worker exited with code {await instance.Exited.ConfigureAwait(false)} before it connected to the host (its output is in the log).");
             }
 
             if (connected != channel.Connected)
@@ -219,6 +220,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             var functions = metadata.Select(FunctionDefinition.From).ToList();
             await Task.WhenAll(functions.Select(f => channel.LoadAsync(f.ToLoadRequest(ScriptRoot), timeout.Token)))
                 .ConfigureAwait(false);
+            var loadedAfter = clock.Elapsed;
             var httpUri = init.Capabilities.TryGetValue("HttpUri", out var uri) && !string.IsNullOrEmpty(uri) ? new Uri(uri) : null;
             if (httpUri is not null)
             {
@@ -227,8 +229,9 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 await WaitUntilServingAsync(httpUri, timeout.Token).ConfigureAwait(false);
             }
 
-            var session = new WorkerSession(generation, instance, channel, functions, httpUri, connectedAfter, clock.Elapsed);
-            LogWorkerReady(_logger, generation, functions.Count, connectedAfter.TotalMilliseconds, clock.Elapsed.TotalMilliseconds);
+            var session = new WorkerSession(generation, instance, channel, functions, httpUri, connectedAfter, loadedAfter, clock.Elapsed);
+            LogWorkerReady(_logger, generation, functions.Count, connectedAfter.TotalMilliseconds, loadedAfter.TotalMilliseconds,
+                clock.Elapsed.TotalMilliseconds);
             return session;
         }
         catch (Exception e)
@@ -251,17 +254,18 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilServingAsync(Uri httpUri, CancellationToken ct)
+    // A TCP connection, not a request: the worker answers requests without an invocation id with a logged error.
+    private static async Task WaitUntilServingAsync(Uri httpUri, CancellationToken ct)
     {
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
         while (true)
         {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
             try
             {
-                using var probe = await client.GetAsync(new Uri(httpUri, "/.local-host-probe"), ct).ConfigureAwait(false);
-                return; // any answer: the worker's web host is up
+                await socket.ConnectAsync(httpUri.Host, httpUri.Port, ct).ConfigureAwait(false);
+                return; // the worker's web host accepts connections
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            catch (System.Net.Sockets.SocketException)
             {
                 await Task.Delay(25, ct).ConfigureAwait(false);
             }
@@ -581,8 +585,8 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     private static partial void LogStarted(ILogger logger, int count, Uri baseAddress);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Worker {Generation} ready with {Count} function(s): connected after {ConnectedMs:0} ms, all loaded after {LoadedMs:0} ms")]
-    private static partial void LogWorkerReady(ILogger logger, int generation, int count, double connectedMs, double loadedMs);
+        Message = "Worker {Generation} ready with {Count} function(s): since launch, connected {ConnectedMs:0} ms, all loaded {LoadedMs:0} ms, serving HTTP {ReadyMs:0} ms")]
+    private static partial void LogWorkerReady(ILogger logger, int generation, int count, double connectedMs, double loadedMs, double readyMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Generation} stopped (exit code {Code}); restarting it")]
     private static partial void LogWorkerStopped(ILogger logger, int generation, int code);

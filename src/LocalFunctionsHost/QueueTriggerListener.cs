@@ -187,26 +187,48 @@ internal sealed partial class QueueTriggerListener
         request.InputData.Add(new ParameterBinding
         {
             Name = trigger.Name,
-            Data = trigger.DataType == BindingInfo.Types.DataType.Binary
-                ? new TypedData { Bytes = ByteString.CopyFrom(message.Body.ToArray()) }
-                : new TypedData { String = text },
+            Data = SupportsDeferredBinding(trigger)
+                ? new TypedData { ModelBindingData = ModelBindingData(message) }
+                : trigger.DataType == BindingInfo.Types.DataType.Binary
+                    ? new TypedData { Bytes = ByteString.CopyFrom(message.Body.ToArray()) }
+                    : new TypedData { String = text },
         });
         request.TriggerMetadata["QueueTrigger"] = new TypedData { String = text };
         request.TriggerMetadata["DequeueCount"] = new TypedData { Json = JsonSerializer.Serialize(message.DequeueCount) };
         request.TriggerMetadata["Id"] = new TypedData { String = message.MessageId };
         request.TriggerMetadata["PopReceipt"] = new TypedData { String = message.PopReceipt };
-        AddTime(request, "InsertionTime", message.InsertedOn);
-        AddTime(request, "ExpirationTime", message.ExpiresOn);
-        AddTime(request, "NextVisibleTime", message.NextVisibleOn);
+        // Missing times as the queue extension fills them in.
+        AddTime(request, "InsertionTime", message.InsertedOn ?? DateTimeOffset.UtcNow);
+        AddTime(request, "ExpirationTime", message.ExpiresOn ?? DateTimeOffset.MaxValue);
+        AddTime(request, "NextVisibleTime", message.NextVisibleOn ?? DateTimeOffset.MaxValue);
     }
 
-    private static void AddTime(InvocationRequest request, string name, DateTimeOffset? value)
-    {
-        if (value is { } time)
+    private static void AddTime(InvocationRequest request, string name, DateTimeOffset time) =>
+        request.TriggerMetadata[name] = new TypedData { Json = JsonSerializer.Serialize(time) };
+
+    // The worker marks parameters of SDK types (QueueMessage, BinaryData) this way; it expects the message itself.
+    private static bool SupportsDeferredBinding(Binding trigger) =>
+        trigger.Properties.TryGetValue("supportsDeferredBinding", out var value)
+        && bool.TryParse(value, out var supported) && supported;
+
+    /// <summary>The message as the queue extension hands it to a worker for SDK-type binding.</summary>
+    private static ModelBindingData ModelBindingData(QueueMessage message) =>
+        new()
         {
-            request.TriggerMetadata[name] = new TypedData { Json = JsonSerializer.Serialize(time) };
-        }
-    }
+            Version = "1.0",
+            Source = "AzureStorageQueues",
+            ContentType = "application/json",
+            Content = ByteString.CopyFrom(JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                message.MessageId,
+                message.PopReceipt,
+                message.MessageText,
+                message.DequeueCount,
+                message.InsertedOn,
+                message.ExpiresOn,
+                message.NextVisibleOn,
+            })),
+        };
 
     private async Task MoveToPoisonAsync(QueueMessage message)
     {

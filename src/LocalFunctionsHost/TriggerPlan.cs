@@ -18,9 +18,8 @@ public sealed partial record TriggerPlan(
 {
     public const string DefaultConnection = "AzureWebJobsStorage";
 
-    public static TriggerPlan Create(IReadOnlyList<FunctionDefinition> functions, HostJson hostJson, IConfiguration settings)
+    public static TriggerPlan Create(IReadOnlyList<FunctionDefinition> functions, IConfiguration settings)
     {
-        _ = hostJson;
         var http = new List<FunctionDefinition>();
         var queues = new List<(FunctionDefinition, QueueBinding)>();
         var timers = new List<(FunctionDefinition, CrontabSchedule)>();
@@ -28,6 +27,14 @@ public sealed partial record TriggerPlan(
         {
             var trigger = function.Trigger
                 ?? throw new HostStartupException($"Function {function.Name} has no trigger binding.");
+            if (function.Bindings.FirstOrDefault(b => b.Direction != Protocol.BindingInfo.Types.Direction.In && !b.Is("http")) is { } output)
+            {
+                // The real host writes output bindings (queue messages, blobs...); this one does not, so refuse
+                // rather than drop the function's output silently.
+                throw new HostStartupException(
+                    $"Function {function.Name}: output binding '{output.Name}' ({output.Type}) is not written by the local host.");
+            }
+
             if (IsDisabled(function.Name, settings))
             {
                 continue;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;
 using LocalFunctionsHost.Protocol;
@@ -20,7 +19,6 @@ public sealed partial class WorkerChannel
     private readonly ConcurrentDictionary<string, TaskCompletionSource<StreamingMessage>> _pending = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
-    private readonly Stopwatch _sinceLaunch = Stopwatch.StartNew();
 
     public WorkerChannel(string workerId, ILoggerFactory loggers)
     {
@@ -30,9 +28,6 @@ public sealed partial class WorkerChannel
     }
 
     public string WorkerId { get; }
-
-    /// <summary>Time from launch to the worker's StartStream.</summary>
-    public TimeSpan? ConnectedAfter { get; private set; }
 
     public Task Connected => _connected.Task;
 
@@ -44,7 +39,6 @@ public sealed partial class WorkerChannel
     internal async Task RunAsync(
         IAsyncStreamReader<StreamingMessage> requests, IServerStreamWriter<StreamingMessage> responses, CancellationToken ct)
     {
-        ConnectedAfter = _sinceLaunch.Elapsed;
         _connected.TrySetResult();
         // Ends when the worker closes the stream, the server stops, or the host closes this channel.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closing.Token);

@@ -146,22 +146,27 @@ public sealed partial class ProcessWorkerLauncher : IWorkerLauncher
 /// Runs the worker inside this process: <paramref name="build"/> gets the argument list and settings the host would
 /// give a worker process and returns the worker's (not yet started) host. Same gRPC protocol, real sockets.
 /// </summary>
-public sealed class InProcessWorkerLauncher(Func<WorkerStartInfo, IHost> build) : IWorkerLauncher
+public sealed partial class InProcessWorkerLauncher(Func<WorkerStartInfo, IHost> build) : IWorkerLauncher
 {
     public IWorkerInstance Launch(WorkerStartInfo start, ILogger logger)
     {
         var host = build(start);
-        return new InProcessInstance(host);
+        return new InProcessInstance(host, logger);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The in-process worker failed")]
+    private static partial void LogFailed(ILogger logger, Exception e);
 
     private sealed class InProcessInstance : IWorkerInstance
     {
         private readonly IHost _host;
+        private readonly ILogger _logger;
         private readonly CancellationTokenSource _kill = new();
 
-        public InProcessInstance(IHost host)
+        public InProcessInstance(IHost host, ILogger logger)
         {
             _host = host;
+            _logger = logger;
             Exited = Task.Run(RunAsync);
         }
 
@@ -183,8 +188,9 @@ public sealed class InProcessWorkerLauncher(Func<WorkerStartInfo, IHost> build) 
             {
                 return 137;
             }
-            catch (Exception)
+            catch (Exception e)
             {
+                LogFailed(_logger, e);
                 return 1;
             }
         }

@@ -10,6 +10,8 @@ public sealed class Recorder
 {
     public ConcurrentQueue<QueueDelivery> Deliveries { get; } = new();
 
+    public ConcurrentQueue<Azure.Storage.Queues.Models.QueueMessage> Messages { get; } = new();
+
     public ConcurrentQueue<TimerRun> TimerRuns { get; } = new();
 
     /// <summary>Set by a test to keep timer runs going until it completes the source.</summary>
@@ -45,6 +47,8 @@ public sealed class HttpFunctions
             host = request.Host.Value,
             scheme = request.Scheme,
             remoteIp = request.HttpContext.Connection.RemoteIpAddress?.ToString(),
+            // What UseForwardedHeaders replaced: the proxy's own Host (the worker's address).
+            originalHost = request.Headers["X-Original-Host"].ToString(),
             processId = Environment.ProcessId,
         });
     }
@@ -72,6 +76,14 @@ public sealed class QueueFunctions(Recorder recorder)
             throw new InvalidOperationException("The message asked to fail.");
         }
     }
+}
+
+/// <summary>Binds the SDK type, which the worker gets as model binding data (deferred binding) from the host.</summary>
+public sealed class QueueMessageFunctions(Recorder recorder)
+{
+    [Function("Receipts")]
+    public void Receipts([QueueTrigger("%SampleMessageQueue%")] Azure.Storage.Queues.Models.QueueMessage message) =>
+        recorder.Messages.Enqueue(message);
 }
 
 public sealed class TimerFunctions(Recorder recorder, TimeProvider time)

@@ -44,6 +44,7 @@ public sealed class HttpTests : IAsyncLifetime
         // X-Forwarded-Host/-Proto were added and applied by the worker: it sees the public request, not its own port.
         Assert.Equal(_host.BaseAddress.Authority, root.GetProperty("host").GetString());
         Assert.Equal("http", root.GetProperty("scheme").GetString());
+        Assert.Equal(session.HttpUri!.Authority, root.GetProperty("originalHost").GetString());
     }
 
     [Fact]

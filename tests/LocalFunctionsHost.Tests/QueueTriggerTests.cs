@@ -73,6 +73,23 @@ public sealed class QueueTriggerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_function_binding_QueueMessage_gets_the_message_as_model_binding_data()
+    {
+        var queueName = _host.QueueListeners["Receipts"];
+        await Queue(queueName).CreateIfNotExistsAsync();
+        var sent = (await Queue(queueName).SendMessageAsync("receipt ✓")).Value;
+
+        var message = await Eventually.ReturnsAsync(
+            () => Task.FromResult(_recorder.Messages.FirstOrDefault()), "the QueueMessage to arrive");
+
+        Assert.Equal("receipt ✓", message.MessageText);
+        Assert.Equal(sent.MessageId, message.MessageId);
+        Assert.Equal(1, message.DequeueCount);
+        Assert.False(string.IsNullOrEmpty(message.PopReceipt));
+        await Eventually.TrueAsync(async () => await CountAsync(queueName) == 0, "the queue to empty");
+    }
+
+    [Fact]
     public async Task A_transient_failure_is_retried_and_succeeds_without_poisoning()
     {
         await Queue(_queueName).SendMessageAsync("flaky once");

@@ -52,6 +52,7 @@ public static class Sample
     public static Dictionary<string, string?> Settings(string? queue = null, string schedule = "0 0 0 1 1 *") => new()
     {
         ["SampleQueue"] = queue ?? UniqueQueue("unused"),
+        ["SampleMessageQueue"] = UniqueQueue("receipts"),
         ["SampleSchedule"] = schedule,
         ["AzureWebJobsStorage"] = Storage,
     };

@@ -114,6 +114,32 @@ public sealed class StartupFailureTests
         Assert.Equal("The worker did not connect within 1 s.", e.Message.Replace("0.5", "1", StringComparison.Ordinal));
     }
 
+    private sealed class SilentLauncher : IWorkerLauncher
+    {
+        public IWorkerInstance Launch(WorkerStartInfo start, Microsoft.Extensions.Logging.ILogger logger) => new Silent();
+
+        private sealed class Silent : IWorkerInstance
+        {
+            private readonly TaskCompletionSource<int> _exited = new();
+
+            public Task<int> Exited => _exited.Task;
+
+            public IServiceProvider? Services => null;
+
+            public void Kill() => _exited.TrySetResult(137);
+
+            public ValueTask DisposeAsync()
+            {
+                Kill();
+                return ValueTask.CompletedTask;
+            }
+        }
+    }
+}
+
+/// <summary>The command-line host: <c>dotnet LocalFunctionsHost.dll --script-root ... --port ...</c>.</summary>
+public sealed class CommandLineTests
+{
     [Fact]
     public async Task The_command_line_host_prints_one_line_and_exits_non_zero()
     {
@@ -139,25 +165,49 @@ public sealed class StartupFailureTests
         _ = await output;
     }
 
-    private sealed class SilentLauncher : IWorkerLauncher
+    [Fact]
+    public async Task The_command_line_host_lists_its_functions_serves_them_and_stops_its_worker_on_SIGTERM()
     {
-        public IWorkerInstance Launch(WorkerStartInfo start, Microsoft.Extensions.Logging.ILogger logger) => new Silent();
-
-        private sealed class Silent : IWorkerInstance
+        var queue = Sample.UniqueQueue("cli");
+        var settings = Sample.Settings(queue);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var (key, value) in settings)
         {
-            private readonly TaskCompletionSource<int> _exited = new();
-
-            public Task<int> Exited => _exited.Task;
-
-            public IServiceProvider? Services => null;
-
-            public void Kill() => _exited.TrySetResult(137);
-
-            public ValueTask DisposeAsync()
-            {
-                Kill();
-                return ValueTask.CompletedTask;
-            }
+            start.Environment[key] = value;
         }
+
+        foreach (var argument in new[] { Sample.HostAssembly, "--script-root", Sample.Folder, "--port", "0" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lines.Enqueue(e.Data); } };
+        process.BeginOutputReadLine();
+        var error = process.StandardError.ReadToEndAsync();
+        try
+        {
+            var listening = await Eventually.ReturnsAsync(
+                () => Task.FromResult(lines.FirstOrDefault(l => l.StartsWith("Listening on ", StringComparison.Ordinal))),
+                "the host to listen");
+            var baseUrl = new Uri(listening["Listening on ".Length..].Split(' ')[0]);
+
+            Assert.Contains($"  Echo: [GET,POST,PUT] {baseUrl}api/echo/{{*rest}}", lines);
+            Assert.Contains($"  Orders: queueTrigger on {queue}", lines);
+            Assert.Contains("  Sweep: timerTrigger '0 0 0 1 1 *' (UTC)", lines);
+            using var http = new HttpClient { BaseAddress = baseUrl };
+            Assert.Equal("{\"id\":7,\"path\":\"/api/items/7\"}", await http.GetStringAsync("api/items/7"));
+        }
+        finally
+        {
+            using var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains(lines, l => l.Contains("Worker 1 exited with code 0", StringComparison.Ordinal)); // WorkerTerminate obeyed
+        _ = await error;
     }
 }
