@@ -32,7 +32,8 @@ using var loggers = LoggerFactory.Create(b => b
     .AddSimpleConsole(o => o.SingleLine = true)
     .SetMinimumLevel(LogLevel.Information)
     .AddFilter("Microsoft", LogLevel.Warning)
-    .AddFilter("Grpc", LogLevel.Warning));
+    .AddFilter("Grpc", LogLevel.Warning)
+    .AddFilter("Yarp", LogLevel.Warning)); // a line per proxied request otherwise
 // Ctrl-C and SIGTERM stop the host in order: WorkerTerminate first, then the process ends.
 using var stop = new CancellationTokenSource();
 void Stop(PosixSignalContext context)

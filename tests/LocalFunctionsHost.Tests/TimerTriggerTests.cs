@@ -23,6 +23,18 @@ public sealed class TimerTriggerTests : IAsyncLifetime
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
+    public async Task A_timer_function_runs_on_demand_now_whatever_its_schedule_and_only_a_timer_function()
+    {
+        await _host.RunTimerAsync("Sweep");
+
+        var run = Assert.Single(_recorder.TimerRuns);
+        Assert.Equal(Start, run.At); // now, on the host's clock: not at 03:05, its next occurrence
+        Assert.False(run.Info.IsPastDue);
+        await Assert.ThrowsAsync<ArgumentException>(() => _host.RunTimerAsync("Echo"));
+        await Assert.ThrowsAsync<ArgumentException>(() => _host.RunTimerAsync("NoSuchFunction"));
+    }
+
+    [Fact]
     public async Task Timer_fires_at_each_scheduled_time_and_not_before_with_the_hosts_TimerInfo()
     {
         var firstDue = new DateTimeOffset(2026, 11, 22, 3, 5, 0, TimeSpan.Zero);

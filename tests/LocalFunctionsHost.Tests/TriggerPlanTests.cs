@@ -22,6 +22,26 @@ public sealed class TriggerPlanTests
         Assert.Equal("UseDevelopmentStorage=true", queue.ConnectionString);
     }
 
+    [Theory]
+    [InlineData("true", 0)]
+    [InlineData("1", 0)]
+    [InlineData("false", 1)]
+    [InlineData(null, 1)]
+    public void A_function_disabled_by_its_AzureWebJobs_setting_is_not_triggered_nor_served(string? disabled, int served)
+    {
+        var queue = Function("Orders", """{"name":"m","type":"queueTrigger","direction":"In","queueName":"orders"}""");
+        var timer = Function("Sweep", """{"name":"t","type":"timerTrigger","direction":"In","schedule":"0 */5 * * * *"}""");
+        var http = Function("Echo", """{"name":"req","type":"httpTrigger","direction":"In","methods":["get"],"route":"echo"}""");
+        var settings = Settings(("AzureWebJobsStorage", "UseDevelopmentStorage=true"),
+            ("AzureWebJobs.Orders.Disabled", disabled), ("AzureWebJobs.Sweep.Disabled", disabled), ("AzureWebJobs.Echo.Disabled", disabled));
+
+        var plan = TriggerPlan.Create([queue, timer, http], settings);
+
+        Assert.Equal(served, plan.Queues.Count);
+        Assert.Equal(served, plan.Timers.Count);
+        Assert.Equal(served, plan.Http.Count);
+    }
+
     [Fact]
     public void A_connection_setting_that_is_not_set_is_named()
     {
@@ -91,7 +111,7 @@ public sealed class TriggerPlanTests
         return FunctionDefinition.From(metadata);
     }
 
-    private static IConfiguration Settings(params (string Key, string Value)[] values) =>
+    private static IConfiguration Settings(params (string Key, string? Value)[] values) =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))
             .Build();
