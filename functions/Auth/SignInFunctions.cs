@@ -11,14 +11,14 @@ public sealed class SignInFunctions(IServiceProvider services)
 {
     /// <summary>How the staff pages sign in.</summary>
     [Function("SignInConfig")]
-    public async Task<IResult> Config([HttpTrigger("get", Route = "api/auth/config")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> Config([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/auth/config")] HttpRequest request, CancellationToken ct) =>
         await SignInConfigEndpoint.GetAsync(
             services.GetRequiredService<AuthSettings>(), services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>(),
             services.GetRequiredService<IHostEnvironment>(), ct);
 
     /// <summary>The local sign-in, when no authority is configured.</summary>
     [Function("DevToken"), DevelopmentOnly]
-    public async Task<IResult> DevToken([HttpTrigger("post", Route = "api/dev/token")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> DevToken([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/dev/token")] HttpRequest request, CancellationToken ct) =>
         services.GetService<DevTokenIssuer>() is { } issuer
             ? AuthRegistration.IssueDevToken(await request.ReadJsonAsync<DevTokenRequest>(ct), issuer)
             : Results.NotFound();

@@ -13,15 +13,15 @@ public sealed class BlockFunctions(IConversationStore store, ConversationCloser 
 {
     [Function("ConversationBlock")]
     public async Task<IResult> Block(
-        [HttpTrigger("post", Route = "api/conversations/{id}/block")] HttpRequest request, string id, CancellationToken ct) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/conversations/{id}/block")] HttpRequest request, string id, CancellationToken ct) =>
         await BlockEndpoints.BlockAsync(id, await request.ReadJsonAsync<BlockRequest>(ct), request.HttpContext.User, store, closer, chatSessions, time, ct);
 
     [Function("BlocksList")]
-    public async Task<IResult> List([HttpTrigger("get", Route = "api/blocks")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/blocks")] HttpRequest request, CancellationToken ct) =>
         await BlockEndpoints.ListAsync(store, time, ct);
 
     [Function("BlockLift")]
     public async Task<IResult> Lift(
-        [HttpTrigger("delete", Route = "api/blocks/{caller}")] HttpRequest request, string caller, CancellationToken ct) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/blocks/{caller}")] HttpRequest request, string caller, CancellationToken ct) =>
         await BlockEndpoints.UnblockAsync(caller, store, chatSessions, ct);
 }

@@ -16,10 +16,10 @@ public sealed class BoardFunctions(
     RoutingPolicy policy, IContactStatistics statistics, TimeProvider time)
 {
     [Function("Board")]
-    public async Task<IResult> Now([HttpTrigger("get", Route = "api/board")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> Now([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/board")] HttpRequest request, CancellationToken ct) =>
         await BoardEndpoints.NowAsync(store, roster, loads, languages, texts, policy, time, ct);
 
     [Function("BoardHistory")]
-    public async Task<IResult> History([HttpTrigger("get", Route = "api/board/history")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> History([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/board/history")] HttpRequest request, CancellationToken ct) =>
         await BoardEndpoints.HistoryAsync(statistics, time, ct);
 }

@@ -18,23 +18,23 @@ public sealed class ChatFunctions(
     NewConversationCeiling ceiling, ConversationCloser closer, TimeProvider time)
 {
     [Function("ChatTexts")]
-    public IResult Texts([HttpTrigger("get", Route = "api/chat/texts/{language}")] HttpRequest request, string language) =>
+    public IResult Texts([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/chat/texts/{language}")] HttpRequest request, string language) =>
         ChatEndpoints.Texts(language, texts, languages, chat, sms);
 
     [Function("ChatSessionStart"), RateLimited(ChatEndpoints.SessionStartLimit)]
-    public async Task<IResult> StartSession([HttpTrigger("post", Route = "api/chat/sessions")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> StartSession([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/chat/sessions")] HttpRequest request, CancellationToken ct) =>
         await ChatEndpoints.StartSessionAsync(sessions, ct);
 
     [Function("ChatSend"), RateLimited(ChatEndpoints.MessageLimit)]
-    public async Task<IResult> Send([HttpTrigger("post", Route = "api/chat/messages")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> Send([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/chat/messages")] HttpRequest request, CancellationToken ct) =>
         await ChatEndpoints.SendAsync(
             request, await request.ReadJsonAsync<ChatMessageRequest>(ct), handler, router, sessions, records, store, pseudonymizer, ceiling, time, ct);
 
     [Function("ChatPoll"), RateLimited(ChatEndpoints.PollLimit)]
-    public async Task<IResult> Poll([HttpTrigger("get", Route = "api/chat/messages")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> Poll([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/chat/messages")] HttpRequest request, CancellationToken ct) =>
         await ChatEndpoints.PollAsync(request, request.Time("after"), store, pseudonymizer, sessions, records, time, ct);
 
     [Function("ChatLeave"), RateLimited(ChatEndpoints.LeaveLimit)]
-    public async Task<IResult> Leave([HttpTrigger("post", Route = "api/chat/leave")] HttpRequest request, CancellationToken ct) =>
+    public async Task<IResult> Leave([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/chat/leave")] HttpRequest request, CancellationToken ct) =>
         await ChatEndpoints.LeaveAsync(request, store, pseudonymizer, sessions, records, closer, time, ct);
 }

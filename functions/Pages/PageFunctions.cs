@@ -15,19 +15,19 @@ namespace Hotline.Functions.Pages;
 public sealed class PageFunctions(ChatSettings chat, LanguageSettings languages, CallerTexts texts, AuthSettings auth)
 {
     [Function("ChatPage")]
-    public IResult Chat([HttpTrigger("get", Route = "chat/{*asset}")] HttpRequest request, string? asset) =>
+    public IResult Chat([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "chat/{*asset}")] HttpRequest request, string? asset) =>
         new PageResult(http => PageEndpoints.ChatAsync(http, asset, chat, languages, texts));
 
     [Function("ConsolePage")]
-    public IResult Console([HttpTrigger("get", Route = "console/{*asset}")] HttpRequest request, string? asset) =>
+    public IResult Console([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "console/{*asset}")] HttpRequest request, string? asset) =>
         new PageResult(http => PageEndpoints.ServeAsync(http, "console", asset, connectTo: auth.AuthorityOrigin));
 
     [Function("SupervisorPage")]
-    public IResult Supervisor([HttpTrigger("get", Route = "supervisor/{*asset}")] HttpRequest request, string? asset) =>
+    public IResult Supervisor([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "supervisor/{*asset}")] HttpRequest request, string? asset) =>
         new PageResult(http => PageEndpoints.ServeAsync(http, "supervisor", asset, connectTo: auth.AuthorityOrigin));
 
     [Function("PartnerPage")]
-    public IResult Partner([HttpTrigger("get", Route = "partner/{*asset}")] HttpRequest request, string? asset) =>
+    public IResult Partner([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner/{*asset}")] HttpRequest request, string? asset) =>
         new PageResult(http => PageEndpoints.ServeAsync(http, "partner", asset, connectTo: auth.AuthorityOrigin));
 }
 

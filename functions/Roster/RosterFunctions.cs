@@ -14,12 +14,12 @@ public sealed class RosterFunctions(IRosterStore roster, LanguageSettings langua
 {
     [Function("RosterList")]
     public async Task<IResult> List(
-        [HttpTrigger("get", Route = "api/roster")] HttpRequest request, CancellationToken ct) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/roster")] HttpRequest request, CancellationToken ct) =>
         await RosterEndpoints.ListAsync(roster, policy, time, ct);
 
     [Function("RosterSave")]
     public async Task<IResult> Save(
-        [HttpTrigger("put", Route = "api/roster/{counsellorId}")] HttpRequest request, string counsellorId, CancellationToken ct) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/roster/{counsellorId}")] HttpRequest request, string counsellorId, CancellationToken ct) =>
         await RosterEndpoints.SaveAsync(counsellorId, await request.ReadJsonAsync<CounsellorUpdate>(ct), roster, languages, policy, time, ct);
 }
 
@@ -29,11 +29,11 @@ public sealed class MeFunctions(IRosterStore roster, LanguageSettings languages,
 {
     [Function("Me"), RecordsPresence]
     public async Task<IResult> Me(
-        [HttpTrigger("get", Route = "api/me")] HttpRequest request, CancellationToken ct) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/me")] HttpRequest request, CancellationToken ct) =>
         await RosterEndpoints.MeAsync(request.HttpContext.User, roster, languages, policy, time, ct);
 
     [Function("MyAvailability"), RecordsPresence]
     public async Task<IResult> SetAvailability(
-        [HttpTrigger("put", Route = "api/me/availability")] HttpRequest request, CancellationToken ct) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/me/availability")] HttpRequest request, CancellationToken ct) =>
         await RosterEndpoints.SetAvailabilityAsync(await request.ReadJsonAsync<AvailabilityUpdate>(ct), request.HttpContext.User, roster, policy, time, ct);
 }

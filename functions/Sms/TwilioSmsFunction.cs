@@ -12,6 +12,6 @@ public sealed class TwilioSmsFunction(
     ISecretStore secrets, SmsSettings settings, InboundMessageHandler handler, ImmediateRouter router, ILoggerFactory loggers, TimeProvider time)
 {
     [Function("TwilioSms"), AllowAnonymous, RequestBodyLimit(TwilioSmsEndpoint.MaxRequestBytes)]
-    public Task<IResult> Receive([HttpTrigger("post", Route = "api/twilio/sms")] HttpRequest request, CancellationToken ct) =>
+    public Task<IResult> Receive([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/sms")] HttpRequest request, CancellationToken ct) =>
         TwilioSmsEndpoint.HandleAsync(request, secrets, settings, handler, router, loggers, time, ct);
 }

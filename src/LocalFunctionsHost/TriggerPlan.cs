@@ -42,6 +42,15 @@ public sealed partial record TriggerPlan(
 
             if (trigger.Is(Binding.HttpTrigger))
             {
+                // Azure asks for a function key unless the level is anonymous (the attribute's default is function);
+                // this host has no keys, so it would let through what Azure refuses.
+                if (!string.Equals(trigger["authLevel"], "anonymous", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new HostStartupException(
+                        $"Function {function.Name}: authLevel '{trigger["authLevel"] ?? "function"}' needs function keys, which the local host does not have; " +
+                        "declare AuthorizationLevel.Anonymous and authorize in the app.");
+                }
+
                 http.Add(function);
             }
             else if (trigger.Is(Binding.QueueTrigger))

@@ -31,7 +31,7 @@ public sealed class TriggerPlanTests
     {
         var queue = Function("Orders", """{"name":"m","type":"queueTrigger","direction":"In","queueName":"orders"}""");
         var timer = Function("Sweep", """{"name":"t","type":"timerTrigger","direction":"In","schedule":"0 */5 * * * *"}""");
-        var http = Function("Echo", """{"name":"req","type":"httpTrigger","direction":"In","methods":["get"],"route":"echo"}""");
+        var http = Function("Echo", """{"name":"req","type":"httpTrigger","direction":"In","authLevel":"Anonymous","methods":["get"],"route":"echo"}""");
         var settings = Settings(("AzureWebJobsStorage", "UseDevelopmentStorage=true"),
             ("AzureWebJobs.Orders.Disabled", disabled), ("AzureWebJobs.Sweep.Disabled", disabled), ("AzureWebJobs.Echo.Disabled", disabled));
 
@@ -40,6 +40,19 @@ public sealed class TriggerPlanTests
         Assert.Equal(served, plan.Queues.Count);
         Assert.Equal(served, plan.Timers.Count);
         Assert.Equal(served, plan.Http.Count);
+    }
+
+    [Theory]
+    [InlineData(null, "function")]
+    [InlineData("\"authLevel\":\"Function\",", "Function")]
+    [InlineData("\"authLevel\":\"Admin\",", "Admin")]
+    public void An_http_function_that_needs_keys_in_Azure_is_refused_rather_than_served_without_them(string? level, string named)
+    {
+        var function = Function("Echo", $$"""{"name":"req","type":"httpTrigger","direction":"In",{{level}}"methods":["get"],"route":"echo"}""");
+
+        var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], Settings()));
+
+        Assert.StartsWith($"Function Echo: authLevel '{named}' needs function keys", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,7 +79,7 @@ public sealed class TriggerPlanTests
     public void An_output_binding_the_local_host_would_not_write_is_refused()
     {
         var function = Function("Forward",
-            """{"name":"req","type":"httpTrigger","direction":"In","methods":["post"]}""",
+            """{"name":"req","type":"httpTrigger","direction":"In","authLevel":"Anonymous","methods":["post"]}""",
             """{"name":"$return","type":"queue","direction":"Out","queueName":"out"}""");
 
         var e = Assert.Throws<HostStartupException>(() => TriggerPlan.Create([function], Settings()));
@@ -81,7 +94,7 @@ public sealed class TriggerPlanTests
     public void An_http_function_is_served_at_routePrefix_and_route(string prefix, string? route, string expected)
     {
         var function = Function("Item",
-            $$"""{"name":"req","type":"httpTrigger","direction":"In","methods":["get"]{{(route is null ? "" : $",\"route\":\"{route}\"")}}}""");
+            $$"""{"name":"req","type":"httpTrigger","direction":"In","authLevel":"Anonymous","methods":["get"]{{(route is null ? "" : $",\"route\":\"{route}\"")}}}""");
 
         Assert.Equal(expected, FunctionsHost.HttpRoute(function, prefix));
     }
