@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Inbound SMS under sustained load on a fresh in-memory Azurite: webhook latency, inbound-to-offered time and
-# storage transactions per message. Writes bench/results/sms.md.
+# Inbound SMS under sustained load on a fresh in-memory Azurite, through the local Functions host (HTTP to the host,
+# gRPC and the proxy to the worker, which runs in the load generator's process): webhook latency, inbound-to-offered
+# time and storage transactions per message. Writes bench/results/sms.md.
 #   bench/sms.sh [--rate 100] [--seconds 20] [--callers 200]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

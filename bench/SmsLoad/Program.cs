@@ -1,11 +1,15 @@
-// Sustained inbound SMS against the real app (built as in production, local Functions host on) on Azurite:
-// webhook latency at a fixed arrival rate, time from a new conversation's first message to its offer to a
-// counsellor, and storage transactions per inbound message of an existing conversation (counted in the Azure SDK
-// pipeline). Writes bench/results/sms.md.
+// Sustained inbound SMS against the real app on Azurite, through the local Functions host: signed webhooks over
+// loopback HTTP to the host's public port, which invokes the function over gRPC and proxies the request to the
+// worker; queue and timer triggers driven by the host. The worker (built by HotlineWorker.Build, as in production)
+// runs in this process so that storage transactions can be counted in the Azure SDK pipeline. Measures webhook
+// latency at a fixed arrival rate, the time from a new conversation's first message to its offer to a counsellor,
+// and storage transactions per inbound message of an existing conversation. Writes bench/results/sms.md.
 //   SmsLoad --storage CONNECTION_STRING [--rate 100] [--seconds 20] [--callers 200] [--out FILE]
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Azure.Core;
@@ -15,9 +19,12 @@ using Hotline.Functions;
 using Hotline.Privacy;
 using Hotline.Roster;
 using Hotline.Twilio;
-using Microsoft.AspNetCore.Builder;
+using LocalFunctionsHost;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
@@ -35,34 +42,46 @@ var seconds = int.Parse(Option("seconds", "20"), CultureInfo.InvariantCulture);
 var callerCount = int.Parse(Option("callers", "200"), CultureInfo.InvariantCulture);
 const string AuthToken = "bench-auth-token";
 const string PublicBase = "https://hotline.example.org";
+var loadBefore = LoadAverage();
 
 var counter = new TransactionCounter();
-var port = FreePort();
-var app = HotlineApp.Build(
-    ["--environment", "Development", "--urls", $"http://127.0.0.1:{port}"],
-    new HotlineAppHooks
+// Warnings and errors of the host and the worker (the worker's logs reach the host over gRPC, as in Azure).
+using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+// The worker's ASP.NET Core integration reads the app folder from the process environment.
+Environment.SetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY", AppContext.BaseDirectory);
+var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
+{
+    // The app's build output, as the tests run it: host.json and the app's assemblies are copied here.
+    ScriptRoot = AppContext.BaseDirectory,
+    Port = 0,
+    LoggerFactory = loggers,
+    Settings = new Dictionary<string, string?>
     {
-        ConfigureBuilder = b =>
+        ["AzureWebJobsStorage"] = storage,
+        ["Storage:TablePrefix"] = "bench" + Guid.NewGuid().ToString("N")[..8],
+        ["Secrets:Provider"] = "Local",
+        ["Secrets:LocalFile"] = Path.Combine(Path.GetTempPath(), $"hotline-bench-{Guid.NewGuid():N}.json"),
+        ["Twilio:AuthToken"] = AuthToken,
+        ["Hotline:PublicBaseUrl"] = PublicBase,
+        // The counsellors' consoles are opened once below; they stay present for the whole run.
+        ["Routing:PresenceWindow"] = "01:00:00",
+    },
+    Launcher = new InProcessWorkerLauncher(start => HotlineWorker.Build(new HotlineAppHooks
+    {
+        ConfigureWorker = InProcessWorker.RunExtensionStartup,
+        ConfigureHost = b =>
         {
-            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = storage,
-                ["Storage:TablePrefix"] = "bench" + Guid.NewGuid().ToString("N")[..8],
-                ["Secrets:LocalFile"] = Path.Combine(Path.GetTempPath(), $"hotline-bench-{Guid.NewGuid():N}.json"),
-                ["Twilio:AuthToken"] = AuthToken,
-                ["Hotline:PublicBaseUrl"] = PublicBase,
-                // The counsellors' consoles are opened once below; they stay present for the whole run.
-                ["Routing:PresenceWindow"] = "01:00:00",
-            });
-            b.Logging.SetMinimumLevel(LogLevel.Warning);
+            InProcessWorker.Configure(b, start, "Development");
+            b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         },
         StoragePipelinePolicy = counter,
-    });
-await app.StartAsync();
-await app.Services.GetRequiredService<Hotline.Functions.Configuration.StorageStartup>().Ready;
-var roster = app.Services.GetRequiredService<IRosterStore>();
-var store = app.Services.GetRequiredService<IConversationStore>();
-var pseudonymizer = app.Services.GetRequiredService<CallerPseudonymizer>();
+    })),
+});
+var services = (await host.CurrentWorker).Instance.Services!;
+await services.GetRequiredService<Hotline.Functions.Configuration.StorageStartup>().Ready;
+var roster = services.GetRequiredService<IRosterStore>();
+var store = services.GetRequiredService<IConversationStore>();
+var pseudonymizer = services.GetRequiredService<CallerPseudonymizer>();
 const int WarmUpCallers = 100;
 var mixedNew = rate * seconds / 10;
 var capacity = (WarmUpCallers + callerCount + mixedNew) / 10 + 10;
@@ -72,7 +91,7 @@ for (var i = 0; i < 10; i++)
 }
 
 // Each counsellor's console signs in and polls once (what makes them present: offers go only to who can see them).
-using (var consoles = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") })
+using (var consoles = new HttpClient { BaseAddress = host.BaseAddress })
 {
     for (var i = 0; i < 10; i++)
     {
@@ -84,7 +103,7 @@ using (var consoles = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:
     }
 }
 
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = host.BaseAddress };
 const string FirstText = "Bună ziua, am nevoie de ajutor, lucrez la fermă";
 const string LaterText = "Mai am o întrebare despre salariu";
 string Number(int block, int i) => string.Create(CultureInfo.InvariantCulture, $"+40{72 + block}{i:D7}");
@@ -113,7 +132,7 @@ var mixed = await RunAsync(rate * seconds, i => i % 10 == 0 ? mixedCallers[i / 1
 var mixedToOffered = await OfferDelaysAsync(mixedCallers, WarmUpCallers + callerCount + mixedNew);
 
 var report = new StringBuilder()
-    .AppendLine(CultureInfo.InvariantCulture, $"Arrival rate {rate}/s; {Environment.ProcessorCount} cores (load generator, app and Azurite share them). After a warm-up of {WarmUpCallers} conversations:")
+    .AppendLine(CultureInfo.InvariantCulture, $"Arrival rate {rate}/s; {Environment.ProcessorCount} cores (load generator, local Functions host, app and Azurite share them); webhooks over loopback HTTP to the host, which invokes the function over gRPC and proxies the request to the worker. After a warm-up of {WarmUpCallers} conversations:")
     .AppendLine()
     .AppendLine(CultureInfo.InvariantCulture, $"1. **burst**: {callerCount} new conversations at {rate}/s (every message starts a conversation: the worst case);")
     .AppendLine(CultureInfo.InvariantCulture, $"2. **existing**: {rate * seconds} messages over {seconds} s into those conversations;")
@@ -134,10 +153,11 @@ Console.Write(report);
 if (options.TryGetValue("out", out var outFile))
 {
     await File.WriteAllTextAsync(outFile, "# Inbound SMS under load\n\nWritten by `bench/sms.sh` on "
-        + DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) + ".\n\n" + report);
+        + DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)
+        + $"; load average (1, 5, 15 min) before: {loadBefore}, after: {LoadAverage()}.\n\n" + report);
 }
 
-await app.StopAsync();
+await host.DisposeAsync();
 return 0;
 
 async Task WaitUntilOfferedAsync(int total)
@@ -203,7 +223,7 @@ async Task<bool> SendAsync(string from, string body)
         ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N"), ["From"] = from, ["To"] = "+442071234567", ["Body"] = body,
     };
     using var request = new HttpRequestMessage(HttpMethod.Post, "/api/twilio/sms") { Content = new FormUrlEncodedContent(form) };
-    request.Headers.Add(TwilioWebhookSignature.HeaderName, TwilioWebhookSignature.Compute(PublicBase + "/api/twilio/sms", form, AuthToken));
+    request.Headers.Add(TwilioWebhookSignature.HeaderName, Sign(PublicBase + "/api/twilio/sms", form, AuthToken));
     using var response = await http.SendAsync(request);
     return response.IsSuccessStatusCode;
 }
@@ -215,12 +235,22 @@ static string Row(string name, IReadOnlyCollection<double> values, string goal)
     return string.Create(CultureInfo.InvariantCulture, $"| {name} | {At(0.5):F1} ms | {At(0.99):F1} ms | {sorted.LastOrDefault():F1} ms | {goal} |");
 }
 
-static int FreePort()
+// Signs as Twilio does: HMAC-SHA1 keyed with the auth token over the URL followed by each form name and value,
+// sorted by name. (The Twilio SDK only validates signatures.)
+static string Sign(string url, Dictionary<string, string> form, string authToken)
 {
-    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-    listener.Start();
-    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    var data = new StringBuilder(url);
+    foreach (var (name, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal))
+    {
+        data.Append(name).Append(value);
+    }
+
+    return Convert.ToBase64String(System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data.ToString())));
 }
+
+// The 1, 5 and 15 minute load averages: the figures are only as good as the machine was quiet.
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
 /// <summary>Counts every storage request (each retry too): one storage transaction each.</summary>
 internal sealed class TransactionCounter : HttpPipelinePolicy
@@ -239,5 +269,63 @@ internal sealed class TransactionCounter : HttpPipelinePolicy
     {
         Interlocked.Increment(ref _count);
         return ProcessNextAsync(message, pipeline);
+    }
+}
+
+/// <summary>
+/// What it takes to run the app's worker inside this process: what a worker process reads from its command line, its
+/// environment and its entry assembly is handed over explicitly, since here all three belong to the load generator.
+/// </summary>
+internal static class InProcessWorker
+{
+    private static readonly Assembly App = typeof(HotlineWorker).Assembly;
+
+    private static readonly Dictionary<string, string> HostSwitches = new()
+    {
+        ["--functions-uri"] = "Functions:Worker:HostEndpoint",
+        ["--functions-request-id"] = "Functions:Worker:RequestId",
+        ["--functions-worker-id"] = "Functions:Worker:WorkerId",
+        ["--functions-grpc-max-message-length"] = "Functions:Worker:GrpcMaxMessageLength",
+    };
+
+    /// <summary>The worker's settings: the host's arguments and app settings, the environment, its own HTTP port.</summary>
+    public static void Configure(IHostBuilder builder, WorkerStartInfo start, string environment)
+    {
+        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection([new(HostDefaults.EnvironmentKey, environment)]));
+        builder.ConfigureAppConfiguration(c =>
+        {
+            c.AddInMemoryCollection(start.Environment);
+            c.AddCommandLine([.. start.Arguments], HostSwitches);
+        });
+
+        // The ASP.NET Core integration's HTTP endpoint, announced to the host as the HttpUri capability.
+        var port = FreePort();
+        builder.ConfigureServices(services =>
+        {
+            services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Listen(IPAddress.Loopback, port));
+            services.PostConfigure<WorkerOptions>(o => o.Capabilities["HttpUri"] = $"http://127.0.0.1:{port}/");
+        });
+
+        // What the worker does through Assembly.GetEntryAssembly(): the generated metadata provider and executor.
+        foreach (var type in App.GetTypes().Where(t => typeof(IAutoConfigureStartup).IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false }))
+        {
+            ((IAutoConfigureStartup)Activator.CreateInstance(type)!).Configure(builder);
+        }
+    }
+
+    /// <summary>The app's generated extension startup code, which the worker also finds through the entry assembly.</summary>
+    public static void RunExtensionStartup(IFunctionsWorkerApplicationBuilder worker)
+    {
+        if (App.GetCustomAttribute<WorkerExtensionStartupCodeExecutorInfoAttribute>() is { } info)
+        {
+            ((WorkerExtensionStartup)Activator.CreateInstance(info.StartupCodeExecutorType)!).Configure(worker);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Xml.Linq;
+using Twilio.TwiML;
 
 namespace Hotline.Twilio;
 
@@ -79,14 +81,12 @@ public static class TwilioForm
     }
 }
 
-/// <summary>TwiML answers for the messaging webhook.</summary>
+/// <summary>TwiML answers for the messaging webhook, written by the SDK.</summary>
 public static class TwiML
 {
     public const string ContentType = "application/xml";
 
-    public static string Empty() => "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+    public static string Empty() => new MessagingResponse().ToString(SaveOptions.DisableFormatting);
 
-    public static string Message(string text) =>
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>"
-        + System.Security.SecurityElement.Escape(text) + "</Message></Response>";
+    public static string Message(string text) => new MessagingResponse().Message(text).ToString(SaveOptions.DisableFormatting);
 }

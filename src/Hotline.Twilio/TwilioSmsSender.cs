@@ -1,107 +1,148 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using Hotline.Messaging;
 using Hotline.Secrets;
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Http;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
 
 namespace Hotline.Twilio;
 
-/// <summary>Where Twilio's REST API is and which secrets hold the account credentials.</summary>
-public sealed record TwilioApiSettings(Uri ApiBaseUrl, string AccountSidSecret, string AuthTokenSecret)
-{
-    public static readonly Uri DefaultApiBaseUrl = new("https://api.twilio.com/");
-}
+/// <summary>Which secrets hold the account credentials.</summary>
+public sealed record TwilioApiSettings(string AccountSidSecret, string AuthTokenSecret);
 
 /// <summary>
-/// Sends SMS with Twilio's Messages API (form POST, HTTP Basic with the account SID and auth token). The
-/// HttpClient it is given carries the resilience pipeline (timeouts, retries with jitter on 429 and 503, circuit
-/// breaker). Error 21610 means the recipient replied STOP.
+/// Sends SMS and looks up sent messages through the SDK's REST client. The HttpClient it is given carries the
+/// resilience pipeline (timeouts, retries with jitter on 429 and 503, circuit breaker); the SDK itself neither retries
+/// nor takes a cancellation token, so that pipeline's timeouts bound each call. Error 21610 means the recipient
+/// replied STOP.
 /// </summary>
-public sealed class TwilioSmsSender(HttpClient http, ISecretStore secrets, TwilioApiSettings settings) : ISmsSender
+public sealed class TwilioSmsSender(System.Net.Http.HttpClient http, ISecretStore secrets, TwilioApiSettings settings) : ISmsSender
 {
     public const int OptedOutErrorCode = 21610;
 
+    private const int LookupPageSize = 50;
+
+    // The credentials are read from the secret store on every call so a rotated token is used at once; the client is
+    // kept only while they stay the same.
+    private volatile AccountClient? _client;
+
     public async Task<SmsSendResult> SendAsync(string to, string from, string body, CancellationToken cancellationToken = default)
     {
-        var (accountSid, request) = await RequestAsync(HttpMethod.Post, "Messages.json", cancellationToken);
-        request.Content = new FormUrlEncodedContent([new("To", to), new("From", from), new("Body", body)]);
-        using var response = await http.SendAsync(request, cancellationToken);
-        var json = await response.Content.ReadAsStringAsync(cancellationToken);
-
-        if (response.StatusCode == HttpStatusCode.Created || response.IsSuccessStatusCode)
+        var client = await ClientAsync(cancellationToken);
+        try
         {
-            using var doc = JsonDocument.Parse(json);
-            return new SmsSendResult.Sent(doc.RootElement.GetProperty("sid").GetString()!);
+            var message = await MessageResource.CreateAsync(
+                new CreateMessageOptions(new PhoneNumber(to)) { From = new PhoneNumber(from), Body = body }, client);
+            return new SmsSendResult.Sent(message.Sid);
         }
-
-        if ((int)response.StatusCode is 429 or >= 500)
+        catch (ApiException e) when (e.Status is 429 or >= 500 or 0)
         {
-            throw new SmsProviderUnavailableException($"Twilio answered {(int)response.StatusCode} for account {accountSid[..Math.Min(6, accountSid.Length)]}…");
+            // Status 0: the error answer was not Twilio's JSON (a proxy's page, say), so nothing says it was refused
+            // for good. The queue tries again, asking first whether the message went out.
+            throw Unavailable($"Twilio answered {(e.Status == 0 ? "an unreadable error" : e.Status)} for account {Redacted(client.AccountSid)}");
         }
-
-        var code = ErrorCode(json);
-        return code == OptedOutErrorCode
-            ? new SmsSendResult.Unreachable("recipient opted out (21610)")
-            : new SmsSendResult.Rejected(code is null ? $"HTTP {(int)response.StatusCode}" : $"Twilio error {code}");
+        catch (ApiException e) when (e.Code == OptedOutErrorCode)
+        {
+            return new SmsSendResult.Unreachable("recipient opted out (21610)");
+        }
+        catch (ApiException e)
+        {
+            // Twilio's message may quote the phone number: only the code and status are kept.
+            return new SmsSendResult.Rejected(e.Code != 0 ? $"Twilio error {e.Code}" : $"HTTP {e.Status}");
+        }
+        catch (ApiConnectionException e)
+        {
+            throw Unavailable($"Twilio could not be reached ({e.InnerException?.GetType().Name ?? "no answer"})");
+        }
     }
 
     public async Task<string?> FindSentAsync(string to, string from, string body, DateTimeOffset since, CancellationToken cancellationToken = default)
     {
-        var query = $"Messages.json?To={Uri.EscapeDataString(to)}&From={Uri.EscapeDataString(from)}" +
-                    $"&DateSent%3E={since.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}&PageSize=50";
-        var (_, request) = await RequestAsync(HttpMethod.Get, query, cancellationToken);
-        using var response = await http.SendAsync(request, cancellationToken);
-        if (!response.IsSuccessStatusCode)
+        var client = await ClientAsync(cancellationToken);
+        IEnumerable<MessageResource> messages;
+        try
         {
-            throw new SmsProviderUnavailableException($"Twilio answered {(int)response.StatusCode} to a message lookup.");
+            var set = await MessageResource.ReadAsync(
+                new ReadMessageOptions
+                {
+                    To = new PhoneNumber(to),
+                    From = new PhoneNumber(from),
+                    // Twilio documents this filter by day; the creation time is compared below.
+                    DateSentAfter = since.UtcDateTime.Date,
+                    PageSize = LookupPageSize,
+                },
+                client);
+            set.AutoPaging = false; // the first page only: further pages would be fetched synchronously
+            messages = set;
+        }
+        catch (ApiException e)
+        {
+            throw Unavailable($"Twilio answered {e.Status} to a message lookup");
+        }
+        catch (ApiConnectionException e)
+        {
+            throw Unavailable($"Twilio could not be reached for a message lookup ({e.InnerException?.GetType().Name ?? "no answer"})");
         }
 
-        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-        foreach (var message in doc.RootElement.GetProperty("messages").EnumerateArray())
+        foreach (var message in messages)
         {
-            // The query filters by day only: an identical reply sent earlier that day ("OK") is not this one.
-            if (message.TryGetProperty("date_created", out var d) && CreatedAt(d.GetString()) is { } created && created < since)
+            // The filter is by day only: an identical reply sent earlier that day ("OK") is not this one.
+            if (message.DateCreated is { } created && AsUtc(created) < since)
             {
                 continue;
             }
 
-            if (message.TryGetProperty("body", out var b) && b.GetString() == body)
+            if (message.Body == body)
             {
-                return message.GetProperty("sid").GetString();
+                return message.Sid;
             }
         }
 
         return null;
     }
 
-    private async Task<(string AccountSid, HttpRequestMessage Request)> RequestAsync(HttpMethod method, string resource, CancellationToken ct)
+    private async Task<TwilioRestClient> ClientAsync(CancellationToken cancellationToken)
     {
-        var accountSid = await secrets.GetAsync(settings.AccountSidSecret, ct);
-        var authToken = await secrets.GetAsync(settings.AuthTokenSecret, ct);
-        var request = new HttpRequestMessage(method, new Uri(settings.ApiBaseUrl, $"2010-04-01/Accounts/{Uri.EscapeDataString(accountSid)}/{resource}"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.ASCII.GetBytes($"{accountSid}:{authToken}")));
-        return (accountSid, request);
+        var accountSid = await secrets.GetAsync(settings.AccountSidSecret, cancellationToken);
+        var authToken = await secrets.GetAsync(settings.AuthTokenSecret, cancellationToken);
+        if (_client is { } cached && cached.AccountSid == accountSid && cached.AuthToken == authToken)
+        {
+            return cached.Client;
+        }
+
+        var client = new TwilioRestClient(accountSid, authToken, httpClient: new SystemNetHttpClient(http));
+        _client = new AccountClient(accountSid, authToken, client);
+        return client;
     }
 
-    // Twilio writes dates as RFC 2822, e.g. "Wed, 18 Aug 2010 20:01:40 +0000".
-    private static DateTimeOffset? CreatedAt(string? rfc2822) =>
-        DateTimeOffset.TryParseExact(rfc2822, "ddd, dd MMM yyyy HH:mm:ss zzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
-            ? at
-            : null;
+    // Twilio writes times in GMT; a time without a kind is taken as such.
+    private static DateTimeOffset AsUtc(DateTime at) =>
+        at.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(at, TimeSpan.Zero) : new DateTimeOffset(at.ToUniversalTime(), TimeSpan.Zero);
 
-    private static int? ErrorCode(string json)
+    private static string Redacted(string accountSid) => accountSid[..Math.Min(6, accountSid.Length)] + "…";
+
+    private static SmsProviderUnavailableException Unavailable(string reason) => new(reason + ".");
+
+    private sealed record AccountClient(string AccountSid, string AuthToken, TwilioRestClient Client);
+}
+
+/// <summary>
+/// Sends the SDK's requests for Twilio's API (always <c>https://api.twilio.com/...</c>) to another Twilio-compatible
+/// endpoint instead, such as the local simulator: scheme, host and port become the base URL's, and its path is put in
+/// front of the API path. Requests already sent elsewhere are left alone, so a retried request is not moved twice.
+/// </summary>
+public sealed class TwilioApiRedirectHandler(Uri apiBaseUrl) : DelegatingHandler
+{
+    private readonly string _base = apiBaseUrl.GetLeftPart(UriPartial.Path).TrimEnd('/');
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        try
+        if (request.RequestUri is { } uri && uri.Host.EndsWith(".twilio.com", StringComparison.OrdinalIgnoreCase))
         {
-            using var doc = JsonDocument.Parse(json);
-            return doc.RootElement.TryGetProperty("code", out var c) && c.TryGetInt32(out var code) ? code : null;
+            request.RequestUri = new Uri(_base + uri.PathAndQuery);
         }
-        catch (JsonException)
-        {
-            return null;
-        }
+
+        return base.SendAsync(request, cancellationToken);
     }
 }

@@ -12,7 +12,6 @@ using Hotline.Secrets;
 using Hotline.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
-using Microsoft.AspNetCore.Routing;
 
 namespace Hotline.Tests.Auth;
 
@@ -43,29 +42,32 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
     [Fact]
     public async Task Every_staff_and_partner_endpoint_answers_401_then_403_then_404_whatever_the_id()
     {
-        var endpoints = _app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText!.TrimStart('/').StartsWith("api/", StringComparison.Ordinal)
-                        && !Public.Contains(e.Metadata.GetMetadata<FunctionEndpointMetadata>()?.FunctionName ?? string.Empty))
+        // The functions as the worker described them to the Functions host: a new one is swept too.
+        var endpoints = _app.Host.Functions
+            .Where(f => f.Trigger?.Type == LocalFunctionsHost.Binding.HttpTrigger
+                        && f.Trigger["route"]!.StartsWith("api/", StringComparison.Ordinal) && !Public.Contains(f.Name))
             .ToList();
         Assert.True(endpoints.Count >= 25, $"only {endpoints.Count} staff endpoints found");
-        Assert.Contains(endpoints, e => e.Metadata.GetMetadata<FunctionEndpointMetadata>()?.FunctionName == "ReferralAck");
+        Assert.Contains(endpoints, e => e.Name == "ReferralAck");
 
         var failures = new List<string>();
         foreach (var endpoint in endpoints)
         {
-            var (allowed, declared) = await AllowedRolesAsync(endpoint);
-            var route = endpoint.RoutePattern.RawText!;
+            var (allowed, declared) = await AllowedRolesAsync(endpoint.Name);
+            var route = endpoint.Trigger!["route"]!;
             if (!declared)
             {
                 failures.Add($"{route}: declares no role that may call it");
                 continue;
             }
 
-            var path = "/" + string.Join('/', endpoint.RoutePattern.PathSegments.Select(s =>
-                s.IsSimple && s.Parts[0] is Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal ? literal.Content : UnknownId));
+            var segments = route.Split('/');
+            var path = "/" + string.Join('/', segments.Select(s => s.StartsWith('{') ? UnknownId : s));
+            var hasParameters = segments.Any(s => s.StartsWith('{'));
             var right = allowed.Contains(Roles.Supervisor) ? Roles.Supervisor : allowed[0];
             var wrong = Roles.All.FirstOrDefault(r => !allowed.Contains(r));
-            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods)
+            var methods = System.Text.Json.JsonSerializer.Deserialize<string[]>(endpoint.Trigger.Json["methods"]!.ToJsonString())!;
+            foreach (var method in methods.Select(m => m.ToUpperInvariant()))
             {
                 async Task Expect(string who, string? token, Func<HttpStatusCode, bool> ok, string expected)
                 {
@@ -95,10 +97,10 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
                 }
 
                 await Expect($"as {right}", Token(right, DateTimeOffset.UtcNow),
-                    endpoint.RoutePattern.Parameters.Count > 0
+                    hasParameters
                         ? s => s is HttpStatusCode.NotFound or HttpStatusCode.BadRequest
                         : s => s is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) && (int)s < 500,
-                    endpoint.RoutePattern.Parameters.Count > 0 ? "404 (or 400 for the body)" : "an answer");
+                    hasParameters ? "404 (or 400 for the body)" : "an answer");
             }
         }
 
@@ -183,15 +185,15 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
     }
 
     // The roles the endpoint's authorization admits (every role requirement must hold), and whether it names any.
-    private async Task<(List<string> Allowed, bool Declared)> AllowedRolesAsync(RouteEndpoint endpoint)
+    /// <summary>The roles the function's declared authorization lets in (declared once per class or on the method).</summary>
+    private async Task<(List<string> Allowed, bool Declared)> AllowedRolesAsync(string function)
     {
+        var method = FunctionMethods.All[function];
         var policy = await AuthorizationPolicy.CombineAsync(
-            _app.Services.GetRequiredService<IAuthorizationPolicyProvider>(),
-            endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>(),
-            endpoint.Metadata.GetOrderedMetadata<AuthorizationPolicy>());
+            _app.Services.GetRequiredService<IAuthorizationPolicyProvider>(), FunctionMethods.Declared<AuthorizeAttribute>(method));
         var requirements = policy?.Requirements.OfType<RolesAuthorizationRequirement>().ToList() ?? [];
         var allowed = Roles.All.Where(r => requirements.All(q => q.AllowedRoles.Contains(r))).ToList();
-        return (allowed, requirements.Count > 0 && allowed.Count > 0 && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null);
+        return (allowed, requirements.Count > 0 && allowed.Count > 0 && !FunctionMethods.Declared<AllowAnonymousAttribute>(method).Any());
     }
 
     private string Token(string role, DateTimeOffset issuedAt) =>

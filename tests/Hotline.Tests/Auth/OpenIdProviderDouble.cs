@@ -64,7 +64,7 @@ public sealed class OpenIdProviderDouble : IAsyncDisposable
     };
 
     /// <summary>Makes the app's token validation fetch this authority's metadata and keys over its self-signed HTTPS.</summary>
-    public void TrustedBy(WebApplicationBuilder app) =>
+    public void TrustedBy(WorkerSetup app) =>
         app.Services.PostConfigure<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
             Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = TrustingHandler());
 

@@ -33,7 +33,6 @@ public sealed class ChatPageSettingsTests
     [Theory]
     [InlineData("Chat:QuickExitUrl", "javascript:alert(1)", "Setting 'Chat__QuickExitUrl' is malformed")]
     [InlineData("Chat:IconFile", "/no/such/icon.png", "Setting 'Chat__IconFile' is malformed")]
-    [InlineData("Chat:TrustedProxies", "10.0.0.0/8, the-front-end", "Setting 'Chat__TrustedProxies' is malformed")]
     [InlineData("Chat:NewConversationsPerMinute", "0", "Setting 'Chat__NewConversationsPerMinute' is malformed")]
     [InlineData("Chat:SessionLifetime", "forever", "Setting 'Chat__SessionLifetime' is malformed")]
     public async Task A_bad_chat_setting_stops_startup_naming_it(string key, string value, string expected)

@@ -13,8 +13,6 @@ public sealed class StartupSettingsTests
     [InlineData("AzureWebJobsStorage", "this is not a connection string", "Setting 'AzureWebJobsStorage' is malformed")]
     [InlineData("Secrets:RefreshInterval", "soon", "Setting 'Secrets__RefreshInterval' is malformed")]
     [InlineData("Secrets:Provider", "Vault", "Setting 'Secrets__Provider' is malformed")]
-    [InlineData("FUNCTIONS_CUSTOMHANDLER_PORT", "seventy", "Setting 'FUNCTIONS_CUSTOMHANDLER_PORT' is malformed")]
-    [InlineData("Functions:Root", "/nonexistent/folder", "Setting 'Functions__Root' is malformed")]
     [InlineData("Demo:SeedRoster", "yes please", "Setting 'Demo__SeedRoster' is malformed")]
     [InlineData("Sms:Numbers", "+40312345678=klingon", "Setting 'Sms__Numbers' is malformed")]
     [InlineData("Routing:Fallback", "Supervisor,Police", "Setting 'Routing__Fallback' is malformed")]
@@ -74,12 +72,15 @@ public sealed class StartupSettingsTests
     [Fact]
     public async Task The_real_executable_exits_non_zero_with_one_clear_line_for_a_malformed_setting()
     {
-        var (exitCode, stderr) = await RunExecutableAsync(new() { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = "0" });
+        var (exitCode, stderr) = await RunExecutableAsync(new()
+        {
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["Routing__OfferTimeout"] = "two minutes",
+        });
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(2, exitCode);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("Startup failed: ", line, StringComparison.Ordinal);
-        Assert.Contains("FUNCTIONS_CUSTOMHANDLER_PORT", line, StringComparison.Ordinal);
+        Assert.Contains("Routing__OfferTimeout", line, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -130,7 +131,7 @@ public sealed class StartupSettingsTests
         Assert.StartsWith("Missing required setting 'Hotline__PublicBaseUrl'", e.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>Starts the built handler as a process (Development, no storage setting) and waits for it to exit.</summary>
+    /// <summary>Starts the built worker as a process (Development, no storage setting) and waits for it to exit.</summary>
     private static async Task<(int ExitCode, string Stderr)> RunExecutableAsync(Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Hotline.Functions.dll")])
@@ -139,7 +140,7 @@ public sealed class StartupSettingsTests
             RedirectStandardOutput = true,
             WorkingDirectory = TestEnvironment.RepoRoot,
         };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development";
         start.Environment.Remove("AzureWebJobsStorage");
         foreach (var (key, value) in environment)
         {
@@ -152,22 +153,23 @@ public sealed class StartupSettingsTests
         return (process.ExitCode, stderr);
     }
 
-    private static WebApplication Build(string environment, Dictionary<string, string?> overrides)
+    private static IHost Build(string environment, Dictionary<string, string?> overrides)
     {
         var settings = new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
-            ["Functions:Root"] = TestEnvironment.RepoRoot,
             ["Secrets:Provider"] = "Local",
-            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,
         };
         foreach (var (key, value) in overrides)
         {
             settings[key] = value;
         }
 
-        return HotlineApp.Build(
-            ["--environment", environment],
-            new HotlineAppHooks { ConfigureBuilder = b => b.Configuration.AddInMemoryCollection(settings) });
+        return HotlineWorker.Build(new HotlineAppHooks
+        {
+            ConfigureHost = b => b
+                .ConfigureHostConfiguration(c => c.AddInMemoryCollection([new(HostDefaults.EnvironmentKey, environment)]))
+                .ConfigureAppConfiguration(c => c.AddInMemoryCollection(settings)),
+        });
     }
 }

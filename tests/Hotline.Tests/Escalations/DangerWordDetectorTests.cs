@@ -9,7 +9,7 @@ public sealed class DangerWordDetectorTests
     private static readonly DangerWordDetector Detector = new(
         new[] { "m-au închis", "they locked me", "kill myself", "мене б'ють", "救命", "محبوسة" }.Select(p => new DangerPhrase(p, DangerSituation.HeldAgainstWill)));
 
-    private static readonly CallerTexts Shipped = CallerTexts.Load(Path.Combine(TestEnvironment.RepoRoot, "src", "Hotline.Functions", "Texts"));
+    private static readonly CallerTexts Shipped = CallerTexts.Load(Path.Combine(TestEnvironment.RepoRoot, "functions", "Texts"));
 
     private static readonly DangerWordDetector AllLanguages = new(Shipped.Languages.SelectMany(Shipped.DangerWords));
 
@@ -91,7 +91,7 @@ public sealed class DangerWordDetectorTests
         var folder = Directory.CreateTempSubdirectory("hotline-texts-").FullName;
         try
         {
-            var source = Path.Combine(TestEnvironment.RepoRoot, "src", "Hotline.Functions", "Texts", "en.json");
+            var source = Path.Combine(TestEnvironment.RepoRoot, "functions", "Texts", "en.json");
             var en = File.ReadAllText(source);
             var section = en.IndexOf("\"DangerWords\"", StringComparison.Ordinal);
             File.WriteAllText(Path.Combine(folder, "en.json"), en[..section] + "\"DangerWords\": [\"help\"]\n}\n");

@@ -4,9 +4,9 @@ using System.Text.Json.Nodes;
 namespace Hotline.Tests.Infrastructure;
 
 /// <summary>
-/// A private copy of the product's <c>host.json</c> and function folders, with other queue trigger settings: the
-/// same functions and bindings, driven by the local Functions host with shorter waits (pass <see cref="Path"/> as
-/// <c>Functions:Root</c>). Deleted on dispose.
+/// A private copy of the product's <c>host.json</c> with other queue trigger settings: the same functions, driven by
+/// the local Functions host with shorter waits (pass <see cref="Path"/> as <c>Functions:Root</c>, which
+/// <see cref="RunningApp"/> gives the host as its script root). Deleted on dispose.
 /// </summary>
 public sealed class FunctionRootCopy : IDisposable
 {
@@ -17,7 +17,7 @@ public sealed class FunctionRootCopy : IDisposable
     public static FunctionRootCopy WithQueueSettings(int? maxDequeueCount = null, TimeSpan? visibilityTimeout = null)
     {
         var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"hotline-functions-{Guid.NewGuid():N}");
-        CopyDirectory(System.IO.Path.Combine(TestEnvironment.RepoRoot, "functions"), System.IO.Path.Combine(path, "functions"));
+        Directory.CreateDirectory(path);
 
         var host = JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(TestEnvironment.RepoRoot, "host.json")))!.AsObject();
         var queues = host["extensions"]!["queues"]!.AsObject();
@@ -33,20 +33,6 @@ public sealed class FunctionRootCopy : IDisposable
 
         File.WriteAllText(System.IO.Path.Combine(path, "host.json"), host.ToJsonString());
         return new FunctionRootCopy(path);
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            File.Copy(file, System.IO.Path.Combine(to, System.IO.Path.GetFileName(file)));
-        }
-
-        foreach (var dir in Directory.EnumerateDirectories(from))
-        {
-            CopyDirectory(dir, System.IO.Path.Combine(to, System.IO.Path.GetFileName(dir)));
-        }
     }
 
     public void Dispose()

@@ -1,56 +1,79 @@
 using Hotline.Functions;
+using LocalFunctionsHost;
 using OpenTelemetry.Trace;
 
 namespace Hotline.Tests.Infrastructure;
 
+/// <summary>Services a test puts into the app's worker before the app's own, which leave them in place.</summary>
+public sealed class WorkerSetup
+{
+    public IServiceCollection Services { get; } = new ServiceCollection();
+}
+
 /// <summary>
-/// The real app, built by <see cref="HotlineApp.Build"/> and listening on a free loopback port: tests talk to it
-/// over real HTTP. Its logs are captured behind the app's redaction layer.
+/// The real app: its isolated worker (built by <see cref="HotlineWorker.Build"/>, in this process) under the local
+/// Functions host, which serves HTTP on a free loopback port and drives the queue and timer triggers, speaking the
+/// worker's gRPC protocol. Tests talk to it over real HTTP. The worker's logs are captured behind the app's redaction.
 /// </summary>
 public sealed class RunningApp : IAsyncDisposable
 {
-    private RunningApp(WebApplication app, CapturingLoggerProvider logs)
+    private static readonly string[] TriggeredFunctions =
+        ["RouteConversation", "SendSms", "SendSupervisorAlert", "SendReferral", "RerouteStale", "ReferralDeadlines", "PurgeReplyAddresses"];
+
+    private RunningApp(FunctionsHost host, IServiceProvider services, CapturingLoggerProvider logs, CapturingLoggerProvider hostLogs, ILoggerFactory hostLoggers)
     {
-        App = app;
+        Host = host;
+        Services = services;
         Logs = logs;
-        BaseAddress = new Uri(app.Urls.First().TrimEnd('/') + "/");
+        HostLogs = hostLogs;
+        _hostLoggers = hostLoggers;
+        BaseAddress = host.BaseAddress;
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public const string TwilioAuthToken = "test-twilio-auth-token";
     public const string PublicBaseUrl = "https://hotline.example.org";
 
-    public WebApplication App { get; }
+    public FunctionsHost Host { get; }
 
     public CapturingLoggerProvider Logs { get; }
+
+    /// <summary>What the Functions host logged, the worker's logs it received over gRPC among them.</summary>
+    public CapturingLoggerProvider HostLogs { get; }
+
+    private readonly ILoggerFactory _hostLoggers;
 
     public Uri BaseAddress { get; }
 
     public HttpClient Http { get; }
 
-    public IServiceProvider Services => App.Services;
+    /// <summary>The worker's services.</summary>
+    public IServiceProvider Services { get; }
 
-    /// <summary>Starts the app with Development defaults, Azurite storage and a private secrets file.</summary>
+    /// <summary>
+    /// Starts the app with Development defaults, Azurite storage and a private secrets file. Queue and timer
+    /// triggers run only with <c>LocalFunctionsHost:Enabled</c> set to true (the host leaves them disabled, as the
+    /// <c>AzureWebJobs.&lt;function&gt;.Disabled</c> settings do in Azure).
+    /// </summary>
     public static async Task<RunningApp> StartAsync(
         IDictionary<string, string?>? settings = null,
-        Action<WebApplicationBuilder>? configure = null,
+        Action<WorkerSetup>? configure = null,
         Action<TracerProviderBuilder>? traceExporters = null,
         bool needsStorage = true,
         Action<Azure.Security.KeyVault.Secrets.SecretClientOptions>? configureKeyVault = null,
-        int port = 0)
+        int port = 0,
+        string environment = "Development")
     {
         var logs = new CapturingLoggerProvider();
         var merged = new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = needsStorage ? TestEnvironment.StorageConnectionString : "UseDevelopmentStorage=true",
-            ["Functions:Root"] = TestEnvironment.RepoRoot,
             ["Secrets:Provider"] = "Local",
             ["Secrets:LocalFile"] = Path.Combine(Path.GetTempPath(), $"hotline-test-secrets-{Guid.NewGuid():N}.json"),
             ["LocalFunctionsHost:Enabled"] = "false",
             ["Storage:TablePrefix"] = "t" + Guid.NewGuid().ToString("N")[..12], // tables of this app only
             ["Twilio:AuthToken"] = TwilioAuthToken,
             ["Hotline:PublicBaseUrl"] = PublicBaseUrl,
-            ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,
             // A console polled once stays present for the whole test, however slow the machine; tests of presence
             // itself set their own window.
             ["Routing:PresenceWindow"] = "1.00:00:00",
@@ -60,28 +83,62 @@ public sealed class RunningApp : IAsyncDisposable
             merged[key] = value;
         }
 
-        var app = HotlineApp.Build(
-            ["--environment", "Development", "--urls", $"http://127.0.0.1:{port}"],
-            new HotlineAppHooks
+        if (!string.Equals(merged["LocalFunctionsHost:Enabled"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var function in TriggeredFunctions)
             {
-                ConfigureBuilder = builder =>
+                merged.TryAdd($"AzureWebJobs.{function}.Disabled", "true");
+            }
+        }
+
+        merged.Remove("LocalFunctionsHost:Enabled");
+        // A test's own host.json (FunctionRootCopy), else the one built with the app.
+        var scriptRoot = merged.GetValueOrDefault("Functions:Root") ?? AppContext.BaseDirectory;
+        merged.Remove("Functions:Root");
+        var setup = new WorkerSetup();
+        configure?.Invoke(setup);
+
+        // Read by the ASP.NET Core integration from the process environment; every app of the tests is the same one.
+        Environment.SetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY", AppContext.BaseDirectory);
+        var hostLogs = new CapturingLoggerProvider();
+        var hostLoggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(hostLogs));
+        var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
+        {
+            LoggerFactory = hostLoggers,
+            ScriptRoot = scriptRoot,
+            Port = port,
+            Settings = merged,
+            Launcher = new InProcessWorkerLauncher(start => HotlineWorker.Build(new HotlineAppHooks
+            {
+                ConfigureWorker = InProcessWorker.RunExtensionStartup,
+                ConfigureHost = builder =>
                 {
-                    builder.Configuration.AddInMemoryCollection(merged);
-                    builder.Logging.SetMinimumLevel(LogLevel.Debug);
-                    builder.Logging.AddProvider(logs);
-                    configure?.Invoke(builder);
+                    InProcessWorker.Configure(builder, start, environment);
+                    builder.ConfigureLogging(logging =>
+                    {
+                        logging.SetMinimumLevel(LogLevel.Debug);
+                        logging.AddProvider(logs);
+                    });
+                },
+                ConfigureServices = services =>
+                {
+                    foreach (var descriptor in setup.Services)
+                    {
+                        services.Add(descriptor);
+                    }
                 },
                 AddTraceExporters = traceExporters,
                 ConfigureKeyVaultClient = configureKeyVault,
-            });
-        await app.StartAsync();
+            })),
+        });
+        var services = (await host.CurrentWorker).Instance.Services!;
         if (needsStorage)
         {
-            // Tables are created after the server starts; wait, so tests do not race the provisioning.
-            await app.Services.GetRequiredService<Hotline.Functions.Configuration.StorageStartup>().Ready.WaitAsync(TimeSpan.FromSeconds(60));
+            // Tables are created after the worker starts; wait, so tests do not race the provisioning.
+            await services.GetRequiredService<Hotline.Functions.Configuration.StorageStartup>().Ready.WaitAsync(TimeSpan.FromSeconds(60));
         }
 
-        return new RunningApp(app, logs);
+        return new RunningApp(host, services, logs, hostLogs, hostLoggers);
     }
 
     /// <summary>
@@ -90,7 +147,7 @@ public sealed class RunningApp : IAsyncDisposable
     /// </summary>
     public static async Task<RunningApp> StartWithRosterAsync(
         IEnumerable<Hotline.Roster.Counsellor> roster, IDictionary<string, string?>? settings = null, int port = 0,
-        Action<WebApplicationBuilder>? configure = null)
+        Action<WorkerSetup>? configure = null)
     {
         var merged = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
         merged.TryAdd("LocalFunctionsHost:Enabled", "true");
@@ -121,7 +178,7 @@ public sealed class RunningApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        await Host.DisposeAsync();
+        _hostLoggers.Dispose();
     }
 }

@@ -7,11 +7,13 @@ namespace Hotline.Tests.Infrastructure;
 /// <summary>
 /// A loopback stand-in for Twilio's Messages API: checks HTTP Basic auth, records every send, answers 201 with a
 /// message resource, 400 with error 21610 for opted-out recipients, and scripted error statuses (before or after
-/// accepting the message); lists sent messages and counts those lookups.
+/// accepting the message) or a connection broken after accepting it; lists sent messages and counts those lookups.
 /// </summary>
 public sealed class TwilioApiDouble : IAsyncDisposable
 {
     public const string AccountSid = "AC0123456789abcdef0123456789abcdef";
+
+    private const int DroppedConnection = 0;
 
     private readonly ConcurrentQueue<(int Status, bool Accepted)> _scriptedStatuses = new();
     private readonly ConcurrentQueue<SentSms> _sent = new();
@@ -48,6 +50,9 @@ public sealed class TwilioApiDouble : IAsyncDisposable
             _scriptedStatuses.Enqueue((status, true));
         }
     }
+
+    /// <summary>The next send goes out to the phone, but the connection breaks before Twilio answers.</summary>
+    public void AcceptButDropConnectionNext() => _scriptedStatuses.Enqueue((DroppedConnection, true));
 
     public static async Task<TwilioApiDouble> StartAsync()
     {
@@ -90,6 +95,12 @@ public sealed class TwilioApiDouble : IAsyncDisposable
             if (scripted.Accepted)
             {
                 _sent.Enqueue(new SentSms(NewSid(), to, form["From"].ToString(), form["Body"].ToString()));
+            }
+
+            if (scripted.Status == DroppedConnection)
+            {
+                request.HttpContext.Abort();
+                return Results.Empty;
             }
 
             var (code, message) = scripted.Status == 429 ? (20429, "Too Many Requests") : (20500, "Internal Server Error");

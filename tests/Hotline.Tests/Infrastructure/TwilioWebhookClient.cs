@@ -32,7 +32,7 @@ public sealed class TwilioWebhookClient(RunningApp app, string authToken = Runni
     public async Task<HttpResponseMessage> PostRawAsync(
         HttpContent content, IEnumerable<KeyValuePair<string, string>> signedOver, string? signatureOverride = null)
     {
-        var signature = signatureOverride ?? TwilioWebhookSignature.Compute(RunningApp.PublicBaseUrl + Path, signedOver, authToken);
+        var signature = signatureOverride ?? Sign(RunningApp.PublicBaseUrl + Path, signedOver, authToken);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Path, UriKind.Relative)) { Content = content };
         if (signature.Length > 0)
         {
@@ -40,6 +40,22 @@ public sealed class TwilioWebhookClient(RunningApp app, string authToken = Runni
         }
 
         return await app.Http.SendAsync(request);
+    }
+
+    /// <summary>
+    /// Signs as Twilio does: HMAC-SHA1 with the auth token over the URL followed by each form name and value, sorted by
+    /// name (a repeated name once per value, in the order sent). The SDK only validates signatures and has no public
+    /// way to compute one.
+    /// </summary>
+    public static string Sign(string url, IEnumerable<KeyValuePair<string, string>> form, string authToken)
+    {
+        var data = new StringBuilder(url);
+        foreach (var (name, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            data.Append(name).Append(value);
+        }
+
+        return Convert.ToBase64String(System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data.ToString())));
     }
 
     /// <summary>Form-encodes parameters as Twilio does.</summary>

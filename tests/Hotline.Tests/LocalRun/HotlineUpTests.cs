@@ -38,12 +38,17 @@ public sealed class HotlineUpTests
         await Task.Delay(500); // let any log line the requests caused reach the output
         Assert.DoesNotContain("Request starting", up.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Request finished", up.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Proxying to", up.Output + up.Errors, StringComparison.Ordinal); // the local host's proxy
+        Assert.DoesNotContain("warning", up.Output + up.Errors, StringComparison.OrdinalIgnoreCase); // nor the build
+        Assert.DoesNotContain("fail:", up.Output + up.Errors, StringComparison.Ordinal);
 
         up.Signal("TERM");
         await up.WaitForExitAsync();
         Assert.False(IsListening(up.AppPort), "the app still listens after SIGTERM");
         Assert.False(IsListening(up.TablePort), "Azurite still listens after SIGTERM");
         Assert.Contains("Stopped.", up.Errors, StringComparison.Ordinal);
+        // The local Functions host sent the worker its terminate message and the worker stopped by itself.
+        Assert.Contains("Worker 1 exited with code 0", up.Output + up.Errors, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Hotline.Tests.Messaging;
 
 public sealed class CallerTextsTests
 {
-    private static readonly string ShippedFolder = Path.Combine(TestEnvironment.RepoRoot, "src", "Hotline.Functions", "Texts");
+    private static readonly string ShippedFolder = Path.Combine(TestEnvironment.RepoRoot, "functions", "Texts");
 
     [Fact]
     public void Every_shipped_language_has_every_caller_text()

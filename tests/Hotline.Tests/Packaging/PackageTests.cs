@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Hotline.Tests.Infrastructure;
+using LocalFunctionsHost;
 
 namespace Hotline.Tests.Packaging;
 
 /// <summary>
-/// <c>./hotline package</c> produces what the Azure Functions host expects at the app root, and the handler in it
-/// starts the way the host starts it (FUNCTIONS_CUSTOMHANDLER_PORT) and answers the readiness probe.
+/// <c>./hotline package</c> is the <c>dotnet publish</c> output laid out as Azure runs it, with the zip Flex
+/// Consumption deploys, and the packaged worker starts under a Functions host the way the real host starts it.
 /// </summary>
 public sealed class PackageTests : IClassFixture<PackageTests.PackageFixture>
 {
@@ -16,83 +17,62 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackageFixture>
     public PackageTests(PackageFixture package) => _package = package;
 
     [Fact]
-    public void Package_root_has_host_json_the_handler_and_one_folder_per_function()
+    public void The_package_is_an_isolated_worker_app_as_Azure_runs_it_and_its_zip_holds_the_same_files()
     {
         var root = _package.Output;
-        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(root, "host.json")))!;
-        var executable = Path.Combine(root, (string)host["customHandler"]!["description"]!["defaultExecutablePath"]!);
-
-        Assert.True(File.Exists(executable), "the executable host.json names is at the package root");
-        Assert.True(File.GetUnixFileMode(executable).HasFlag(UnixFileMode.UserExecute), "the handler is executable");
         Assert.Equal(File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "host.json")), File.ReadAllText(Path.Combine(root, "host.json")));
 
-        var sourceFunctions = Directory.GetDirectories(Path.Combine(TestEnvironment.RepoRoot, "functions")).Select(Path.GetFileName).Order().ToList();
-        Assert.NotEmpty(sourceFunctions);
-        foreach (var name in sourceFunctions)
-        {
-            Assert.Equal(
-                File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "functions", name!, "function.json")),
-                File.ReadAllText(Path.Combine(root, name!, "function.json")));
-        }
+        var worker = JsonNode.Parse(File.ReadAllText(Path.Combine(root, "worker.config.json")))!["description"]!;
+        Assert.Equal("dotnet", (string?)worker["defaultExecutablePath"]);
+        Assert.Equal("Hotline.Functions.dll", (string?)worker["defaultWorkerPath"]);
+        Assert.True(File.Exists(Path.Combine(root, "Hotline.Functions.dll")));
+        Assert.True(File.Exists(Path.Combine(root, "extensions.json")));
+        Assert.True(Directory.Exists(Path.Combine(root, ".azurefunctions")));
 
-        // Self-contained: the runtime ships inside, nothing needs to be installed on the host.
-        Assert.True(File.Exists(Path.Combine(root, "libcoreclr.so")), "self-contained linux-x64 runtime");
-        Assert.False(Directory.Exists(Path.Combine(root, "functions")), "function folders sit at the root, not under functions/");
+        // Every [Function] method, and only those, with the trigger its attribute declares; no hand-written function.json.
+        var metadata = JsonNode.Parse(File.ReadAllText(Path.Combine(root, "functions.metadata")))!.AsArray();
+        Assert.Equal(
+            Hotline.Functions.Hosting.FunctionMethods.All.Keys.Order().ToList(),
+            metadata.Select(f => (string)f!["name"]!).Order().ToList());
+        Assert.Empty(Directory.GetFiles(root, "function.json", SearchOption.AllDirectories));
+        Assert.True(File.Exists(Path.Combine(root, "Texts", "en.json")), "the caller texts ship next to the worker");
+        Assert.True(File.Exists(Path.Combine(root, "Pages", "wwwroot", "chat", "index.html")), "the pages ship with it");
+        Assert.False(Directory.Exists(Path.Combine(root, "Dev")), "the local SMS simulator's page is not shipped");
+
+        using var zip = System.IO.Compression.ZipFile.OpenRead(_package.Output + ".zip");
+        var entries = zip.Entries.Where(e => !e.FullName.EndsWith('/')).Select(e => e.FullName).Order().ToList();
+        var files = Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order().ToList();
+        Assert.Equal(files, entries);
+        Assert.Contains("host.json", entries); // at the zip's root, as one-deploy expects
     }
 
     [Fact]
-    public async Task The_packaged_handler_starts_as_the_host_starts_it_and_answers_GET_root()
+    public async Task The_packaged_worker_starts_under_the_local_Functions_host_and_answers_health_200()
     {
-        var port = RunningApp.FreePort();
-        var start = new ProcessStartInfo(Path.Combine(_package.Output, "Hotline.Functions"))
+        await using var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
         {
-            WorkingDirectory = _package.Output,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["FUNCTIONS_CUSTOMHANDLER_WORKER_ID"] = Guid.NewGuid().ToString();
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["AzureWebJobsStorage"] = TestEnvironment.StorageConnectionString;
-        start.Environment["Secrets__LocalFile"] = Path.Combine(Path.GetTempPath(), $"hotline-pkg-{Guid.NewGuid():N}.json");
-
-        using var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            var root = new Uri($"http://127.0.0.1:{port}/");
-            // Like the host: poll GET / until it answers.
-            await Eventually.TrueAsync(async () =>
+            ScriptRoot = _package.Output,
+            Port = 0,
+            Launcher = new ProcessWorkerLauncher(), // dotnet Hotline.Functions.dll, as the real host starts it
+            Settings = new Dictionary<string, string?>
             {
-                Assert.False(process.HasExited, $"the handler exited: {output}");
-                try
-                {
-                    return (await http.GetAsync(root)).StatusCode == HttpStatusCode.OK;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            }, "the packaged handler to answer GET /", TimeSpan.FromSeconds(60));
+                ["AZURE_FUNCTIONS_ENVIRONMENT"] = "Development",
+                ["AzureWebJobsStorage"] = TestEnvironment.StorageConnectionString,
+                ["Secrets__LocalFile"] = Path.Combine(Path.GetTempPath(), $"hotline-pkg-{Guid.NewGuid():N}.json"),
+                ["Storage__TablePrefix"] = "p" + Guid.NewGuid().ToString("N")[..12],
+                ["AzureWebJobs.RouteConversation.Disabled"] = "true",
+                ["AzureWebJobs.SendSms.Disabled"] = "true",
+                ["AzureWebJobs.SendSupervisorAlert.Disabled"] = "true",
+                ["AzureWebJobs.SendReferral.Disabled"] = "true",
+            },
+        });
+        using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-            var health = await http.GetAsync(new Uri(root, "api/health"));
-            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-            lock (output)
-            {
-                // Under the Functions host the real host drives triggers; the local one must stay off.
-                Assert.DoesNotContain("Local Functions host:", output.ToString(), StringComparison.Ordinal);
-            }
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        var health = await http.GetAsync(new Uri("/api/health", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(Hotline.Functions.Hosting.FunctionMethods.All.Count, host.Functions.Count);
     }
 
     /// <summary>Runs <c>./hotline package</c> once for the class, into a temporary folder.</summary>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Hotline.Tests.Privacy;
 
 /// <summary>
-/// The <c>PurgeReplyAddresses</c> timer, invoked as the Functions host invokes it (<c>POST /PurgeReplyAddresses</c>),
+/// The <c>PurgeReplyAddresses</c> timer, invoked as the Functions host invokes it,
 /// deletes a closed conversation's encrypted reply address once <c>Privacy__ReplyAddressGrace</c> has passed since
 /// it closed, and not a moment before; the conversation and its messages stay.
 /// </summary>
@@ -96,15 +96,10 @@ public sealed class ReplyAddressPurgeTests : IAsyncLifetime
     private async Task<List<string>> MessageTextsAsync(string conversationId) =>
         (await Store.MessagesAsync(conversationId)).Select(m => m.Text.Reveal()).ToList();
 
-    // What the Functions host posts for a timer trigger.
+    // The timer run now, as the Functions host would run it on its schedule.
     private async Task RunPurgeAsync()
     {
-        var response = await _app.Http.PostAsJsonAsync(new Uri("/PurgeReplyAddresses", UriKind.Relative), new
-        {
-            Data = new { timer = JsonSerializer.Serialize(new { Schedule = new { AdjustForDST = true }, ScheduleStatus = (object?)null, IsPastDue = false }) },
-            Metadata = new { },
-        });
-        response.EnsureSuccessStatusCode();
+        await _app.Host.RunTimerAsync("PurgeReplyAddresses");
     }
 
     private static Uri Api(string path) => new("/api/" + path, UriKind.Relative);

@@ -119,35 +119,17 @@ public sealed class RosterApiTests : IAsyncLifetime
     [Fact]
     public async Task Outside_Development_there_is_no_dev_token_endpoint()
     {
-        var app = Hotline.Functions.HotlineApp.Build(
-            ["--environment", "Production", "--urls", "http://127.0.0.1:0"],
-            new Hotline.Functions.HotlineAppHooks
-            {
-                ConfigureBuilder = b => b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["AzureWebJobsStorage"] = TestEnvironment.StorageConnectionString,
-                    ["Functions:Root"] = TestEnvironment.RepoRoot,
-                    ["LocalFunctionsHost:Enabled"] = "false",
-                    ["Secrets:VaultUri"] = "https://hotline-kv.vault.azure.net/",
-                    ["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
-                    ["Auth:Audience"] = "api://hotline",
-                    ["Hotline:PublicBaseUrl"] = "https://hotline.example.org",
-                }),
-            });
-        await app.StartAsync();
-        try
+        await using var app = await RunningApp.StartAsync(new Dictionary<string, string?>
         {
-            var address = app.Urls.First();
-            using var http = new HttpClient { BaseAddress = new Uri(address) };
-            var response = await http.PostAsJsonAsync(new Uri("/api/dev/token", UriKind.Relative),
-                new { user = "sam", roles = new[] { "supervisor" } });
-            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        }
-        finally
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+            ["Secrets:Provider"] = null,
+            ["Secrets:LocalFile"] = null,
+            ["Secrets:VaultUri"] = "https://hotline-kv.vault.azure.net/",
+            ["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
+            ["Auth:Audience"] = "api://hotline",
+        }, needsStorage: false, environment: "Production");
+        var response = await app.Http.PostAsJsonAsync(new Uri("/api/dev/token", UriKind.Relative),
+            new { user = "sam", roles = new[] { "supervisor" } });
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
     private static Uri Api(string path) => new("/api/" + path, UriKind.Relative);

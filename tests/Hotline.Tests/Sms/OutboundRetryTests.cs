@@ -7,8 +7,9 @@ namespace Hotline.Tests.Sms;
 
 /// <summary>
 /// Twilio errors on a reply: 429 and 503 (Twilio did not act) are retried at once by the HTTP resilience pipeline;
-/// a 500 may come after Twilio sent the message, so it is not retried blindly: the invocation fails, the queue
-/// redelivers, and the redelivery first asks Twilio whether the message went out. Either way the caller gets it once.
+/// a 500 or a broken connection may come after Twilio sent the message, so it is not retried blindly: the invocation
+/// fails, the queue redelivers, and the redelivery first asks Twilio whether the message went out. Either way the
+/// caller gets it once.
 /// The product's host.json, except that a failed message is visible again after 1 s instead of 30 s.
 /// </summary>
 [Collection(SmsCollection.Name)]
@@ -92,6 +93,20 @@ public sealed class OutboundRetryTests : IAsyncLifetime
         Assert.Equal(1, _twilio.Attempts);
         var stored = (await _app.Services.GetRequiredService<IConversationStore>().MessagesAsync(id)).Single(m => m.Direction == MessageDirection.Outbound);
         Assert.Equal(_twilio.Sent.Single().Sid, stored.ProviderMessageId);
+    }
+
+    [Fact]
+    public async Task A_connection_broken_after_Twilio_took_the_message_is_not_repeated_and_the_redelivery_finds_it()
+    {
+        var (ioana, id) = await AcceptedConversationAsync();
+        _twilio.AcceptButDropConnectionNext();
+
+        await ioana.PostAsJsonAsync(Api($"conversations/{id}/messages"), new { text = "Fără dublură" });
+
+        await Eventually.TrueAsync(async () => await DeliveryStatusAsync(ioana, id) == "sent", "the redelivery to find the sent reply");
+        Assert.Equal("Fără dublură", Assert.Single(_twilio.Sent).Body);
+        Assert.Equal(1, _twilio.Attempts); // the pipeline did not send the POST again
+        Assert.Equal(1, _twilio.Lookups);
     }
 
     private Task<(HttpClient Counsellor, string Id)> AcceptedConversationAsync() => AcceptedConversations.OfSmsAsync(_app, Caller);

@@ -123,14 +123,9 @@ public sealed class WebhookReplayTests : IAsyncLifetime
             (await CallerRecordAsync())?.OpenConversationId is { } id && await Store.FindAsync(id) is { IsOpen: true } c ? c : null,
             "the caller's open conversation");
 
-    // What the Functions host posts for a timer trigger.
+    // The timer run now, as the Functions host would run it on its schedule.
     private async Task RunPurgeAsync()
     {
-        var response = await _app.Http.PostAsJsonAsync(new Uri("/PurgeReplyAddresses", UriKind.Relative), new
-        {
-            Data = new { timer = JsonSerializer.Serialize(new { Schedule = new { AdjustForDST = true }, ScheduleStatus = (object?)null, IsPastDue = false }) },
-            Metadata = new { },
-        });
-        response.EnsureSuccessStatusCode();
+        await _app.Host.RunTimerAsync("PurgeReplyAddresses");
     }
 }

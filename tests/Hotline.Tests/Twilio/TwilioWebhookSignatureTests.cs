@@ -1,8 +1,12 @@
+using Hotline.Tests.Infrastructure;
 using Hotline.Twilio;
 
 namespace Hotline.Tests.Twilio;
 
-/// <summary>The official test vectors from Twilio's documentation and helper-library test suites.</summary>
+/// <summary>
+/// The official test vectors from Twilio's documentation and helper-library test suites, checked through the adapter
+/// (the SDK's validator), and the signer the tests sign webhooks with.
+/// </summary>
 public sealed class TwilioWebhookSignatureTests
 {
     private const string AuthToken = "12345";
@@ -23,22 +27,22 @@ public sealed class TwilioWebhookSignatureTests
     [InlineData("https://mycompany.com:1234/myapp.php?foo=1&bar=2", "CYn1h0gLBdNxDGkKJg6hYohgeD8=")]
     [InlineData("http://mycompany.com:1234/myapp.php?foo=1&bar=2", "Zmvh+3yNM1Phv2jhDCwEM3q5ebU=")]
     [InlineData("https://MyCompany.com/myapp.php?foo=1&bar=2", "g9IN/x4Cft2g517EjYvEvM/W7LU=")]
-    public void Computes_the_official_vectors(string url, string expected)
+    public void Accepts_the_official_vectors_which_the_test_signer_also_computes(string url, string expected)
     {
-        Assert.Equal(expected, TwilioWebhookSignature.Compute(url, Parameters, AuthToken));
         Assert.True(TwilioWebhookSignature.IsValid(expected, url, Parameters, AuthToken));
+        Assert.Equal(expected, TwilioWebhookClient.Sign(url, Parameters, AuthToken));
     }
 
     [Fact]
-    public void Computes_the_documentation_example()
+    public void Accepts_the_documentation_example()
     {
         KeyValuePair<string, string>[] parameters =
         [
             new("CallSid", "CA1234567890ABCDE"), new("Caller", "+12349013030"), new("Digits", "1234"),
             new("From", "+12349013030"), new("To", "+18005551212"),
         ];
-        Assert.Equal("0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
-            TwilioWebhookSignature.Compute("https://mycompany.com/myapp.php?foo=1&bar=2", parameters, AuthToken));
+        Assert.True(TwilioWebhookSignature.IsValid(
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "https://mycompany.com/myapp.php?foo=1&bar=2", parameters, AuthToken));
     }
 
     [Theory]
@@ -51,7 +55,7 @@ public sealed class TwilioWebhookSignatureTests
     }
 
     [Fact]
-    public void Rejects_a_wrong_token_a_changed_parameter_a_different_path_and_a_missing_signature()
+    public void Rejects_a_wrong_token_a_changed_parameter_a_different_path_or_scheme_and_a_missing_signature()
     {
         const string url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         const string signature = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
@@ -60,7 +64,25 @@ public sealed class TwilioWebhookSignatureTests
         Assert.False(TwilioWebhookSignature.IsValid(signature, url, Parameters, "54321"));
         Assert.False(TwilioWebhookSignature.IsValid(signature, url, changed, AuthToken));
         Assert.False(TwilioWebhookSignature.IsValid(signature, "https://mycompany.com/other.php?foo=1&bar=2", Parameters, AuthToken));
+        Assert.False(TwilioWebhookSignature.IsValid(signature, "http://mycompany.com/myapp.php?foo=1&bar=2", Parameters, AuthToken));
         Assert.False(TwilioWebhookSignature.IsValid(null, url, Parameters, AuthToken));
         Assert.False(TwilioWebhookSignature.IsValid("", url, Parameters, AuthToken));
+    }
+
+    [Fact]
+    public void A_repeated_name_is_signed_once_per_value_in_the_order_sent()
+    {
+        // HMAC-SHA1("12345", url + "Bodyhi" + "MediaUrlhttps://a.example/1" + "MediaUrlhttps://a.example/2"), computed
+        // independently; the SDK's own handling of repeated names would join the values with a comma instead.
+        const string url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        KeyValuePair<string, string>[] form =
+        [
+            new("MediaUrl", "https://a.example/1"), new("Body", "hi"), new("MediaUrl", "https://a.example/2"),
+        ];
+
+        Assert.True(TwilioWebhookSignature.IsValid("G9M+6AcSHirmzf5Np3DuDY5KKek=", url, form, AuthToken));
+        Assert.False(TwilioWebhookSignature.IsValid("G9M+6AcSHirmzf5Np3DuDY5KKek=", url, form.Reverse(), AuthToken)); // values swapped
+        Assert.False(TwilioWebhookSignature.IsValid("G9M+6AcSHirmzf5Np3DuDY5KKek=", url, form[..2], AuthToken)); // one dropped
+        Assert.Equal("G9M+6AcSHirmzf5Np3DuDY5KKek=", TwilioWebhookClient.Sign(url, form, AuthToken));
     }
 }

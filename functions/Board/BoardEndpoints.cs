@@ -1,0 +1,124 @@
+using Hotline.Conversations;
+using Hotline.Functions.Auth;
+using Hotline.Functions.Configuration;
+using Hotline.Functions.Hosting;
+using Hotline.Messaging;
+using Hotline.Roster;
+using Hotline.Routing;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Hotline.Functions.Board;
+
+/// <summary>
+/// The supervisor board's data: who is waiting, in which language, for how long; who is on call for each language
+/// (and where nobody is); each counsellor's load against capacity; and the last days' contacts and waits.
+/// </summary>
+public static class BoardEndpoints
+{
+    internal static async Task<Ok<BoardNow>> NowAsync(
+        IConversationStore store, IRosterStore roster, ICounsellorLoads loads, LanguageSettings languages, CallerTexts texts,
+        RoutingPolicy policy, TimeProvider time, CancellationToken ct)
+    {
+        // Three reads, whatever the number of conversations: the open list's summaries, the roster, the loads.
+        var openRead = store.ListOpenSummariesAsync(ct);
+        var rosterRead = roster.ListAsync(ct);
+        var loadsRead = loads.OpenCountsAsync(ct);
+        var open = await openRead;
+        var counsellors = await rosterRead;
+        var held = await loadsRead;
+
+        var waiting = open
+            .Where(c => c.Status is ConversationStatus.New or ConversationStatus.Waiting or ConversationStatus.Offered)
+            .GroupBy(c => c.Language)
+            .Select(g => new WaitingLanguage(g.Key, g.Count(), g.Min(c => c.CreatedAt)))
+            .OrderBy(w => w.OldestSince)
+            .ToList();
+        var now = time.GetUtcNow();
+        var coverage = languages.Supported
+            .Select(language =>
+            {
+                var onCall = counsellors.Where(c => c.OnCall && c.Languages.Contains(language, StringComparer.OrdinalIgnoreCase))
+                    .OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
+                // Only those present (console open) are offered conversations.
+                var present = onCall.Where(c => c.IsPresent(now, policy.PresenceWindow)).Select(c => c.Id).ToList();
+                return new LanguageCoverage(language, [.. onCall.Select(c => c.Id)], onCall.Count == 0) { Present = present };
+            })
+            .ToList();
+        var load = counsellors.OrderBy(c => c.Id, StringComparer.Ordinal)
+            .Select(c => new CounsellorLoad(c.Id, c.DisplayName, c.OnCall, c.Languages, held.GetValueOrDefault(c.Id), c.Capacity)
+            {
+                Present = c.IsPresent(now, policy.PresenceWindow),
+                LastSeenAt = c.LastSeen?.At,
+            })
+            .ToList();
+        var names = languages.Supported.Select(code => new LanguageName(code, texts.LanguageName(code))).ToList();
+        var emergencies = open.Where(c => c.EmergencyAt is not null).OrderBy(c => c.EmergencyAt)
+            .Select(c => new OpenEmergency(c.Id, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.EmergencyAt!.Value))
+            .ToList();
+        return TypedResults.Ok(new BoardNow(time.GetUtcNow(), names, waiting, coverage, load, emergencies));
+    }
+
+    internal static async Task<Ok<BoardHistory>> HistoryAsync(IContactStatistics statistics, TimeProvider time, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var contacts = await statistics.ListAsync(now.AddDays(-14), now, ct);
+
+        var dayStart = now.AddDays(-13).UtcDateTime.Date;
+        var perDay = Enumerable.Range(0, 14)
+            .Select(i => dayStart.AddDays(i))
+            .Select(day =>
+            {
+                var ofDay = contacts.Where(c => c.CreatedAt.UtcDateTime.Date == day).ToList();
+                return new ContactsOnDay(
+                    DateOnly.FromDateTime(day),
+                    ofDay.Count(c => c.Channel == Channels.Sms),
+                    ofDay.Count(c => c.Channel == Channels.Chat),
+                    ofDay.Count(c => c.Channel == Channels.Voice));
+            })
+            .ToList();
+
+        var since = now.AddHours(-24);
+        var waits = contacts
+            .Where(c => c.CreatedAt >= since && c.AcceptedAt is not null)
+            .GroupBy(c => c.Language)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new LanguageWaits(g.Key, g
+                .GroupBy(c => new DateTimeOffset(c.CreatedAt.UtcDateTime.Date.AddHours(c.CreatedAt.UtcDateTime.Hour), TimeSpan.Zero))
+                .OrderBy(h => h.Key)
+                .Select(h => new HourlyWait(h.Key, h.Average(c => (c.AcceptedAt!.Value - c.CreatedAt).TotalSeconds), h.Count()))
+                .ToList()))
+            .ToList();
+        return TypedResults.Ok(new BoardHistory(waits, perDay));
+    }
+}
+
+public sealed record LanguageName(string Code, string Name);
+
+public sealed record WaitingLanguage(string Language, int Count, DateTimeOffset OldestSince);
+
+public sealed record LanguageCoverage(string Language, IReadOnlyList<string> OnCall, bool Gap)
+{
+    /// <summary>Those on call whose console is open: the ones conversations are offered to.</summary>
+    public IReadOnlyList<string> Present { get; init; } = [];
+}
+
+public sealed record CounsellorLoad(string Id, string DisplayName, bool OnCall, IReadOnlyList<string> Languages, int Open, int Capacity)
+{
+    public bool Present { get; init; }
+
+    public DateTimeOffset? LastSeenAt { get; init; }
+}
+
+public sealed record OpenEmergency(string ConversationId, string Language, string Status, string? AssignedTo, DateTimeOffset Since);
+
+public sealed record BoardNow(
+    DateTimeOffset At, IReadOnlyList<LanguageName> Languages, IReadOnlyList<WaitingLanguage> Waiting,
+    IReadOnlyList<LanguageCoverage> Coverage, IReadOnlyList<CounsellorLoad> Counsellors, IReadOnlyList<OpenEmergency> Emergencies);
+
+public sealed record HourlyWait(DateTimeOffset Hour, double AverageWaitSeconds, int Count);
+
+public sealed record LanguageWaits(string Language, IReadOnlyList<HourlyWait> Points);
+
+public sealed record ContactsOnDay(DateOnly Day, int Sms, int Chat, int Voice);
+
+public sealed record BoardHistory(IReadOnlyList<LanguageWaits> WaitsByLanguage, IReadOnlyList<ContactsOnDay> ContactsByDay);

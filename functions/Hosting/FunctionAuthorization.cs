@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
+
+namespace Hotline.Functions.Hosting;
+
+/// <summary>
+/// Who may call an HTTP function, declared once with ASP.NET Core's <see cref="AuthorizeAttribute"/> (usually on the
+/// class that groups a set of functions) or <see cref="AllowAnonymousAttribute"/>, and enforced here before the
+/// function runs: no valid credentials is 401 and the wrong role 403, before the function looks at anything. A
+/// function that declares neither is refused (fail closed).
+/// </summary>
+public sealed class FunctionAuthorization(IAuthorizationPolicyProvider policies, IPolicyEvaluator evaluator) : IFunctionsWorkerMiddleware
+{
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
+    {
+        if (context.GetHttpContext() is not { } http)
+        {
+            await next(context);
+            return;
+        }
+
+        // As ASP.NET Core's authentication middleware does: the default scheme's user, for every request.
+        var authenticated = await http.AuthenticateAsync();
+        if (authenticated.Succeeded)
+        {
+            http.User = authenticated.Principal;
+        }
+
+        var method = FunctionMethods.Of(context);
+        if (method is null)
+        {
+            HttpHardening.Answer(context, http, StatusCodes.Status404NotFound, "No such function.");
+            return;
+        }
+
+        var onMethod = method.GetCustomAttributes(inherit: true);
+        var required = FunctionMethods.Declared<AuthorizeAttribute>(method).ToList();
+        var anonymous = onMethod.OfType<IAllowAnonymous>().Any()
+            || (required.Count == 0 && method.DeclaringType?.GetCustomAttributes(inherit: true).OfType<IAllowAnonymous>().Any() == true);
+        if (anonymous)
+        {
+            await next(context);
+            return;
+        }
+
+        if (required.Count == 0)
+        {
+            HttpHardening.Answer(context, http, StatusCodes.Status403Forbidden, "This function declares no role that may call it.");
+            return;
+        }
+
+        var policy = (await AuthorizationPolicy.CombineAsync(policies, required))!;
+        var authentication = await evaluator.AuthenticateAsync(policy, http);
+        var authorization = await evaluator.AuthorizeAsync(policy, authentication, http, resource: context);
+        if (authorization.Challenged)
+        {
+            context.GetInvocationResult().Value = Results.Challenge(authenticationSchemes: [.. policy.AuthenticationSchemes]);
+            return;
+        }
+
+        if (authorization.Forbidden)
+        {
+            context.GetInvocationResult().Value = Results.Forbid(authenticationSchemes: [.. policy.AuthenticationSchemes]);
+            return;
+        }
+
+        await next(context);
+    }
+}

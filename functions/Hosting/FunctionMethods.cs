@@ -1,0 +1,30 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Hotline.Functions.Hosting;
+
+/// <summary>
+/// The method behind each function, found from its entry point, so that worker middleware can read what a function
+/// or its class declares (who may call it, its body limit, its rate limit) once, instead of each function body.
+/// </summary>
+public static class FunctionMethods
+{
+    private static readonly ConcurrentDictionary<string, MethodInfo?> Methods = new(StringComparer.Ordinal);
+
+    /// <summary>Every <c>[Function]</c> method of the app, by function name.</summary>
+    public static IReadOnlyDictionary<string, MethodInfo> All { get; } = typeof(FunctionMethods).Assembly.GetTypes()
+        .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+        .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
+        .ToDictionary(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.Ordinal);
+
+    public static MethodInfo? Of(FunctionContext context) =>
+        Methods.GetOrAdd(context.FunctionDefinition.Name, name => All.GetValueOrDefault(name));
+
+    /// <summary>The attributes of a kind the function declares on its method, then on its class.</summary>
+    public static IEnumerable<T> Declared<T>(MethodInfo method) where T : Attribute =>
+        method.GetCustomAttributes<T>(inherit: true).Concat(method.DeclaringType?.GetCustomAttributes<T>(inherit: true) ?? []);
+
+    public static T? Find<T>(FunctionContext context) where T : Attribute =>
+        Of(context) is { } method ? Declared<T>(method).FirstOrDefault() : null;
+}
