@@ -12,8 +12,11 @@ public sealed partial class StorageStartup(
     IServiceProvider services,
     HotlineSettings settings,
     IHostApplicationLifetime lifetime,
+    TimeProvider time,
     ILogger<StorageStartup> logger) : BackgroundService
 {
+    private static readonly TimeSpan WarmUpAfter = TimeSpan.FromSeconds(3);
+
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once storage is provisioned (and seeded, when seeding is on).</summary>
@@ -25,9 +28,11 @@ public sealed partial class StorageStartup(
         using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         await started.Task.WaitAsync(stoppingToken);
 
-        // Warm what the first caller's message needs (the language model, the caller texts) while nobody waits.
-        _ = Task.Run(() =>
+        // Warm what the first caller's message needs (the language model, the caller texts), once the request that
+        // started this instance has had the processor: a message arriving sooner loads them itself.
+        _ = Task.Run(async () =>
         {
+            await Task.Delay(WarmUpAfter, time, stoppingToken);
             _ = Hotline.Language.LanguageDetector.Default.Detect("warm up");
             _ = services.GetService<Hotline.Messaging.CallerTexts>();
         }, stoppingToken);

@@ -22,13 +22,6 @@ public sealed class FunctionAuthorization(IAuthorizationPolicyProvider policies,
             return;
         }
 
-        // As ASP.NET Core's authentication middleware does: the default scheme's user, for every request.
-        var authenticated = await http.AuthenticateAsync();
-        if (authenticated.Succeeded)
-        {
-            http.User = authenticated.Principal;
-        }
-
         var method = FunctionMethods.Of(context);
         if (method is null)
         {
@@ -43,7 +36,14 @@ public sealed class FunctionAuthorization(IAuthorizationPolicyProvider policies,
         if (anonymous)
         {
             await next(context);
-            return;
+            return; // nothing of a public function depends on who calls it, so no credentials are even read
+        }
+
+        // As ASP.NET Core's authentication middleware does: the default scheme's user (presence, roles).
+        var authenticated = await http.AuthenticateAsync();
+        if (authenticated.Succeeded)
+        {
+            http.User = authenticated.Principal;
         }
 
         if (required.Count == 0)

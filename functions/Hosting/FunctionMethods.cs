@@ -13,13 +13,22 @@ public static class FunctionMethods
     private static readonly ConcurrentDictionary<string, MethodInfo?> Methods = new(StringComparer.Ordinal);
 
     /// <summary>Every <c>[Function]</c> method of the app, by function name.</summary>
-    public static IReadOnlyDictionary<string, MethodInfo> All { get; } = typeof(FunctionMethods).Assembly.GetTypes()
+    public static IReadOnlyDictionary<string, MethodInfo> All => AllMethods.Value;
+
+    private static readonly Lazy<IReadOnlyDictionary<string, MethodInfo>> AllMethods = new(() => typeof(FunctionMethods).Assembly.GetTypes()
         .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
         .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
-        .ToDictionary(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.Ordinal);
+        .ToDictionary(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.Ordinal));
 
+    /// <summary>The function's method, from its entry point (<c>Namespace.Class.Method</c>), without scanning the app.</summary>
     public static MethodInfo? Of(FunctionContext context) =>
-        Methods.GetOrAdd(context.FunctionDefinition.Name, name => All.GetValueOrDefault(name));
+        Methods.GetOrAdd(context.FunctionDefinition.EntryPoint, entryPoint =>
+        {
+            var dot = entryPoint.LastIndexOf('.');
+            var type = dot > 0 ? typeof(FunctionMethods).Assembly.GetType(entryPoint[..dot]) : null;
+            return type?.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
+                .SingleOrDefault(m => m.Name == entryPoint[(dot + 1)..] && m.GetCustomAttribute<FunctionAttribute>()?.Name == context.FunctionDefinition.Name);
+        });
 
     /// <summary>The attributes of a kind the function declares on its method, then on its class.</summary>
     public static IEnumerable<T> Declared<T>(MethodInfo method) where T : Attribute =>
