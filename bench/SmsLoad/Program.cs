@@ -68,10 +68,10 @@ var host = await FunctionsHost.StartAsync(new FunctionsHostOptions
     },
     Launcher = new InProcessWorkerLauncher(start => HotlineWorker.Build(new HotlineAppHooks
     {
-        ConfigureWorker = InProcessWorker.RunExtensionStartup,
+        ConfigureWorker = worker => InProcessWorker.RunExtensionStartup(worker, typeof(HotlineWorker).Assembly),
         ConfigureHost = b =>
         {
-            InProcessWorker.Configure(b, start, "Development");
+            InProcessWorker.Configure(b, start, "Development", typeof(HotlineWorker).Assembly);
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         },
         StoragePipelinePolicy = counter,
@@ -269,63 +269,5 @@ internal sealed class TransactionCounter : HttpPipelinePolicy
     {
         Interlocked.Increment(ref _count);
         return ProcessNextAsync(message, pipeline);
-    }
-}
-
-/// <summary>
-/// What it takes to run the app's worker inside this process: what a worker process reads from its command line, its
-/// environment and its entry assembly is handed over explicitly, since here all three belong to the load generator.
-/// </summary>
-internal static class InProcessWorker
-{
-    private static readonly Assembly App = typeof(HotlineWorker).Assembly;
-
-    private static readonly Dictionary<string, string> HostSwitches = new()
-    {
-        ["--functions-uri"] = "Functions:Worker:HostEndpoint",
-        ["--functions-request-id"] = "Functions:Worker:RequestId",
-        ["--functions-worker-id"] = "Functions:Worker:WorkerId",
-        ["--functions-grpc-max-message-length"] = "Functions:Worker:GrpcMaxMessageLength",
-    };
-
-    /// <summary>The worker's settings: the host's arguments and app settings, the environment, its own HTTP port.</summary>
-    public static void Configure(IHostBuilder builder, WorkerStartInfo start, string environment)
-    {
-        builder.ConfigureHostConfiguration(c => c.AddInMemoryCollection([new(HostDefaults.EnvironmentKey, environment)]));
-        builder.ConfigureAppConfiguration(c =>
-        {
-            c.AddInMemoryCollection(start.Environment);
-            c.AddCommandLine([.. start.Arguments], HostSwitches);
-        });
-
-        // The ASP.NET Core integration's HTTP endpoint, announced to the host as the HttpUri capability.
-        var port = FreePort();
-        builder.ConfigureServices(services =>
-        {
-            services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Listen(IPAddress.Loopback, port));
-            services.PostConfigure<WorkerOptions>(o => o.Capabilities["HttpUri"] = $"http://127.0.0.1:{port}/");
-        });
-
-        // What the worker does through Assembly.GetEntryAssembly(): the generated metadata provider and executor.
-        foreach (var type in App.GetTypes().Where(t => typeof(IAutoConfigureStartup).IsAssignableFrom(t) && t is { IsInterface: false, IsAbstract: false }))
-        {
-            ((IAutoConfigureStartup)Activator.CreateInstance(type)!).Configure(builder);
-        }
-    }
-
-    /// <summary>The app's generated extension startup code, which the worker also finds through the entry assembly.</summary>
-    public static void RunExtensionStartup(IFunctionsWorkerApplicationBuilder worker)
-    {
-        if (App.GetCustomAttribute<WorkerExtensionStartupCodeExecutorInfoAttribute>() is { } info)
-        {
-            ((WorkerExtensionStartup)Activator.CreateInstance(info.StartupCodeExecutorType)!).Configure(worker);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

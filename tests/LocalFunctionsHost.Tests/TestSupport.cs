@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using System.Reflection;
 using LocalFunctionsHost.SampleApp;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace LocalFunctionsHost.Tests;
 
@@ -57,9 +58,34 @@ public static class Sample
         ["AzureWebJobsStorage"] = Storage,
     };
 
-    /// <summary>Runs the sample worker inside the test process, as the app's in-process entry does it.</summary>
+    /// <summary>Runs the sample worker inside the test process, connected to the host over gRPC.</summary>
     public static InProcessWorkerLauncher InProcess(Action<IServiceCollection>? configure = null) =>
-        new(start => SampleApp.Program.BuildInProcess([.. start.Arguments], start.Environment, configure));
+        new(start =>
+        {
+            // The worker reads the app folder from the process environment (when loading functions and mapping
+            // routes): one folder per process, the one the app assembly was loaded from.
+            var folder = start.Environment["FUNCTIONS_APPLICATION_DIRECTORY"]!;
+            var current = Environment.GetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY");
+            if (current is null)
+            {
+                Environment.SetEnvironmentVariable("FUNCTIONS_APPLICATION_DIRECTORY", folder);
+            }
+            else if (!string.Equals(Path.GetFullPath(current), Path.GetFullPath(folder), StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"This process already runs workers of {current}; {folder} needs a process of its own.");
+            }
+
+            var app = typeof(SampleApp.Program).Assembly;
+            var builder = new HostBuilder()
+                .ConfigureFunctionsWebApplication(worker => InProcessWorker.RunExtensionStartup(worker, app))
+                .ConfigureServices(services =>
+                {
+                    SampleApp.Program.AddServices(services);
+                    configure?.Invoke(services);
+                });
+            InProcessWorker.Configure(builder, start, Environments.Production, app);
+            return builder.Build();
+        });
 
     /// <summary>The app folder of in-process workers: this test's output, where the app assembly was loaded from.</summary>
     public static string InProcessFolder { get; } = AppContext.BaseDirectory;

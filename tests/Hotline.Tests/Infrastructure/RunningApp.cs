@@ -17,8 +17,11 @@ public sealed class WorkerSetup
 /// </summary>
 public sealed class RunningApp : IAsyncDisposable
 {
-    private static readonly string[] TriggeredFunctions =
-        ["RouteConversation", "SendSms", "SendSupervisorAlert", "SendReferral", "RerouteStale", "ReferralDeadlines", "PurgeReplyAddresses"];
+    // The queue and timer functions, which a test's app leaves untriggered unless asked.
+    private static readonly string[] TriggeredFunctions = [.. Hotline.Functions.Hosting.FunctionMethods.All
+        .Where(f => f.Value.GetParameters().Any(p => p.IsDefined(typeof(Microsoft.Azure.Functions.Worker.QueueTriggerAttribute), false)
+                                                      || p.IsDefined(typeof(Microsoft.Azure.Functions.Worker.TimerTriggerAttribute), false)))
+        .Select(f => f.Key)];
 
     private RunningApp(FunctionsHost host, IServiceProvider services, CapturingLoggerProvider logs, CapturingLoggerProvider hostLogs, ILoggerFactory hostLoggers)
     {
@@ -110,10 +113,10 @@ public sealed class RunningApp : IAsyncDisposable
             Settings = merged,
             Launcher = new InProcessWorkerLauncher(start => HotlineWorker.Build(new HotlineAppHooks
             {
-                ConfigureWorker = InProcessWorker.RunExtensionStartup,
+                ConfigureWorker = worker => InProcessWorker.RunExtensionStartup(worker, typeof(HotlineWorker).Assembly),
                 ConfigureHost = builder =>
                 {
-                    InProcessWorker.Configure(builder, start, environment);
+                    InProcessWorker.Configure(builder, start, environment, typeof(HotlineWorker).Assembly);
                     builder.ConfigureLogging(logging =>
                     {
                         logging.SetMinimumLevel(LogLevel.Debug);
