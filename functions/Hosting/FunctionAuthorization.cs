@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Reflection;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
@@ -14,6 +16,12 @@ namespace Hotline.Functions.Hosting;
 /// </summary>
 public sealed class FunctionAuthorization(IAuthorizationPolicyProvider policies, IPolicyEvaluator evaluator) : IFunctionsWorkerMiddleware
 {
+    // Stands for [AllowAnonymous]; null for a function that declares nothing.
+    private static readonly AuthorizationPolicy Anonymous = new AuthorizationPolicyBuilder().RequireAssertion(_ => true).Build();
+
+    // Each function's policy, combined once from what it declares.
+    private readonly ConcurrentDictionary<MethodInfo, Task<AuthorizationPolicy?>> _combined = new();
+
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
         if (context.GetHttpContext() is not { } http)
@@ -29,11 +37,8 @@ public sealed class FunctionAuthorization(IAuthorizationPolicyProvider policies,
             return;
         }
 
-        var onMethod = method.GetCustomAttributes(inherit: true);
-        var required = FunctionMethods.Declared<AuthorizeAttribute>(method).ToList();
-        var anonymous = onMethod.OfType<IAllowAnonymous>().Any()
-            || (required.Count == 0 && method.DeclaringType?.GetCustomAttributes(inherit: true).OfType<IAllowAnonymous>().Any() == true);
-        if (anonymous)
+        var policy = await _combined.GetOrAdd(method, PolicyOfAsync);
+        if (policy == Anonymous)
         {
             await next(context);
             return; // nothing of a public function depends on who calls it, so no credentials are even read
@@ -46,13 +51,12 @@ public sealed class FunctionAuthorization(IAuthorizationPolicyProvider policies,
             http.User = authenticated.Principal;
         }
 
-        if (required.Count == 0)
+        if (policy is null)
         {
             HttpHardening.Answer(context, http, StatusCodes.Status403Forbidden, "This function declares no role that may call it.");
             return;
         }
 
-        var policy = (await AuthorizationPolicy.CombineAsync(policies, required))!;
         var authentication = await evaluator.AuthenticateAsync(policy, http);
         var authorization = await evaluator.AuthorizeAsync(policy, authentication, http, resource: context);
         if (authorization.Challenged)
@@ -68,5 +72,14 @@ public sealed class FunctionAuthorization(IAuthorizationPolicyProvider policies,
         }
 
         await next(context);
+    }
+
+    private async Task<AuthorizationPolicy?> PolicyOfAsync(MethodInfo method)
+    {
+        var required = FunctionMethods.Declared<AuthorizeAttribute>(method).ToList();
+        // [AllowAnonymous] on the method wins; on the class it holds only where the method asks for nothing itself.
+        var anonymous = method.GetCustomAttributes(inherit: true).OfType<IAllowAnonymous>().Any()
+            || (required.Count == 0 && method.DeclaringType?.GetCustomAttributes(inherit: true).OfType<IAllowAnonymous>().Any() == true);
+        return anonymous ? Anonymous : required.Count == 0 ? null : await AuthorizationPolicy.CombineAsync(policies, required);
     }
 }

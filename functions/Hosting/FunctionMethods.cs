@@ -30,9 +30,12 @@ public static class FunctionMethods
                 .SingleOrDefault(m => m.Name == entryPoint[(dot + 1)..] && m.GetCustomAttribute<FunctionAttribute>()?.Name == context.FunctionDefinition.Name);
         });
 
-    /// <summary>The attributes of a kind the function declares on its method, then on its class.</summary>
+    private static readonly ConcurrentDictionary<(MethodInfo, Type), Attribute[]> DeclaredAttributes = new();
+
+    /// <summary>The attributes of a kind the function declares on its method, then on its class (read once per function).</summary>
     public static IEnumerable<T> Declared<T>(MethodInfo method) where T : Attribute =>
-        method.GetCustomAttributes<T>(inherit: true).Concat(method.DeclaringType?.GetCustomAttributes<T>(inherit: true) ?? []);
+        DeclaredAttributes.GetOrAdd((method, typeof(T)), static key =>
+            [.. key.Item1.GetCustomAttributes<T>(inherit: true), .. key.Item1.DeclaringType?.GetCustomAttributes<T>(inherit: true) ?? []]).Cast<T>();
 
     public static T? Find<T>(FunctionContext context) where T : Attribute =>
         Of(context) is { } method ? Declared<T>(method).FirstOrDefault() : null;
