@@ -89,7 +89,8 @@ public static class ConversationServices
             sp.GetRequiredService<Hotline.Roster.IRosterStore>(), sp.GetRequiredService<TimeProvider>(), routing.PresenceWindow));
         services.AddSingleton<ConversationCloser>();
         services.AddSingleton(sp => new ImmediateRouter(
-            sp.GetRequiredService<ConversationAssigner>(), sp.GetRequiredService<IWorkQueue>(), sp.GetRequiredService<ILogger<ImmediateRouter>>(), immediate));
+            new Lazy<ConversationAssigner>(sp.GetRequiredService<ConversationAssigner>), sp.GetRequiredService<IWorkQueue>(),
+            sp.GetRequiredService<ILogger<ImmediateRouter>>(), immediate));
         services.AddHostedService(sp => sp.GetRequiredService<ImmediateRouter>());
         services.AddSingleton(new ConversationRetention(
             new SettingReader(configuration).Duration("Privacy:ReplyAddressGrace", ConversationRetention.Default.ReplyAddressGrace)));

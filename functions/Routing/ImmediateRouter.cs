@@ -11,8 +11,12 @@ namespace Hotline.Functions.Routing;
 /// is the durable one, and routing twice is harmless (<see cref="ConversationAssigner"/> is idempotent). Once routed
 /// here, that request is withdrawn, so it costs no second routing 10 s later.
 /// </summary>
+/// <param name="assigner">
+/// Resolved on the first route, not when the worker starts: it needs the stores and the caller texts, which would
+/// otherwise delay the worker's first answer.
+/// </param>
 /// <param name="enabled">Off (setting <c>Routing__Immediate</c>), requests are ignored and only the queue routes.</param>
-public sealed class ImmediateRouter(ConversationAssigner assigner, IWorkQueue queue, ILogger<ImmediateRouter> logger, bool enabled) : BackgroundService
+public sealed class ImmediateRouter(Lazy<ConversationAssigner> assigner, IWorkQueue queue, ILogger<ImmediateRouter> logger, bool enabled) : BackgroundService
 {
     private const int MaxConcurrentRoutes = 8;
 
@@ -43,7 +47,7 @@ public sealed class ImmediateRouter(ConversationAssigner assigner, IWorkQueue qu
             {
                 try
                 {
-                    await assigner.AssignAsync(request.Id, ct);
+                    await assigner.Value.AssignAsync(request.Id, ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
