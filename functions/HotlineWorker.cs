@@ -5,6 +5,7 @@ using Hotline.Functions.Dev;
 using Hotline.Functions.Hosting;
 using Hotline.Functions.Observability;
 using Hotline.Functions.Roster;
+using Hotline.Functions.Voice;
 using Hotline.Roster;
 using Hotline.Storage;
 using Microsoft.Azure.Functions.Worker;
@@ -92,6 +93,7 @@ public static class HotlineWorker
         services.AddHotlineSecrets(settings.Secrets, hooks?.ConfigureKeyVaultClient);
 
         services.AddConversations(configuration, environment, settings);
+        services.AddVoice(configuration);
         services.AddHotlineAuth(settings.Auth);
         services.AddChat(configuration);
         if (environment.IsDevelopment())

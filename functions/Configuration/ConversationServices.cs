@@ -124,6 +124,15 @@ public static class ConversationServices
                 options.Retry.UseJitter = true;
                 options.Retry.Delay = TimeSpan.FromMilliseconds(500);
             });
+
+        // Voicemails: fetching one and deleting one are both safe to repeat, so the standard retries apply.
+        var recordings = services.AddHttpClient<Hotline.Calls.IVoicemailRecordings, TwilioRecordings>();
+        if (apiBase is not null)
+        {
+            recordings.AddHttpMessageHandler(() => new TwilioApiRedirectHandler(apiBase));
+        }
+
+        recordings.AddStandardResilienceHandler();
         return services;
     }
 

@@ -2,7 +2,7 @@
 // The counsellor console: your conversations across channels, one open at a time with its transcript, reply box and
 // intake form. Polls every 2 s. Every text from a caller is put on the page with textContent: it is never markup.
 (function () {
-  const { el, api, since, conversationName, languageName } = Staff;
+  const { el, api, audio, since, conversationName, languageName } = Staff;
   const main = document.getElementById('main');
   const state = { me: null, list: [], openId: null, seen: {}, timer: null, detail: null, languages: [], detailRequest: 0, sending: false, generation: 0,
     offers: new Set(), escalation: null, partnersAt: 0 };
@@ -176,6 +176,7 @@
     if (viewEl.dataset.id !== c.id) {
       viewEl.dataset.id = c.id;
       viewEl.replaceChildren(el('div', { id: 'detail-head' }), el('div', { class: 'actions', id: 'detail-actions' }),
+        el('section', { id: 'calls', 'aria-label': 'Phone calls' }),
         el('ol', { id: 'transcript', 'aria-label': 'Transcript' }), replyForm(c), emergencyPanel(c), intakeForm(c));
       state.escalation = null;
       loadPartners(true).catch(() => {});
@@ -213,6 +214,8 @@
       }, { class: 'danger', id: 'close' }),
     ].filter(Boolean));
 
+    renderCalls(c);
+
     const transcript = document.getElementById('transcript');
     transcript.replaceChildren(...c.messages.map((m) =>
       el('li', { class: m.direction },
@@ -223,6 +226,46 @@
     const canReply = c.status === 'active' && c.reachable;
     document.getElementById('reply-text').disabled = !canReply;
     document.getElementById('reply-send').disabled = !canReply || state.sending;
+  }
+
+  // The conversation's phone calls: how each ended, and a voicemail to play and mark handled. Rebuilt only when the
+  // calls change, so a voicemail being played is not cut off by the next refresh.
+  function renderCalls(c) {
+    const section = document.getElementById('calls');
+    const calls = c.calls || [];
+    const signature = JSON.stringify(calls);
+    if (section.dataset.signature === signature) return;
+    section.dataset.signature = signature;
+    if (!calls.length) { section.replaceChildren(); return; }
+    const seconds = (s) => s === null || s === undefined ? '' : s < 60 ? Math.round(s) + ' s' : Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
+    const outcomes = { Answered: 'answered', Voicemail: 'left a voicemail', CallbackRequested: 'asked for a callback',
+      AbandonedWhileWaiting: 'hung up while waiting', AbandonedInMenu: 'hung up in the language menu' };
+    const anyVoicemail = calls.some((call) => call.voicemailUrl);
+    section.replaceChildren(el('h3', { text: 'Phone calls' }), el('ul', { class: 'calls' }, ...calls.map((call) => {
+      const parts = [new Date(call.startedAt).toLocaleString(), call.outcome ? outcomes[call.outcome] || call.outcome : 'on the line now (' + call.phase + ')'];
+      if (call.answeredBy) parts.push('by ' + call.answeredBy);
+      if (call.waitedSeconds !== null && call.waitedSeconds !== undefined) parts.push('waited ' + seconds(call.waitedSeconds));
+      if (call.talkedSeconds !== null && call.talkedSeconds !== undefined) parts.push('talked ' + seconds(call.talkedSeconds));
+      const item = el('li', { class: 'call' }, el('span', { text: parts.join(' · ') }));
+      if (call.voicemailUrl) {
+        const status = el('span', { class: 'error', role: 'alert' });
+        const play = el('button', { type: 'button', class: 'primary', text: 'Play voicemail (' + seconds(call.voicemailSeconds) + ')', onclick: async () => {
+          status.textContent = '';
+          try {
+            const player = el('audio', { controls: true, src: await audio(call.voicemailUrl) });
+            play.replaceWith(player);
+            player.play().catch(() => {});
+          } catch (err) { status.textContent = err.message; }
+        } });
+        item.append(' ', play, status);
+      } else if (call.voicemailHandledAt) {
+        item.append(el('span', { class: 'hint', text: ' · voicemail handled and deleted' }));
+      }
+      return item;
+    })), anyVoicemail ? el('button', { type: 'button', id: 'voicemails-handled', text: 'Voicemail handled: delete it', onclick: async () => {
+      if (!window.confirm('Delete the voicemail for good? It cannot be played again.')) return;
+      try { await api('POST', '/api/conversations/' + c.id + '/voicemails/handled'); showError(null); await loadDetail(c.id); } catch (err) { showError(err); }
+    } }) : null);
   }
 
   function replyForm(c) {

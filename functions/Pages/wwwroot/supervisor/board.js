@@ -86,6 +86,7 @@
       el('div', { class: 'board' },
         section('emergencies', 'Emergencies', true, el('div', { id: 'emergencies-body' }, hint('Loading…'))),
         section('waiting', 'Waiting now', false, el('div', { id: 'waiting-body' }, hint('Loading…'))),
+        section('calls', 'Phone calls', false, el('div', { id: 'calls-body' }, hint('Loading…'))),
         section('coverage', 'Coverage', false, el('div', { id: 'coverage-body' }, hint('Loading…'))),
         section('counsellors', 'Counsellors', true, el('div', { id: 'counsellors-body' }, hint('Loading…'))),
         section('roster', 'Roster', true,
@@ -140,6 +141,24 @@
           el('td', {}, late ? [el('span', { class: 'badge warn', text: duration(seconds) }), el('span', { class: 'sr-only', text: ' (over 2 minutes)' })] : duration(seconds)));
       }))
       : hint('Nobody is waiting.'));
+
+    // Phone calls: callers on the line waiting for a person now, and how the last day's calls ended.
+    const calls = board.calls || [];
+    $('calls-body').replaceChildren(calls.length
+      ? table('Phone calls per language: waiting now, and the last 24 hours',
+        ['Language', 'Waiting now', 'Longest wait', 'Answered', 'Abandoned while waiting', 'Abandoned in menu', 'Voicemail or callback'],
+        calls.map((c) => {
+          const seconds = c.oldestWaitingSince ? (at - Date.parse(c.oldestWaitingSince)) / 1000 : 0;
+          return el('tr', { class: c.waiting > 0 || c.abandonedWhileWaiting > 0 ? 'late' : '' },
+            el('td', { text: langLabel(c.language) }),
+            el('td', { class: 'num', text: String(c.waiting) }),
+            el('td', { text: c.waiting > 0 ? duration(seconds) : '–' }),
+            el('td', { class: 'num', text: String(c.answered) }),
+            el('td', { class: 'num' }, c.abandonedWhileWaiting > 0 ? el('span', { class: 'badge warn', text: String(c.abandonedWhileWaiting) }) : '0'),
+            el('td', { class: 'num', text: String(c.abandonedInMenu) }),
+            el('td', { class: 'num', text: String(c.followUps) }));
+        }))
+      : hint('No phone calls in the last 24 hours.'));
 
     const coverage = new Map((board.coverage || []).map((c) => [c.language, c]));
     const all = [...new Set([...names.keys(), ...coverage.keys()])];
