@@ -98,13 +98,13 @@ public sealed class VoiceCatalogue
 
     private readonly IReadOnlyDictionary<string, TwilioVoice> _voices;
     private readonly TwilioVoice _staffVoice;
-    private readonly Dictionary<(string Language, string Name), VoiceRecording> _recordings;
+    private readonly Dictionary<string, Dictionary<string, VoiceRecording>> _recordings; // by language, then name
     private readonly Lazy<CallerTexts> _texts;
     private readonly string _emergencyNumber;
 
     private VoiceCatalogue(
         IReadOnlyList<VoiceMenuEntry> menu, string defaultLanguage, IReadOnlyList<string> languages, IReadOnlyDictionary<string, TwilioVoice> voices,
-        TwilioVoice staffVoice, Dictionary<(string, string), VoiceRecording> recordings, Func<CallerTexts> texts, string emergencyNumber)
+        TwilioVoice staffVoice, Dictionary<string, Dictionary<string, VoiceRecording>> recordings, Func<CallerTexts> texts, string emergencyNumber)
     {
         Menu = menu;
         DefaultLanguage = defaultLanguage;
@@ -228,10 +228,8 @@ public sealed class VoiceCatalogue
     public global::Twilio.TwiML.TwiML WhisperNotAccepted() => Speak(_staffVoice, "The call was not accepted. Goodbye.");
 
     /// <summary>The recording a Play URL names, or null when the catalogue plays no such recording.</summary>
-    public VoiceRecording? Recording(string language, string prompt) => _recordings.GetValueOrDefault((language, prompt));
-
-    /// <summary>Every recording the catalogue plays, by language and name (the last segment of its URL).</summary>
-    public IReadOnlyDictionary<(string Language, string Name), VoiceRecording> Recordings => _recordings;
+    public VoiceRecording? Recording(string language, string prompt) =>
+        _recordings.TryGetValue(language, out var recordings) ? recordings.GetValueOrDefault(prompt) : null;
 
     /// <summary>The text a spoken prompt says (and a recording of it should say), with its placeholders filled.</summary>
     public string Text(VoicePrompt prompt, string language, string? key)
@@ -372,11 +370,13 @@ public sealed class VoiceCatalogue
         return menu.Count > 0 ? menu : throw new StartupSettingException("Setting 'Voice__Menu' is malformed: it lists no language.");
     }
 
-    private static Dictionary<(string, string), VoiceRecording> FindRecordings(string folder, IEnumerable<string> recorded, IReadOnlyList<VoiceMenuEntry> menu)
+    private static Dictionary<string, Dictionary<string, VoiceRecording>> FindRecordings(
+        string folder, IEnumerable<string> recorded, IReadOnlyList<VoiceMenuEntry> menu)
     {
-        var recordings = new Dictionary<(string, string), VoiceRecording>();
+        var recordings = new Dictionary<string, Dictionary<string, VoiceRecording>>(StringComparer.Ordinal);
         foreach (var language in recorded)
         {
+            var files = recordings[language] = new Dictionary<string, VoiceRecording>(StringComparer.Ordinal);
             var names = Enum.GetValues<VoicePrompt>().Where(p => p != VoicePrompt.LanguageMenuOption).Select(p => p.ToString()).ToList();
             if (menu.FirstOrDefault(e => e.Language == language) is { } entry)
             {
@@ -389,7 +389,7 @@ public sealed class VoiceCatalogue
                     .FirstOrDefault(f => File.Exists(f) && new FileInfo(f).Length > 0) ?? throw new StartupSettingException(
                     $"Voice prompts in {language} have no Twilio voice (Setting 'Voice__Voices'), and the prompt {name} has no recording: " +
                     $"expected a non-empty {Path.Combine(folder, language, name)}.mp3 or .wav (Setting 'Voice__RecordingsFolder').");
-                recordings[(language, name)] = new VoiceRecording(file, AudioTypes[Path.GetExtension(file)]);
+                files[name] = new VoiceRecording(file, AudioTypes[Path.GetExtension(file)]);
             }
         }
 
