@@ -77,19 +77,6 @@ public sealed class VoiceCatalogue
         ["ar"] = "Google.ar-XA-Standard-A",
     };
 
-    private static readonly Dictionary<VoicePrompt, CallerText> Texts = new()
-    {
-        [VoicePrompt.LanguageMenuOption] = CallerText.VoiceLanguageMenuOption,
-        [VoicePrompt.Safety] = CallerText.VoiceSafety,
-        [VoicePrompt.Waiting] = CallerText.VoiceWaiting,
-        [VoicePrompt.NobodyAnswered] = CallerText.VoiceNobodyAnswered,
-        [VoicePrompt.VoicemailInstructions] = CallerText.VoiceVoicemailInstructions,
-        [VoicePrompt.VoicemailSaved] = CallerText.VoiceVoicemailSaved,
-        [VoicePrompt.CallbackNoted] = CallerText.VoiceCallbackNoted,
-        [VoicePrompt.Goodbye] = CallerText.VoiceGoodbye,
-        [VoicePrompt.NoChoice] = CallerText.VoiceNoChoice,
-    };
-
     private static readonly Dictionary<string, string> AudioTypes = new(StringComparer.Ordinal)
     {
         [".mp3"] = "audio/mpeg",
@@ -246,8 +233,22 @@ public sealed class VoiceCatalogue
             };
         }
 
-        return texts.Get(language, Texts[prompt], values);
+        return texts.Get(language, TextOf(prompt), values);
     }
+
+    private static CallerText TextOf(VoicePrompt prompt) => prompt switch
+    {
+        VoicePrompt.LanguageMenuOption => CallerText.VoiceLanguageMenuOption,
+        VoicePrompt.Safety => CallerText.VoiceSafety,
+        VoicePrompt.Waiting => CallerText.VoiceWaiting,
+        VoicePrompt.NobodyAnswered => CallerText.VoiceNobodyAnswered,
+        VoicePrompt.VoicemailInstructions => CallerText.VoiceVoicemailInstructions,
+        VoicePrompt.VoicemailSaved => CallerText.VoiceVoicemailSaved,
+        VoicePrompt.CallbackNoted => CallerText.VoiceCallbackNoted,
+        VoicePrompt.Goodbye => CallerText.VoiceGoodbye,
+        VoicePrompt.NoChoice => CallerText.VoiceNoChoice,
+        _ => throw new ArgumentOutOfRangeException(nameof(prompt)),
+    };
 
     /// <summary>A recorded menu option says its key, so its file is named after the key: LanguageMenuOption-2, -star, -hash.</summary>
     public static string MenuRecordingName(string key) =>
@@ -288,7 +289,17 @@ public sealed class VoiceCatalogue
 
     private static Dictionary<string, TwilioVoice> ReadVoices(string? value, IReadOnlyList<string> supported, TwilioVoiceList documented)
     {
-        var names = DefaultVoices.Where(d => supported.Contains(d.Key)).ToDictionary(d => d.Key, d => (string?)d.Value, StringComparer.Ordinal);
+        // Plain loops here and below: this runs at every cold start, and generic code over value types (key-value
+        // pairs, enums) is compiled on first use, which costs more than the work itself.
+        var names = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var language in supported)
+        {
+            if (DefaultVoices.TryGetValue(language, out var name))
+            {
+                names[language] = name;
+            }
+        }
+
         foreach (var entry in (value ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var parts = entry.Split('=', 2, StringSplitOptions.TrimEntries);
@@ -303,9 +314,9 @@ public sealed class VoiceCatalogue
         }
 
         var voices = new Dictionary<string, TwilioVoice>(StringComparer.Ordinal);
-        foreach (var (language, name) in names)
+        foreach (var language in supported)
         {
-            if (name is null)
+            if (names.GetValueOrDefault(language) is not { } name)
             {
                 continue;
             }
@@ -377,7 +388,7 @@ public sealed class VoiceCatalogue
         foreach (var language in recorded)
         {
             var files = recordings[language] = new Dictionary<string, VoiceRecording>(StringComparer.Ordinal);
-            var names = Enum.GetValues<VoicePrompt>().Where(p => p != VoicePrompt.LanguageMenuOption).Select(p => p.ToString()).ToList();
+            var names = Enum.GetNames(typeof(VoicePrompt)).Where(p => p != nameof(VoicePrompt.LanguageMenuOption)).ToList();
             if (menu.FirstOrDefault(e => e.Language == language) is { } entry)
             {
                 names.Add(MenuRecordingName(entry.Key));
