@@ -88,6 +88,8 @@ public static class HotlineWorker
         services.AddSingleton<StorageHealthProbe>();
         services.AddSingleton<StorageProvisioner>();
         services.AddSingleton<IRosterStore, TableRosterStore>();
+        services.AddSecret(Hotline.Privacy.CounsellorPhoneProtector.KeySecret); // the roster's phones, encrypted
+        services.AddSingleton<Hotline.Privacy.CounsellorPhoneProtector>();
         services.AddSingleton<StorageStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageStartup>());
         services.AddHotlineSecrets(settings.Secrets, hooks?.ConfigureKeyVaultClient);

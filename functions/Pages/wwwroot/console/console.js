@@ -84,10 +84,51 @@
     document.getElementById('on-call').checked = !!(counsellor && counsellor.onCall);
     document.getElementById('on-call').disabled = !counsellor;
     document.getElementById('my-languages').textContent = counsellor ? 'Languages: ' + counsellor.languages.map(languageName).join(', ') : 'Not on the roster';
-    main.replaceChildren(errorLine, el('div', { class: 'console' },
+    main.replaceChildren(errorLine, ...(counsellor ? [phonePanel()] : []), el('div', { class: 'console' },
       el('nav', { class: 'panel', 'aria-label': 'Conversations' }, el('h2', { text: 'Conversations' }), listEl), viewEl));
     openFromHash();
     tick();
+  }
+
+  // Your phone, for voice calls: the app shows it only masked, so a number is typed in full to set it and is never
+  // shown back. "Take calls on my phone" lets calls ring it while this console is closed.
+  function phonePanel() {
+    const status = el('p', { class: 'error', role: 'alert', id: 'phone-status' });
+    const summary = el('summary', { id: 'phone-summary' });
+    const number = el('input', { id: 'phone-number', type: 'tel', autocomplete: 'off', spellcheck: 'false', placeholder: '+44 7700 900123', 'aria-describedby': 'phone-hint' });
+    const calls = el('input', { id: 'phone-calls', type: 'checkbox' });
+    const remove = el('button', { type: 'button', id: 'phone-remove', text: 'Remove my phone' });
+    const show = (c) => {
+      summary.textContent = c.maskedPhoneNumber
+        ? 'Your phone ' + c.maskedPhoneNumber + (c.takesCallsOnPhone ? ': takes calls without the console' : ': rings only while this console is open')
+        : 'Your phone: none given (calls cannot ring you)';
+      calls.checked = !!c.takesCallsOnPhone;
+      calls.disabled = !c.maskedPhoneNumber;
+      remove.disabled = !c.maskedPhoneNumber;
+    };
+    async function save(body) {
+      status.textContent = '';
+      try {
+        state.me.counsellor = await api('PUT', '/api/me/phone', body);
+        number.value = '';
+      } catch (err) {
+        status.textContent = err.message;
+      }
+      show(state.me.counsellor);
+    }
+    calls.addEventListener('change', () => save({ takesCallsOnPhone: calls.checked }));
+    remove.addEventListener('click', () => save({ phoneNumber: null }));
+    const form = el('form', { class: 'actions', novalidate: true, onsubmit: (e) => {
+      e.preventDefault();
+      if (number.value.trim()) save({ phoneNumber: number.value.trim() });
+      else status.textContent = 'Type your number in international form, for example +44 7700 900123.';
+    } },
+      el('label', { for: 'phone-number', text: 'New number' }), number, el('button', { type: 'submit', text: 'Save number' }), remove);
+    show(state.me.counsellor);
+    return el('details', { class: 'panel my-phone', id: 'my-phone' }, summary, form,
+      el('p', { id: 'phone-hint', class: 'hint', text: 'International form: + and the country code. It is shown only as its last four digits.' }),
+      el('label', { class: 'switch' }, calls, el('span', { text: 'Take calls on my phone without the console open' })),
+      status);
   }
 
   window.addEventListener('hashchange', () => { if (Staff.user) openFromHash(); });
