@@ -1,5 +1,4 @@
 using Hotline.Calls;
-using Twilio.Http;
 using Twilio.TwiML;
 using Twilio.TwiML.Voice;
 
@@ -21,14 +20,8 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
     {
         var response = new VoiceResponse();
         var action = Step(publicBase, "menu", conversationId, ("attempt", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var gather = KeyPress(action, timeoutSeconds: 5);
-        foreach (var entry in catalogue.Menu)
-        {
-            gather.Append(catalogue.MenuOption(entry, publicBase));
-        }
-
-        response.Append(gather);
-        response.Redirect(action, HttpMethod.Post);
+        response.Append(catalogue.MenuGather(action, publicBase));
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
         return response.ToString();
     }
 
@@ -40,7 +33,7 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
         var gather = KeyPress(action, timeoutSeconds: 3);
         gather.Append(catalogue.Prompt(VoicePrompt.Safety, language, publicBase));
         response.Append(gather);
-        response.Redirect(action, HttpMethod.Post);
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
         return response.ToString();
     }
 
@@ -54,12 +47,12 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
         response.Append(catalogue.Prompt(VoicePrompt.Waiting, language, publicBase));
         var dial = new Dial(
             action: Step(publicBase, "dialed", conversationId),
-            method: HttpMethod.Post,
+            method: global::Twilio.Http.HttpMethod.Post,
             timeout: (int)settings.RingTime.TotalSeconds,
             callerId: hotlineNumber);
         foreach (var (counsellorId, phone) in round)
         {
-            dial.Number(new Twilio.Types.PhoneNumber(phone), url: Step(publicBase, "whisper", conversationId, ("k", counsellorId)), method: HttpMethod.Post);
+            dial.Number(new global::Twilio.Types.PhoneNumber(phone), url: Step(publicBase, "whisper", conversationId, ("k", counsellorId)), method: global::Twilio.Http.HttpMethod.Post);
         }
 
         response.Append(dial);
@@ -105,7 +98,7 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
         var gather = KeyPress(action, timeoutSeconds: 6);
         gather.Append(catalogue.Prompt(VoicePrompt.NobodyAnswered, language, publicBase));
         response.Append(gather);
-        response.Redirect(action, HttpMethod.Post);
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
         return response.ToString();
     }
 
@@ -115,14 +108,14 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
         response.Append(catalogue.Prompt(VoicePrompt.VoicemailInstructions, language, publicBase));
         response.Record(
             action: Step(publicBase, "recorded", conversationId),
-            method: HttpMethod.Post,
+            method: global::Twilio.Http.HttpMethod.Post,
             timeout: 10,
             finishOnKey: "0123456789*#",
             maxLength: (int)settings.VoicemailMaxLength.TotalSeconds,
             playBeep: true,
             trim: Record.TrimEnum.TrimSilence,
             recordingStatusCallback: Step(publicBase, "recording", conversationId),
-            recordingStatusCallbackMethod: HttpMethod.Post);
+            recordingStatusCallbackMethod: global::Twilio.Http.HttpMethod.Post);
         // Reached only when nothing was recorded (Twilio then goes on with the next verb).
         response.Append(catalogue.Prompt(VoicePrompt.Goodbye, language, publicBase));
         response.Hangup();
@@ -162,7 +155,7 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
     private static Gather KeyPress(Uri action, int timeoutSeconds) => new(
         input: [Gather.InputEnum.Dtmf],
         action: action,
-        method: HttpMethod.Post,
+        method: global::Twilio.Http.HttpMethod.Post,
         timeout: timeoutSeconds,
         finishOnKey: NoFinishKey,
         numDigits: 1);

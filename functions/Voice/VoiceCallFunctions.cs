@@ -23,7 +23,6 @@ public sealed partial class VoiceCallFunctions(
     VoiceCatalogue catalogue,
     CallAnswers answers,
     CallDesk desk,
-    ICounsellorPhones phones,
     TimeProvider time)
 {
     private const int MaxBytes = TwilioWebhookRequest.MaxRequestBytes;
@@ -58,7 +57,7 @@ public sealed partial class VoiceCallFunctions(
     public Task<IResult> Menu([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/menu")] HttpRequest request, CancellationToken ct) =>
         OnCallAsync(request, ct, async (form, conversation) =>
         {
-            var chosen = catalogue.Menu.FirstOrDefault(e => e.Key == form["Digits"])?.Language;
+            var chosen = catalogue.LanguageForKey(form["Digits"]);
             if (chosen is null && Attempt(request) < 2)
             {
                 return answers.Menu(Base(request), conversation.Id, attempt: 2);
@@ -74,7 +73,7 @@ public sealed partial class VoiceCallFunctions(
     public Task<IResult> Safety([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/safety")] HttpRequest request, CancellationToken ct) =>
         OnCallAsync(request, ct, async (form, conversation) =>
         {
-            if (form["Digits"] == "9")
+            if (form["Digits"] == VoiceCatalogue.DangerKey)
             {
                 await desk.RaiseEmergencyAsync(conversation.Id, conversation.CurrentCall!.CallSid, ct);
             }
@@ -107,7 +106,7 @@ public sealed partial class VoiceCallFunctions(
     public Task<IResult> Accept([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/accept")] HttpRequest request, CancellationToken ct) =>
         OnCounsellorLegAsync(request, ct, async (form, conversation, counsellorId) =>
         {
-            if (form["Digits"] != "1")
+            if (form["Digits"] != VoiceCatalogue.AcceptKey)
             {
                 return answers.NotAccepted();
             }
@@ -125,10 +124,10 @@ public sealed partial class VoiceCallFunctions(
             var callSid = conversation.CurrentCall!.CallSid;
             switch (form["Digits"])
             {
-                case "1":
+                case VoiceCatalogue.LeaveMessageKey:
                     await desk.StartVoicemailAsync(conversation.Id, callSid, ct);
                     return answers.Voicemail(Base(request), conversation.Id, conversation.Language);
-                case "2":
+                case VoiceCatalogue.CallbackKey:
                     await desk.RequestCallbackAsync(conversation.Id, callSid, ct);
                     return answers.Closing(Base(request), conversation.Language, VoicePrompt.CallbackNoted, VoicePrompt.Goodbye);
                 default:
@@ -152,7 +151,7 @@ public sealed partial class VoiceCallFunctions(
         });
 
     /// <summary>The voicemail's file is ready at Twilio (Record's recordingStatusCallback).</summary>
-    [Function("VoiceRecording"), RequestBodyLimit(MaxBytes)]
+    [Function("VoiceRecordingStatus"), RequestBodyLimit(MaxBytes)]
     public Task<IResult> Recording([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/recording")] HttpRequest request, CancellationToken ct) =>
         OnCallAsync(request, ct, async (form, conversation) =>
         {
@@ -206,14 +205,7 @@ public sealed partial class VoiceCallFunctions(
         var callSid = conversation.CurrentCall!.CallSid;
         while (await desk.NextRoundAsync(conversation.Id, callSid, ct) is { } round)
         {
-            var numbers = new List<(string, string)>();
-            foreach (var counsellor in round.Counsellors)
-            {
-                if (await phones.PhoneOfAsync(counsellor, ct) is { } phone)
-                {
-                    numbers.Add((counsellor.Id, phone));
-                }
-            }
+            var numbers = round.Counsellors.Where(c => c.Phone is not null).Select(c => (c.Id, c.Phone!.Reveal())).ToList();
 
             if (numbers.Count > 0)
             {

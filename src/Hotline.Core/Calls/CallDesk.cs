@@ -49,9 +49,6 @@ public sealed class CallDesk(
     RoutingPolicy policy,
     TimeProvider time)
 {
-    /// <summary>Twilio rings at most this many numbers at once.</summary>
-    public const int MaxRungAtOnce = 10;
-
     public const string PressedNineSource = "pressed-9";
 
     private const string SystemActor = "system";
@@ -154,7 +151,7 @@ public sealed class CallDesk(
     /// <summary>
     /// Picks who to ring next and records it: the next tier of the routing chain (the caller's language first, then
     /// the fallback chain), present and on-call counsellors who take calls on a phone, at most
-    /// <see cref="MaxRungAtOnce"/>. For an emergency, the first round also rings the supervisor on duty. Null when
+    /// <see cref="CallRouter.MaxRungAtOnce"/>. For an emergency, the first round also rings the supervisor on duty. Null when
     /// nobody is left to ring: the caller is then offered a voicemail or a callback.
     /// </summary>
     public async Task<RingRound?> NextRoundAsync(string conversationId, string callSid, CancellationToken cancellationToken = default)
@@ -171,15 +168,15 @@ public sealed class CallDesk(
 
             var open = held.ToDictionary(h => h.Key, h => h.Value.Count(id => id != conversationId), StringComparer.Ordinal);
             var now = time.GetUtcNow();
-            var tiers = CallRouting.TiersForCall(conversation.Language, counsellors, open, policy, now, call.Rung.ToHashSet(StringComparer.Ordinal));
+            var tiers = CallRouter.RankCallTiers(conversation.Language, counsellors, open, policy, now, exclude: call.Rung.ToHashSet(StringComparer.Ordinal));
             var round = tiers.FirstOrDefault();
-            var ringing = round?.Counsellors.ToList() ?? [];
+            var ringing = round?.Candidates.Select(c => c.Counsellor).ToList() ?? [];
             if (round is not null && conversation.EmergencyAt is not null && call.Rounds == 0)
             {
-                ringing.AddRange(tiers.Skip(1).Where(t => t.Tier == ConversationRouter.SupervisorTier).SelectMany(t => t.Counsellors));
+                ringing.AddRange(tiers.Skip(1).Where(t => t.Tier == ConversationRouter.SupervisorTier).SelectMany(t => t.Candidates.Select(c => c.Counsellor)));
             }
 
-            ringing = ringing.DistinctBy(c => c.Id).Take(MaxRungAtOnce).ToList();
+            ringing = ringing.DistinctBy(c => c.Id).Take(CallRouter.MaxRungAtOnce).ToList();
             var next = ringing.Count == 0
                 ? call with { Phase = CallPhase.Offer, WaitingSince = call.WaitingSince ?? now, OfferedAt = now }
                 : call with
