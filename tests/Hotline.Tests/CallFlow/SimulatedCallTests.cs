@@ -213,6 +213,7 @@ public sealed class SimulatedCallTests
         await using var app = await DialApp();
         var call = await SimulatedCall.StartAsync(app.Http, FakeVoiceApp.Options);
         var leg = call.Legs[0];
+        call.PassTime(TimeSpan.FromSeconds(3));
         await leg.AnswerAsync();
         await leg.PressAsync("1");
 
@@ -225,7 +226,7 @@ public sealed class SimulatedCallTests
         Assert.DoesNotContain(call.CallerHeard, l => l.Contains("Dial completed", StringComparison.Ordinal));
         Assert.Equal((LegState.Ended, "completed"), (leg.State, leg.Outcome));
         var status = call.Requests[^1];
-        Assert.Equal((Status, "completed", "42"), (status.Path, status["CallStatus"], status["CallDuration"]));
+        Assert.Equal((Status, "completed", "45"), (status.Path, status["CallStatus"], status["CallDuration"]));
     }
 
     [Fact]
