@@ -122,6 +122,45 @@ public sealed class SimulatedCallTests
     }
 
     [Fact]
+    public async Task A_GET_carries_the_parameters_in_its_query_string_signed_with_the_url_alone()
+    {
+        await using var app = await FakeVoiceApp.StartAsync(a =>
+        {
+            Answer(a, Voice, """<Response><Redirect method="GET">/api/twilio/next?step=2</Redirect></Response>""");
+            a.MapGet("/api/twilio/next", (HttpRequest r) => FakeVoiceApp.Twiml($"<Response><Say>Step {r.Query["step"]} for {r.Query["CallSid"]}</Say><Hangup/></Response>"));
+            Accept(a, Status);
+        });
+
+        var call = await SimulatedCall.StartAsync(app.Http, FakeVoiceApp.Options);
+
+        var next = call.Requests[1];
+        Assert.Equal(("GET", "/api/twilio/next"), (next.Method, next.Path));
+        Assert.StartsWith("?step=2&CallSid=", next.Url.Query, StringComparison.Ordinal);
+        Assert.Equal($"say[en-US/man]: Step 2 for {call.CallSid}", call.CallerHeard[0]);
+        Assert.All(app.Signatures, s => Assert.True(s.Valid, s.Url));
+    }
+
+    [Fact]
+    public async Task Played_audio_served_by_the_app_is_fetched_when_asked_and_a_missing_file_fails_the_call()
+    {
+        await using var app = await FakeVoiceApp.StartAsync(a =>
+        {
+            Answer(a, Voice, "<Response><Play>/audio/ro.mp3</Play></Response>");
+            Answer(a, "/api/twilio/missing", "<Response><Play>/audio/none.mp3</Play></Response>");
+            a.MapGet("/audio/ro.mp3", () => Results.Bytes([0xFF, 0xFB], "audio/mpeg"));
+            Accept(a, Status);
+        });
+        var options = FakeVoiceApp.Options with { FetchPlayedAudio = true };
+
+        var call = await SimulatedCall.StartAsync(app.Http, options);
+
+        Assert.Equal(["play: https://hotline.example.org/audio/ro.mp3", "hangup"], call.CallerHeard);
+        Assert.Equal(("GET", "/audio/ro.mp3"), (call.Requests[1].Method, call.Requests[1].Path));
+        var missing = await Assert.ThrowsAsync<CallFlowException>(() => SimulatedCall.StartAsync(app.Http, options with { VoicePath = "/api/twilio/missing" }));
+        Assert.Contains("/audio/none.mp3", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_leg_whose_whisper_ends_is_bridged_and_every_other_leg_is_cancelled_or_hung_up()
     {
         await using var app = await DialApp();
