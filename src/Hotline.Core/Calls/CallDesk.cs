@@ -259,11 +259,17 @@ public sealed class CallDesk(
     /// </summary>
     public async Task<bool> RingingEndedAsync(string conversationId, string callSid, bool bridged, CancellationToken cancellationToken = default)
     {
-        var updated = await UpdateCallAsync(conversationId, callSid, (c, call) => call.AnsweredBy is null || !bridged
+        var now = time.GetUtcNow();
+        var ended = await UpdateCallAsync(conversationId, callSid, (c, call) => call.AnsweredBy is null || !bridged || call.Phase == CallPhase.Ended
             ? null
-            : c with { Calls = Replace(c, call with { Phase = CallPhase.Ended, EndedAt = time.GetUtcNow(), Outcome = CallOutcome.Answered }) },
+            : c with { Calls = Replace(c, call with { Phase = CallPhase.Ended, EndedAt = now, Outcome = CallOutcome.Answered }), LastMessageAt = now },
             cancellationToken);
-        var call = updated?.CurrentCall ?? (await FindAsync(conversationId, callSid, cancellationToken))?.CurrentCall;
+        if (ended is not null)
+        {
+            await FinishedAsync(ended, cancellationToken);
+        }
+
+        var call = ended?.CurrentCall ?? (await FindAsync(conversationId, callSid, cancellationToken))?.CurrentCall;
         return call is { AnsweredBy: not null } && bridged;
     }
 
@@ -372,14 +378,24 @@ public sealed class CallDesk(
                 }),
                 LastMessageAt = now,
             }, cancellationToken);
-        if (ended is not { CurrentCall: { } call })
+        if (ended is not null)
         {
-            return;
+            await FinishedAsync(ended, cancellationToken);
         }
+    }
 
+    /// <summary>
+    /// Once a call is over (whichever of Twilio's requests said so first): its figures for the board, a line in the
+    /// transcript, and, for a call nobody answered that left nothing to follow up, its conversation closed when the
+    /// call was all it had.
+    /// </summary>
+    private async Task FinishedAsync(Conversation ended, CancellationToken cancellationToken)
+    {
+        var call = ended.CurrentCall!;
         await statistics.RecordCallAsync(ended.Language, call, cancellationToken);
-        await store.AppendAsync(id, new ConversationMessage(
-            NewMessageId(), MessageDirection.Inbound, new SensitiveText(CallEvents.Ended(call)), now, SystemActor), null, cancellationToken);
+        await store.AppendAsync(ended.Id, new ConversationMessage(
+            NewMessageId(), MessageDirection.Inbound, new SensitiveText(CallEvents.Ended(call)), call.EndedAt ?? time.GetUtcNow(), SystemActor),
+            null, cancellationToken);
         var abandoned = call.Outcome is CallOutcome.AbandonedInMenu or CallOutcome.AbandonedWhileWaiting;
         if (abandoned && ended is { Channel: Channels.Voice, Status: ConversationStatus.New or ConversationStatus.Waiting, Calls.Count: 1 })
         {
