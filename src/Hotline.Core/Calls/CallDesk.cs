@@ -262,7 +262,12 @@ public sealed class CallDesk(
         var now = time.GetUtcNow();
         var ended = await UpdateCallAsync(conversationId, callSid, (c, call) => call.AnsweredBy is null || !bridged || call.Phase == CallPhase.Ended
             ? null
-            : c with { Calls = Replace(c, call with { Phase = CallPhase.Ended, EndedAt = now, Outcome = CallOutcome.Answered }), LastMessageAt = now },
+            : c with
+            {
+                Calls = Replace(c, call with { Phase = CallPhase.Ended, EndedAt = now, Outcome = CallOutcome.Answered }),
+                LastMessageAt = now,
+                LastOutboundAt = now, // a counsellor talked with the caller: they are not waiting for a reply
+            },
             cancellationToken);
         if (ended is not null)
         {
@@ -279,20 +284,21 @@ public sealed class CallDesk(
             ? null
             : c with { Calls = Replace(c, call with { Phase = CallPhase.Voicemail }) }, cancellationToken);
 
-    /// <summary>The caller's voicemail was recorded: a counsellor is found to listen to it.</summary>
+    /// <summary>The caller's voicemail was recorded: once the call is over, a counsellor is found to listen to it.</summary>
     public async Task VoicemailRecordedAsync(string conversationId, string callSid, string recordingSid, int seconds, CancellationToken cancellationToken = default)
     {
         var updated = await UpdateCallAsync(conversationId, callSid, (c, call) => call.RecordingSid == recordingSid
             ? null
             : c with { Calls = Replace(c, call with { RecordingSid = recordingSid, RecordingSeconds = seconds, Outcome = CallOutcome.Voicemail }) },
             cancellationToken);
-        if (updated is not null)
+        if (updated is { CurrentCall.Phase: CallPhase.Ended })
         {
-            await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversationId), cancellationToken);
+            // The call ended before the recording was reported: its end found nothing to follow up, so route it now.
+            await RouteForFollowUpAsync(updated, cancellationToken);
         }
     }
 
-    /// <summary>The caller asked to be called back: a counsellor is found to follow it up.</summary>
+    /// <summary>The caller asked to be called back: a counsellor is found to follow it up once the call is over.</summary>
     public async Task RequestCallbackAsync(string conversationId, string callSid, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
@@ -303,9 +309,9 @@ public sealed class CallDesk(
                 CallbackRequestedAt = c.CallbackRequestedAt ?? now,
                 Calls = Replace(c, call with { Outcome = CallOutcome.CallbackRequested }),
             }, cancellationToken);
-        if (updated is not null)
+        if (updated is { CurrentCall.Phase: CallPhase.Ended })
         {
-            await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversationId), cancellationToken);
+            await RouteForFollowUpAsync(updated, cancellationToken);
         }
     }
 
@@ -377,6 +383,7 @@ public sealed class CallDesk(
                     },
                 }),
                 LastMessageAt = now,
+                LastOutboundAt = call.Phase == CallPhase.Connected ? now : c.LastOutboundAt,
             }, cancellationToken);
         if (ended is not null)
         {
@@ -396,10 +403,27 @@ public sealed class CallDesk(
         await store.AppendAsync(ended.Id, new ConversationMessage(
             NewMessageId(), MessageDirection.Inbound, new SensitiveText(CallEvents.Ended(call)), call.EndedAt ?? time.GetUtcNow(), SystemActor),
             null, cancellationToken);
+        if (call.Outcome is CallOutcome.Voicemail or CallOutcome.CallbackRequested)
+        {
+            await RouteForFollowUpAsync(ended, cancellationToken);
+        }
+
         var abandoned = call.Outcome is CallOutcome.AbandonedInMenu or CallOutcome.AbandonedWhileWaiting;
         if (abandoned && ended is { Channel: Channels.Voice, Status: ConversationStatus.New or ConversationStatus.Waiting, Calls.Count: 1 })
         {
             await closer.CloseAsync(ended, null, "call abandoned", cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A voicemail or a callback request nobody has taken yet is routed like a text, to a counsellor's console. Only
+    /// once the call is over: routing leaves a conversation alone while its caller is on the line.
+    /// </summary>
+    private async Task RouteForFollowUpAsync(Conversation conversation, CancellationToken cancellationToken)
+    {
+        if (conversation.Status is ConversationStatus.New or ConversationStatus.Waiting)
+        {
+            await queue.EnqueueAsync(QueueNames.ConversationsToRoute, new RouteRequest(conversation.Id), cancellationToken);
         }
     }
 

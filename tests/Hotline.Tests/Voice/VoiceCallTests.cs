@@ -118,6 +118,7 @@ public sealed class VoiceCallTests : IAsyncLifetime
         var transcript = (await Store.MessagesAsync(ended.Id)).Select(m => m.Text.Reveal()).ToList();
         Assert.Equal(CallEvents.Started, transcript[0]);
         Assert.StartsWith("Phone call ended after", transcript[^1], StringComparison.Ordinal);
+        Assert.Null((await Store.FindAsync(ended.Id))!.WaitingSince); // they talked: the caller waits for no reply
     }
 
     [Fact]

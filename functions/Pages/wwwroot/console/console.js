@@ -2,7 +2,7 @@
 // The counsellor console: your conversations across channels, one open at a time with its transcript, reply box and
 // intake form. Polls every 2 s. Every text from a caller is put on the page with textContent: it is never markup.
 (function () {
-  const { el, api, audio, since, conversationName, languageName } = Staff;
+  const { el, api, since, conversationName, languageName } = Staff;
   const main = document.getElementById('main');
   const state = { me: null, list: [], openId: null, seen: {}, timer: null, detail: null, languages: [], detailRequest: 0, sending: false, generation: 0,
     offers: new Set(), escalation: null, partnersAt: 0 };
@@ -260,7 +260,7 @@
     const transcript = document.getElementById('transcript');
     transcript.replaceChildren(...c.messages.map((m) =>
       el('li', { class: m.direction },
-        el('span', { class: 'meta', text: (m.direction === 'in' ? 'Caller' : (m.author || 'Counsellor')) + ' · ' + new Date(m.at).toLocaleTimeString()
+        el('span', { class: 'meta', text: (m.direction === 'in' ? (m.author === 'system' ? 'Phone line' : 'Caller') : (m.author || 'Counsellor')) + ' · ' + new Date(m.at).toLocaleTimeString()
           + (m.deliveryStatus && m.direction === 'out' ? ' · ' + m.deliveryStatus : '') }),
         el('span', { class: 'text', dir: 'auto', text: m.text }))));
     transcript.scrollTop = transcript.scrollHeight;
@@ -293,7 +293,7 @@
         const play = el('button', { type: 'button', class: 'primary', text: 'Play voicemail (' + seconds(call.voicemailSeconds) + ')', onclick: async () => {
           status.textContent = '';
           try {
-            const player = el('audio', { controls: true, src: await audio(call.voicemailUrl) });
+            const player = el('audio', { controls: true, src: await Staff.audio(call.voicemailUrl) });
             play.replaceWith(player);
             player.play().catch(() => {});
           } catch (err) { status.textContent = err.message; }
