@@ -5,6 +5,7 @@ using Hotline.Functions.Dev;
 using Hotline.Functions.Hosting;
 using Hotline.Functions.Observability;
 using Hotline.Functions.Roster;
+using Hotline.Functions.Voice;
 using Hotline.Roster;
 using Hotline.Storage;
 using Microsoft.Azure.Functions.Worker;
@@ -87,11 +88,14 @@ public static class HotlineWorker
         services.AddSingleton<StorageHealthProbe>();
         services.AddSingleton<StorageProvisioner>();
         services.AddSingleton<IRosterStore, TableRosterStore>();
+        services.AddSecret(Hotline.Privacy.CounsellorPhoneProtector.KeySecret); // the roster's phones, encrypted
+        services.AddSingleton<Hotline.Privacy.CounsellorPhoneProtector>();
         services.AddSingleton<StorageStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageStartup>());
         services.AddHotlineSecrets(settings.Secrets, hooks?.ConfigureKeyVaultClient);
 
         services.AddConversations(configuration, environment, settings);
+        services.AddVoice(configuration);
         services.AddHotlineAuth(settings.Auth);
         services.AddChat(configuration);
         if (environment.IsDevelopment())

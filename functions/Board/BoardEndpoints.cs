@@ -16,16 +16,20 @@ namespace Hotline.Functions.Board;
 public static class BoardEndpoints
 {
     internal static async Task<Ok<BoardNow>> NowAsync(
-        IConversationStore store, IRosterStore roster, ICounsellorLoads loads, LanguageSettings languages, CallerTexts texts,
-        RoutingPolicy policy, TimeProvider time, CancellationToken ct)
+        IConversationStore store, IRosterStore roster, ICounsellorLoads loads, IContactStatistics statistics, LanguageSettings languages,
+        CallerTexts texts, RoutingPolicy policy, TimeProvider time, CancellationToken ct)
     {
-        // Three reads, whatever the number of conversations: the open list's summaries, the roster, the loads.
+        // Four reads, whatever the number of conversations: the open list's summaries, the roster, the loads, and
+        // the last day's calls.
+        var now = time.GetUtcNow();
         var openRead = store.ListOpenSummariesAsync(ct);
         var rosterRead = roster.ListAsync(ct);
         var loadsRead = loads.OpenCountsAsync(ct);
+        var callsRead = statistics.ListCallsAsync(now.AddHours(-24), now, ct);
         var open = await openRead;
         var counsellors = await rosterRead;
         var held = await loadsRead;
+        var calls = await callsRead;
 
         var waiting = open
             .Where(c => c.Status is ConversationStatus.New or ConversationStatus.Waiting or ConversationStatus.Offered)
@@ -33,7 +37,19 @@ public static class BoardEndpoints
             .Select(g => new WaitingLanguage(g.Key, g.Count(), g.Min(c => c.CreatedAt)))
             .OrderBy(w => w.OldestSince)
             .ToList();
-        var now = time.GetUtcNow();
+        var callsWaiting = open.Where(c => c.CallWaitingSince is not null).ToLookup(c => c.Language);
+        var callsEnded = calls.ToLookup(c => c.Language);
+        var callsByLanguage = callsWaiting.Select(g => g.Key).Union(callsEnded.Select(g => g.Key))
+            .Order(StringComparer.Ordinal)
+            .Select(language => new LanguageCalls(
+                language,
+                callsWaiting[language].Count(),
+                callsWaiting[language].Select(c => c.CallWaitingSince).Min(),
+                callsEnded[language].Count(c => c.Outcome == Hotline.Calls.CallOutcome.Answered),
+                callsEnded[language].Count(c => c.Outcome is Hotline.Calls.CallOutcome.AbandonedWhileWaiting),
+                callsEnded[language].Count(c => c.Outcome is Hotline.Calls.CallOutcome.AbandonedInMenu),
+                callsEnded[language].Count(c => c.Outcome is Hotline.Calls.CallOutcome.Voicemail or Hotline.Calls.CallOutcome.CallbackRequested)))
+            .ToList();
         var coverage = languages.Supported
             .Select(language =>
             {
@@ -55,7 +71,7 @@ public static class BoardEndpoints
         var emergencies = open.Where(c => c.EmergencyAt is not null).OrderBy(c => c.EmergencyAt)
             .Select(c => new OpenEmergency(c.Id, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.EmergencyAt!.Value))
             .ToList();
-        return TypedResults.Ok(new BoardNow(time.GetUtcNow(), names, waiting, coverage, load, emergencies));
+        return TypedResults.Ok(new BoardNow(now, names, waiting, coverage, load, emergencies) { Calls = callsByLanguage });
     }
 
     internal static async Task<Ok<BoardHistory>> HistoryAsync(IContactStatistics statistics, TimeProvider time, CancellationToken ct)
@@ -113,7 +129,19 @@ public sealed record OpenEmergency(string ConversationId, string Language, strin
 
 public sealed record BoardNow(
     DateTimeOffset At, IReadOnlyList<LanguageName> Languages, IReadOnlyList<WaitingLanguage> Waiting,
-    IReadOnlyList<LanguageCoverage> Coverage, IReadOnlyList<CounsellorLoad> Counsellors, IReadOnlyList<OpenEmergency> Emergencies);
+    IReadOnlyList<LanguageCoverage> Coverage, IReadOnlyList<CounsellorLoad> Counsellors, IReadOnlyList<OpenEmergency> Emergencies)
+{
+    /// <summary>Phone calls per language: waiting now, and how the last 24 hours' calls ended.</summary>
+    public IReadOnlyList<LanguageCalls> Calls { get; init; } = [];
+}
+
+/// <summary>
+/// A language's phone calls: callers waiting for a person now (and since when the longest has), and the last 24
+/// hours' calls answered, abandoned while waiting, abandoned in the language menu, and ended with a voicemail or a
+/// callback request.
+/// </summary>
+public sealed record LanguageCalls(
+    string Language, int Waiting, DateTimeOffset? OldestWaitingSince, int Answered, int AbandonedWhileWaiting, int AbandonedInMenu, int FollowUps);
 
 public sealed record HourlyWait(DateTimeOffset Hour, double AverageWaitSeconds, int Count);
 

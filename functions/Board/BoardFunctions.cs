@@ -17,7 +17,7 @@ public sealed class BoardFunctions(
 {
     [Function("Board")]
     public async Task<IResult> Now([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/board")] HttpRequest request, CancellationToken ct) =>
-        await BoardEndpoints.NowAsync(store, roster, loads, languages, texts, policy, time, ct);
+        await BoardEndpoints.NowAsync(store, roster, loads, statistics, languages, texts, policy, time, ct);
 
     [Function("BoardHistory")]
     public async Task<IResult> History([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/board/history")] HttpRequest request, CancellationToken ct) =>

@@ -28,6 +28,9 @@ public static class ConversationServices
         services.AddSingleton(sms);
         services.AddSingleton(routing);
         services.AddSingleton(_ => CallerTexts.Load(textsFolder)); // read on first use, not at cold start
+        // The voice prompts' settings, voice list and recordings are checked now; their texts are read on first use.
+        services.AddSingleton(Hotline.Functions.Voice.VoiceCatalogue.Read(
+            configuration, environment, settings.Languages, () => CallerTexts.Load(textsFolder), sms.EmergencyNumber));
         // Routing in-process at once unless turned off; the queued request then waits, as the fallback, until the
         // in-process attempt has long finished.
         var immediate = new SettingReader(configuration).Bool("Routing:Immediate", true);
@@ -124,6 +127,15 @@ public static class ConversationServices
                 options.Retry.UseJitter = true;
                 options.Retry.Delay = TimeSpan.FromMilliseconds(500);
             });
+
+        // Voicemails: fetching one and deleting one are both safe to repeat, so the standard retries apply.
+        var recordings = services.AddHttpClient<Hotline.Calls.IVoicemailRecordings, TwilioRecordings>();
+        if (apiBase is not null)
+        {
+            recordings.AddHttpMessageHandler(() => new TwilioApiRedirectHandler(apiBase));
+        }
+
+        recordings.AddStandardResilienceHandler();
         return services;
     }
 

@@ -152,7 +152,7 @@ public static class ConversationEndpoints
     }
 
     internal static async Task<Results<Ok<ConversationSummary>, ProblemHttpResult>> CloseAsync(
-        string id, ClaimsPrincipal user, IConversationStore store, ConversationCloser closer, CancellationToken ct)
+        string id, ClaimsPrincipal user, IConversationStore store, ConversationCloser closer, Hotline.Calls.CallDesk desk, CancellationToken ct)
     {
         var (conversation, problem) = await AccessibleAsync(id, user, store, ct, assignedOnly: !user.IsInRole(Roles.Supervisor));
         if (problem is not null)
@@ -160,6 +160,8 @@ public static class ConversationEndpoints
             return problem;
         }
 
+        // Closing means it was handled: voicemails are not kept beyond that, at Twilio either.
+        await desk.VoicemailsHandledAsync(id, ct);
         return await closer.CloseAsync(conversation!, user.UserId(), "closed", ct) is { } closed
             ? TypedResults.Ok(ConversationSummary.From(closed))
             : TypedResults.Problem("The conversation keeps changing; try again.", statusCode: 409);
@@ -215,7 +217,7 @@ public static class ConversationEndpoints
         return TypedResults.Ok(intake);
     }
 
-    private static async Task<(Conversation? Conversation, ProblemHttpResult? Problem)> AccessibleAsync(
+    internal static async Task<(Conversation? Conversation, ProblemHttpResult? Problem)> AccessibleAsync(
         string id, ClaimsPrincipal user, IConversationStore store, CancellationToken ct, bool assignedOnly = false)
     {
         if (!ConversationIds.IsValid(id))
@@ -284,8 +286,30 @@ public sealed record ConversationDetail(
     IReadOnlyList<RoutingHop> Hops, IReadOnlyList<MessageView> Messages, Intake? Intake, DateTimeOffset? EmergencyAt = null,
     string? EscalationId = null, DateTimeOffset? CallbackRequestedAt = null)
 {
+    /// <summary>The conversation's phone calls, oldest first.</summary>
+    public IReadOnlyList<CallView> Calls { get; init; } = [];
+
     public static ConversationDetail From(Conversation c, IReadOnlyList<ConversationMessage> messages, Intake? intake = null) => new(
         c.Id, c.Channel, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.LastMessageAt, c.CreatedAt,
         c.CallerPseudonym, c.CallerContacts, c.Reachable, c.WaitingSince, c.Hops, messages.Select(MessageView.From).ToList(), intake,
-        c.EmergencyAt, c.EscalationId, c.CallbackRequestedAt);
+        c.EmergencyAt, c.EscalationId, c.CallbackRequestedAt)
+    {
+        Calls = c.Calls.Select(call => CallView.From(c.Id, call)).ToList(),
+    };
+}
+
+/// <summary>
+/// A phone call as the console shows it: when, how it ended, who answered, how long the caller waited and talked,
+/// and the voicemail's address in the app (never at Twilio) while it is kept.
+/// </summary>
+public sealed record CallView(
+    string CallSid, DateTimeOffset StartedAt, string Phase, string? Outcome, string? AnsweredBy, double? WaitedSeconds, double? TalkedSeconds,
+    int? VoicemailSeconds, string? VoicemailUrl, DateTimeOffset? VoicemailHandledAt)
+{
+    public static CallView From(string conversationId, Hotline.Calls.PhoneCall call) => new(
+        call.CallSid, call.StartedAt, call.Phase.ToString().ToLowerInvariant(), call.Outcome?.ToString(), call.AnsweredBy,
+        call.WaitingTime?.TotalSeconds, call.TalkTime?.TotalSeconds,
+        call.RecordingSid is null ? null : call.RecordingSeconds,
+        call.RecordingSid is null ? null : $"/api/conversations/{conversationId}/calls/{call.CallSid}/voicemail",
+        call.RecordingHandledAt);
 }

@@ -14,7 +14,7 @@ namespace Hotline.Functions.Conversations;
 [Authorize(Policy = Policies.Counsellor)]
 public sealed class ConversationFunctions(
     IConversationStore store, IContactStatistics statistics, IWorkQueue queue, ConversationCloser closer, ConversationAssigner assigner,
-    LanguageSettings languages, TimeProvider time, ILogger<ReplyRequest> replyLogger)
+    LanguageSettings languages, Hotline.Calls.CallDesk desk, TimeProvider time, ILogger<ReplyRequest> replyLogger)
 {
     /// <summary>The console's poll.</summary>
     [Function("ConversationsList"), RecordsPresence]
@@ -39,7 +39,7 @@ public sealed class ConversationFunctions(
     [Function("ConversationClose")]
     public async Task<IResult> Close(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/conversations/{id}/close")] HttpRequest request, string id, CancellationToken ct) =>
-        await ConversationEndpoints.CloseAsync(id, request.HttpContext.User, store, closer, ct);
+        await ConversationEndpoints.CloseAsync(id, request.HttpContext.User, store, closer, desk, ct);
 
     [Function("ConversationTransfer")]
     public async Task<IResult> Transfer(

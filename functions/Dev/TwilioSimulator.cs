@@ -106,7 +106,7 @@ public static class TwilioSimulator
     /// Signs a webhook call exactly as Twilio does (HMAC-SHA1 with the auth token over the URL followed by each form
     /// name and value, sorted by name). The SDK only validates signatures and has no public way to compute one.
     /// </summary>
-    private static string Sign(string url, IEnumerable<KeyValuePair<string, string>> form, string authToken)
+    internal static string Sign(string url, IEnumerable<KeyValuePair<string, string>> form, string authToken)
     {
         var data = new StringBuilder(url);
         foreach (var (name, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal))

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Hotline.Functions.Auth;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Hosting;
+using Hotline.Privacy;
 using Hotline.Roster;
 using Hotline.Routing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,7 +11,7 @@ namespace Hotline.Functions.Roster;
 
 /// <summary>
 /// The roster: supervisors list and edit counsellors (languages, capacity, on call); a counsellor switches their own
-/// on-call state.
+/// on-call state. A counsellor's phone is set by the counsellor or a supervisor and only ever answered masked.
 /// </summary>
 public static class RosterEndpoints
 {
@@ -100,6 +101,49 @@ public static class RosterEndpoints
         return TypedResults.Ok(CounsellorDto.From(counsellor!, policy, time));
     }
 
+    /// <summary>
+    /// Sets, changes or clears the counsellor's phone and whether they take calls on it without the console. A field
+    /// left out is kept; <c>"phoneNumber": null</c> (or empty) clears the number, and take-calls-on-phone with it. The
+    /// answer, like every roster answer, holds the number only masked; a refusal never repeats it.
+    /// </summary>
+    internal static async Task<Results<Ok<CounsellorDto>, ProblemHttpResult>> SetPhoneAsync(
+        string? counsellorId, PhoneUpdate? update, IRosterStore roster, RoutingPolicy policy, TimeProvider time, CancellationToken ct)
+    {
+        if (update is null || (!update.PhoneNumberGiven && update.TakesCallsOnPhone is null))
+        {
+            return Problem("a JSON body with 'phoneNumber' (in international form, or null to clear it) and/or 'takesCallsOnPhone' is required.");
+        }
+
+        StaffPhoneNumber? given = null;
+        if (update.PhoneNumberGiven && !string.IsNullOrWhiteSpace(update.PhoneNumber)
+            && !StaffPhoneNumber.TryParse(update.PhoneNumber, out given, out var problem))
+        {
+            return Problem("'phoneNumber' is not a phone number the hotline can ring: " + problem);
+        }
+
+        var current = counsellorId is null || !IsValidId(counsellorId) ? null : await roster.FindAsync(counsellorId, ct);
+        if (current is null)
+        {
+            return NotOnRoster();
+        }
+
+        var phone = update.PhoneNumberGiven ? given : current.Phone;
+        var takesCalls = update.TakesCallsOnPhone ?? (phone is not null && current.TakesCallsOnPhone);
+        if (takesCalls && phone is null)
+        {
+            return Problem("'takesCallsOnPhone' needs a phone number to ring: give 'phoneNumber' too.");
+        }
+
+        if (!await roster.SetPhoneAsync(current.Id, phone, takesCalls, ct))
+        {
+            return NotOnRoster();
+        }
+
+        return TypedResults.Ok(CounsellorDto.From(await roster.FindAsync(current.Id, ct) ?? current, policy, time));
+
+        static ProblemHttpResult NotOnRoster() => TypedResults.Problem("Not on the roster; a supervisor adds counsellors.", statusCode: 404);
+    }
+
     private static bool IsValidId(string id) =>
         id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@');
 
@@ -117,6 +161,27 @@ public sealed record CounsellorUpdate(
 
 public sealed record AvailabilityUpdate(bool? OnCall);
 
+/// <summary>A change to a counsellor's phone: a field left out is kept, so <see cref="PhoneNumberGiven"/> tells a left-out number from a null one.</summary>
+public sealed class PhoneUpdate
+{
+    private string? _phoneNumber;
+
+    public string? PhoneNumber
+    {
+        get => _phoneNumber;
+        init
+        {
+            _phoneNumber = value;
+            PhoneNumberGiven = true;
+        }
+    }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool PhoneNumberGiven { get; private init; }
+
+    public bool? TakesCallsOnPhone { get; init; }
+}
+
 /// <param name="HotlineLanguages">Every language the hotline works in (the pools a conversation can be transferred to).</param>
 public sealed record MeDto(string Id, IReadOnlyList<string> Roles, CounsellorDto? Counsellor, IReadOnlyList<string> HotlineLanguages);
 
@@ -130,10 +195,12 @@ public sealed record CounsellorDto(
     bool BringsInterpreter,
     bool SupervisorOnDuty,
     bool Present,
-    DateTimeOffset? LastSeenAt)
+    DateTimeOffset? LastSeenAt,
+    string? MaskedPhoneNumber,
+    bool TakesCallsOnPhone)
 {
     /// <param name="policy">Says how recently a counsellor must have been seen to be present (offers go only to them).</param>
     public static CounsellorDto From(Counsellor c, RoutingPolicy policy, TimeProvider time) => new(
         c.Id, c.DisplayName, c.Languages, c.OnCall, c.Capacity, c.InterpreterLanguages, c.BringsInterpreter, c.SupervisorOnDuty,
-        c.IsPresent(time.GetUtcNow(), policy.PresenceWindow), c.LastSeen?.At);
+        c.IsPresent(time.GetUtcNow(), policy.PresenceWindow), c.LastSeen?.At, c.Phone?.Masked, c.TakesCallsOnPhone);
 }

@@ -21,9 +21,14 @@ public sealed class RosterFunctions(IRosterStore roster, LanguageSettings langua
     public async Task<IResult> Save(
         [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/roster/{counsellorId}")] HttpRequest request, string counsellorId, CancellationToken ct) =>
         await RosterEndpoints.SaveAsync(counsellorId, await request.ReadJsonAsync<CounsellorUpdate>(ct), roster, languages, policy, time, ct);
+
+    [Function("RosterPhone")]
+    public async Task<IResult> SetPhone(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/roster/{counsellorId}/phone")] HttpRequest request, string counsellorId, CancellationToken ct) =>
+        await RosterEndpoints.SetPhoneAsync(counsellorId, await request.ReadJsonAsync<PhoneUpdate>(ct), roster, policy, time, ct);
 }
 
-/// <summary>The signed-in counsellor: who they are, and their own on-call switch. Calls from an open console.</summary>
+/// <summary>The signed-in counsellor: who they are, their own on-call switch and phone. Calls from an open console.</summary>
 [Authorize(Policy = Policies.Counsellor)]
 public sealed class MeFunctions(IRosterStore roster, LanguageSettings languages, RoutingPolicy policy, TimeProvider time)
 {
@@ -36,4 +41,10 @@ public sealed class MeFunctions(IRosterStore roster, LanguageSettings languages,
     public async Task<IResult> SetAvailability(
         [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/me/availability")] HttpRequest request, CancellationToken ct) =>
         await RosterEndpoints.SetAvailabilityAsync(await request.ReadJsonAsync<AvailabilityUpdate>(ct), request.HttpContext.User, roster, policy, time, ct);
+
+    /// <summary>The counsellor's own phone: only they (or a supervisor, through the roster) may set it.</summary>
+    [Function("MyPhone"), RecordsPresence]
+    public async Task<IResult> SetPhone(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/me/phone")] HttpRequest request, CancellationToken ct) =>
+        await RosterEndpoints.SetPhoneAsync(request.HttpContext.User.UserId(), await request.ReadJsonAsync<PhoneUpdate>(ct), roster, policy, time, ct);
 }

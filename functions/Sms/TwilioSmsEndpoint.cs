@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.RegularExpressions;
 using Hotline.Conversations;
 using Hotline.Functions.Hosting;
@@ -19,7 +18,7 @@ namespace Hotline.Functions.Sms;
 public static partial class TwilioSmsEndpoint
 {
     public const int MaxBodyCharacters = 1600;
-    internal const int MaxRequestBytes = 64 * 1024;
+    internal const int MaxRequestBytes = TwilioWebhookRequest.MaxRequestBytes;
 
     internal static async Task<IResult> HandleAsync(
         HttpRequest request,
@@ -31,50 +30,13 @@ public static partial class TwilioSmsEndpoint
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        if (!(request.ContentType ?? string.Empty).StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        var (form, refusal) = await TwilioWebhookRequest.ReadAsync(request, secrets, settings.PublicBaseUrl, cancellationToken);
+        if (form is null)
         {
-            return Problem(StatusCodes.Status400BadRequest, "expected an application/x-www-form-urlencoded body.");
+            return refusal!;
         }
 
-        // Never read more than the limit (plus one byte, to tell "at the limit" from "over it"), whatever the sender
-        // claims or leaves out: a chunked body has no Content-Length.
-        if (request.ContentLength > MaxRequestBytes)
-        {
-            return TooLarge();
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxRequestBytes + 1);
-        List<KeyValuePair<string, string>> form;
-        try
-        {
-            var length = await ReadAtMostAsync(request.Body, buffer.AsMemory(0, MaxRequestBytes + 1), cancellationToken);
-            if (length > MaxRequestBytes)
-            {
-                return TooLarge();
-            }
-
-            // A body that is not a well-formed form has no parameters to check a signature over: 400 whether or not
-            // it is signed. A well-formed form is checked for its signature (403) before its fields (400).
-            if (!TwilioForm.TryParse(buffer.AsSpan(0, length), out form, out var formError))
-            {
-                return Problem(StatusCodes.Status400BadRequest, formError!);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        // Twilio signed the public URL it called, not the loopback URL this handler sees behind the Functions host.
-        var publicBase = settings.PublicBaseUrl?.ToString().TrimEnd('/') ?? $"{request.Scheme}://{request.Host}";
-        var url = publicBase + request.PathBase + request.Path + request.QueryString;
-        var token = await secrets.GetAsync(TwilioSecrets.AuthToken.Name, cancellationToken);
-        if (!TwilioWebhookSignature.IsValid(request.Headers[TwilioWebhookSignature.HeaderName], url, form, token))
-        {
-            return Problem(StatusCodes.Status403Forbidden, "the X-Twilio-Signature header is missing or does not match.");
-        }
-
-        string? Field(string name) => form.LastOrDefault(p => p.Key == name).Value;
+        string? Field(string name) => form[name];
         var sid = Field("MessageSid");
         var from = Field("From");
         var to = Field("To");
@@ -122,28 +84,7 @@ public static partial class TwilioSmsEndpoint
         return Results.Text(twiml, TwiML.ContentType);
     }
 
-    private static IResult Problem(int status, string reason) => Results.Problem(reason, statusCode: status);
-
-    private static IResult TooLarge() =>
-        Problem(StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {MaxRequestBytes} bytes.");
-
-    /// <summary>Reads until the stream ends or <paramref name="buffer"/> is full; the number of bytes read.</summary>
-    private static async Task<int> ReadAtMostAsync(Stream body, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        var length = 0;
-        while (length < buffer.Length)
-        {
-            var read = await body.ReadAsync(buffer[length..], cancellationToken);
-            if (read == 0)
-            {
-                break;
-            }
-
-            length += read;
-        }
-
-        return length;
-    }
+    private static IResult Problem(int status, string reason) => TwilioWebhookRequest.Problem(status, reason);
 
     [GeneratedRegex("^(SM|MM)[0-9a-fA-F]{32}$")]
     private static partial Regex MessageSidPattern();

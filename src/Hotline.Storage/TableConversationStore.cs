@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using Hotline.Calls;
 using Hotline.Conversations;
 using Hotline.Privacy;
 
@@ -147,6 +148,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
                 e.GetString("Language") ?? string.Empty)
             {
                 EmergencyAt = e.GetDateTimeOffset("EmergencyAt"),
+                CallWaitingSince = e.GetDateTimeOffset("CallWaitingSince"),
             });
         }
 
@@ -500,6 +502,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["EmergencyAt"] = c.EmergencyAt,
         ["EscalationId"] = c.EscalationId,
         ["CallbackRequestedAt"] = c.CallbackRequestedAt,
+        ["Calls"] = c.Calls.Count == 0 ? null : JsonSerializer.Serialize(c.Calls),
     };
 
     private static Conversation ToConversation(TableEntity e) => new()
@@ -524,6 +527,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         EmergencyAt = e.GetDateTimeOffset("EmergencyAt"),
         EscalationId = e.GetString("EscalationId"),
         CallbackRequestedAt = e.GetDateTimeOffset("CallbackRequestedAt"),
+        Calls = e.GetString("Calls") is { } calls ? JsonSerializer.Deserialize<List<Hotline.Calls.PhoneCall>>(calls) ?? [] : [],
         Version = e.ETag.ToString(),
     };
 
@@ -535,6 +539,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["CreatedAt"] = c.CreatedAt,
         ["OfferedAt"] = c.OfferedAt,
         ["EmergencyAt"] = c.EmergencyAt,
+        ["CallWaitingSince"] = c.CurrentCall is { Phase: CallPhase.Menu or CallPhase.Safety or CallPhase.Ringing } call ? call.WaitingSince ?? call.StartedAt : null,
     };
 
     // Keeps the ids of the caller's most recent conversations (well within a property's 32K characters).

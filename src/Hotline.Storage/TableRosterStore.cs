@@ -1,11 +1,17 @@
 using Azure;
 using Azure.Data.Tables;
+using Hotline.Privacy;
 using Hotline.Roster;
+using Microsoft.Extensions.Logging;
 
 namespace Hotline.Storage;
 
-/// <summary>The roster in one table partition: a roster is small (tens of counsellors), so one query reads it all.</summary>
-public sealed class TableRosterStore(StorageAccount account) : IRosterStore
+/// <summary>
+/// The roster in one table partition: a roster is small (tens of counsellors), so one query reads it all. A
+/// counsellor's phone is stored encrypted (<see cref="CounsellorPhoneProtector"/>, bound to their id); an empty
+/// <c>Phone</c> means none.
+/// </summary>
+public sealed class TableRosterStore(StorageAccount account, CounsellorPhoneProtector phones, ILogger<TableRosterStore> logger) : IRosterStore
 {
     private const string Partition = "counsellor";
 
@@ -17,7 +23,7 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
         await foreach (var entity in Table.QueryAsync<TableEntity>(
             e => e.PartitionKey == Partition, cancellationToken: cancellationToken))
         {
-            result.Add(ToCounsellor(entity));
+            result.Add(await ToCounsellorAsync(entity, cancellationToken));
         }
 
         return result;
@@ -27,7 +33,7 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
     {
         var response = await Table.GetEntityIfExistsAsync<TableEntity>(
             Partition, counsellorId, cancellationToken: cancellationToken);
-        return response.HasValue && response.Value is not null ? ToCounsellor(response.Value) : null;
+        return response.HasValue && response.Value is not null ? await ToCounsellorAsync(response.Value, cancellationToken) : null;
     }
 
     public async Task SaveAsync(Counsellor counsellor, CancellationToken cancellationToken = default)
@@ -42,7 +48,14 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
             ["BringsInterpreter"] = counsellor.BringsInterpreter,
             ["SupervisorOnDuty"] = counsellor.SupervisorOnDuty,
         };
-        // Merge, not replace: every roster field is written, and when the counsellor was last seen is kept.
+        if (counsellor.Phone is { } phone)
+        {
+            entity["Phone"] = await phones.ProtectAsync(phone.Reveal(), counsellor.Id, cancellationToken);
+            entity["TakesCallsOnPhone"] = counsellor.TakesCallsOnPhone;
+        }
+
+        // Merge, not replace: every roster field is written, and when the counsellor was last seen (and, unless given,
+        // their phone) is kept.
         await Table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
     }
 
@@ -54,6 +67,26 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
             await Table.UpdateEntityAsync(
                 new TableEntity(Partition, counsellorId) { ["OnCall"] = onCall }, ETag.All, TableUpdateMode.Merge,
                 cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    public async Task<bool> SetPhoneAsync(
+        string counsellorId, StaffPhoneNumber? phone, bool takesCallsOnPhone, CancellationToken cancellationToken = default)
+    {
+        var entity = new TableEntity(Partition, counsellorId)
+        {
+            // Cleared as an empty value: a merge cannot remove a property.
+            ["Phone"] = phone is null ? string.Empty : await phones.ProtectAsync(phone.Reveal(), counsellorId, cancellationToken),
+            ["TakesCallsOnPhone"] = phone is not null && takesCallsOnPhone,
+        };
+        try
+        {
+            await Table.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
             return true;
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -74,6 +107,37 @@ public sealed class TableRosterStore(StorageAccount account) : IRosterStore
         catch (RequestFailedException e) when (e.Status == 404)
         {
             return false;
+        }
+    }
+
+    private async Task<Counsellor> ToCounsellorAsync(TableEntity entity, CancellationToken cancellationToken)
+    {
+        var phone = await PhoneOfAsync(entity, cancellationToken);
+        return ToCounsellor(entity) with
+        {
+            Phone = phone,
+            TakesCallsOnPhone = phone is not null && (entity.GetBoolean("TakesCallsOnPhone") ?? false),
+        };
+    }
+
+    private async Task<StaffPhoneNumber?> PhoneOfAsync(TableEntity entity, CancellationToken cancellationToken)
+    {
+        if (entity.GetString("Phone") is not { Length: > 0 } stored)
+        {
+            return null;
+        }
+
+        try
+        {
+            return StaffPhoneNumber.Parse(await phones.UnprotectAsync(stored, entity.RowKey, cancellationToken));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Routing of text conversations reads the roster too: an unreadable phone (a replaced key, the secret
+            // store unreachable) leaves this counsellor without one rather than failing every read.
+            logger.LogWarning("Could not read the phone of counsellor {CounsellorId} ({Error}); they cannot be rung until it is set again.",
+                entity.RowKey, e.GetType().Name);
+            return null;
         }
     }
 

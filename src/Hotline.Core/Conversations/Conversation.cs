@@ -94,6 +94,12 @@ public sealed record Conversation
     /// <summary>When it was closed; its reply address is deleted a grace period later.</summary>
     public DateTimeOffset? ClosedAt { get; init; }
 
+    /// <summary>Its phone calls, oldest first: a repeat caller's call joins their open conversation.</summary>
+    public IReadOnlyList<Hotline.Calls.PhoneCall> Calls { get; init; } = [];
+
+    /// <summary>The latest phone call, live or not; null when the caller never phoned in this conversation.</summary>
+    public Hotline.Calls.PhoneCall? CurrentCall => Calls.Count == 0 ? null : Calls[^1];
+
     /// <summary>Storage concurrency token; updates made with it fail if someone else changed the conversation.</summary>
     public string? Version { get; init; }
 
@@ -134,6 +140,9 @@ public sealed record OpenConversationSummary(
     string Id, ConversationStatus Status, string? AssignedTo, DateTimeOffset CreatedAt, DateTimeOffset? OfferedAt, string Language = "")
 {
     public DateTimeOffset? EmergencyAt { get; init; }
+
+    /// <summary>Since when a caller on the phone has been waiting for a person; null when no call is waiting.</summary>
+    public DateTimeOffset? CallWaitingSince { get; init; }
 }
 
 /// <summary>

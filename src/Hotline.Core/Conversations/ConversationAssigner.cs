@@ -50,6 +50,11 @@ public sealed class ConversationAssigner(
             return; // gone, closed, or already offered by an earlier delivery
         }
 
+        if (conversation.CurrentCall is { IsLive: true })
+        {
+            return; // the caller is on the line: the call rings counsellors' phones itself
+        }
+
         if (conversation.Status == ConversationStatus.New)
         {
             await statistics.RecordContactAsync(conversation, cancellationToken); // counted once, at its first routing

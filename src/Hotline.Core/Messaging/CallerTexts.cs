@@ -50,6 +50,20 @@ public enum CallerText
     ChatNotSentYet,
     ChatWaitingToSend,
     ChatNoConnection,
+
+    // The voice line's spoken prompts (Hotline.Functions.Voice). A language without a Twilio voice plays recordings
+    // of these texts instead.
+    VoiceLanguageMenuOption,
+    VoiceStarKey,
+    VoiceHashKey,
+    VoiceSafety,
+    VoiceWaiting,
+    VoiceNobodyAnswered,
+    VoiceVoicemailInstructions,
+    VoiceVoicemailSaved,
+    VoiceCallbackNoted,
+    VoiceGoodbye,
+    VoiceNoChoice,
 }
 
 /// <summary>
@@ -217,6 +231,8 @@ public sealed class CallerTexts
         (CallerText.LanguageSwitchedInterpreter, "{Language}"),
         (CallerText.LanguageSwitchedOtherLanguage, "{Language}"),
         (CallerText.HoldingMessage, "{EmergencyNumber}"),
+        (CallerText.VoiceLanguageMenuOption, "{Digit}"),
+        (CallerText.VoiceNobodyAnswered, "{EmergencyNumber}"),
     ];
 }
 

@@ -50,10 +50,24 @@ public static class ConversationRouter
         IReadOnlyDictionary<string, int> openConversations,
         RoutingPolicy policy,
         DateTimeOffset now,
-        IReadOnlySet<string>? exclude = null)
+        IReadOnlySet<string>? exclude = null) =>
+        RankWhere(language, roster, openConversations, policy, c => CanTake(c, policy, now), exclude);
+
+    /// <summary>
+    /// The tiers of <see cref="Rank"/> over the counsellors <paramref name="canTake"/> accepts (and who are not
+    /// excluded and below capacity): the language first, then the fallback chain in order; each counsellor once,
+    /// in the first tier that fits them.
+    /// </summary>
+    internal static IReadOnlyList<RoutingCandidate> RankWhere(
+        string language,
+        IEnumerable<Counsellor> roster,
+        IReadOnlyDictionary<string, int> openConversations,
+        RoutingPolicy policy,
+        Func<Counsellor, bool> canTake,
+        IReadOnlySet<string>? exclude)
     {
         var available = roster
-            .Where(c => CanTake(c, policy, now) && exclude?.Contains(c.Id) != true)
+            .Where(c => canTake(c) && exclude?.Contains(c.Id) != true)
             .Where(c => openConversations.GetValueOrDefault(c.Id) < c.Capacity)
             .ToList();
 

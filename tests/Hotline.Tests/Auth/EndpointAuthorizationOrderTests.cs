@@ -23,11 +23,13 @@ namespace Hotline.Tests.Auth;
 /// </summary>
 public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
 {
-    // The public surface: the SMS webhook, health, the web chat's API, the pages, the sign-in configuration and the
-    // Development sign-in. Everything else under /api needs a token with a role.
+    // The public surface: the SMS and voice webhooks (the Twilio signature is their credential) and the recorded voice
+    // prompts Twilio plays, health, the web chat's API, the pages, the sign-in configuration and the Development
+    // sign-in. Everything else under /api needs a token with a role.
     private static readonly HashSet<string> Public =
     [
-        "TwilioSms", "Health", "SignInConfig", "DevToken", "ChatTexts", "ChatSessionStart", "ChatSend", "ChatPoll", "ChatLeave",
+        "TwilioSms", "VoiceIncoming", "VoiceMenu", "VoiceSafety", "VoiceDialed", "VoiceWhisper", "VoiceAccept", "VoiceOffer",
+        "VoiceRecorded", "VoiceRecordingStatus", "VoiceStatus", "VoiceRecording", "Health", "SignInConfig", "DevToken", "ChatTexts", "ChatSessionStart", "ChatSend", "ChatPoll", "ChatLeave",
         "ChatPage", "ConsolePage", "SupervisorPage", "PartnerPage",
     ];
 

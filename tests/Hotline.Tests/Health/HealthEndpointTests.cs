@@ -66,6 +66,7 @@ public sealed class HealthEndpointTests
                 Assert.Equal(counsellor.Languages, stored.Languages);
                 Assert.Equal(counsellor.OnCall, stored.OnCall);
                 Assert.Equal(counsellor.Capacity, stored.Capacity);
+                Assert.Equal((counsellor.Phone, counsellor.TakesCallsOnPhone), (stored.Phone, stored.TakesCallsOnPhone));
             }
         }
 

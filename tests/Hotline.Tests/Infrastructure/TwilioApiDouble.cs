@@ -8,6 +8,7 @@ namespace Hotline.Tests.Infrastructure;
 /// A loopback stand-in for Twilio's Messages API: checks HTTP Basic auth, records every send, answers 201 with a
 /// message resource, 400 with error 21610 for opted-out recipients, and scripted error statuses (before or after
 /// accepting the message) or a connection broken after accepting it; lists sent messages and counts those lookups.
+/// Also keeps recordings (voicemails): serves their audio and deletes them, recording every deletion.
 /// </summary>
 public sealed class TwilioApiDouble : IAsyncDisposable
 {
@@ -63,6 +64,8 @@ public sealed class TwilioApiDouble : IAsyncDisposable
         twilio._app = builder.Build();
         twilio._app.MapPost("/2010-04-01/Accounts/{sid}/Messages.json", twilio.SendAsync);
         twilio._app.MapGet("/2010-04-01/Accounts/{sid}/Messages.json", twilio.List);
+        twilio._app.MapGet("/2010-04-01/Accounts/{sid}/Recordings/{file}", twilio.Recording);
+        twilio._app.MapDelete("/2010-04-01/Accounts/{sid}/Recordings/{file}", twilio.DeleteRecording);
         await twilio._app.StartAsync();
         var address = twilio._app.Urls.First();
         twilio.BaseUrl = new Uri(address.TrimEnd('/') + "/");
@@ -135,6 +138,39 @@ public sealed class TwilioApiDouble : IAsyncDisposable
         });
         return Results.Json(new { messages });
     }
+
+    /// <summary>Recordings kept at "Twilio", by sid (RE…), as a voicemail leaves them.</summary>
+    public ConcurrentDictionary<string, byte[]> Recordings { get; } = new();
+
+    /// <summary>Every recording deletion asked for, in order (also of recordings already gone).</summary>
+    public ConcurrentQueue<string> RecordingDeletions { get; } = new();
+
+    private IResult Recording(string sid, string file, HttpRequest request)
+    {
+        if (!Authorized(sid, request))
+        {
+            return Results.StatusCode(401);
+        }
+
+        return file.EndsWith(".mp3", StringComparison.Ordinal) && Recordings.TryGetValue(file[..^4], out var audio)
+            ? Results.Bytes(audio, "audio/mpeg")
+            : NotFound();
+    }
+
+    private IResult DeleteRecording(string sid, string file, HttpRequest request)
+    {
+        if (!Authorized(sid, request))
+        {
+            return Results.Json(new { code = 20003, message = "Authenticate", status = 401 }, statusCode: 401);
+        }
+
+        var recordingSid = file.EndsWith(".json", StringComparison.Ordinal) ? file[..^5] : file;
+        RecordingDeletions.Enqueue(recordingSid);
+        return Recordings.TryRemove(recordingSid, out _) ? Results.NoContent() : NotFound();
+    }
+
+    private static IResult NotFound() =>
+        Results.Json(new { code = 20404, message = "The requested resource was not found", status = 404 }, statusCode: 404);
 
     private bool Authorized(string sid, HttpRequest request)
     {

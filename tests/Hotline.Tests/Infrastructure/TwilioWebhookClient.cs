@@ -3,8 +3,11 @@ using Hotline.Twilio;
 
 namespace Hotline.Tests.Infrastructure;
 
-/// <summary>Posts inbound SMS webhooks to the app exactly as Twilio does: form-encoded and signed over the public URL.</summary>
-public sealed class TwilioWebhookClient(RunningApp app, string authToken = RunningApp.TwilioAuthToken)
+/// <summary>
+/// Posts Twilio webhooks to the app exactly as Twilio does: form-encoded and signed over the public URL; inbound SMS by
+/// default, or to <paramref name="path"/> (a voice webhook).
+/// </summary>
+public sealed class TwilioWebhookClient(RunningApp app, string authToken = RunningApp.TwilioAuthToken, string path = "/api/twilio/sms")
 {
     public const string GeneralNumber = "+442071234567";
 
@@ -62,5 +65,5 @@ public sealed class TwilioWebhookClient(RunningApp app, string authToken = Runni
     public static string Encode(IEnumerable<KeyValuePair<string, string>> form) =>
         string.Join('&', form.Select(p => Uri.EscapeDataString(p.Key) + "=" + Uri.EscapeDataString(p.Value)));
 
-    private const string Path = "/api/twilio/sms";
+    private string Path => path;
 }

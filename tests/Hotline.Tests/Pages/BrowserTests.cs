@@ -441,7 +441,7 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         await Assertions.Expect(charts.Nth(1)).ToHaveAccessibleNameAsync(
             new Regex(@"^Contacts per channel per day, last 14 days: 2 in total \(SMS 2, Chat 0, Voice 0\); busiest day .+ with 2\.$"));
 
-        // Editing Ioana: less capacity, off call.
+        // Editing Ioana: less capacity, off call, a phone she takes calls on.
         var edit = board.GetByRole(AriaRole.Button, new() { Name = "Edit ioana", Exact = true });
         await edit.ClickAsync();
         await Assertions.Expect(board.Locator("#rf-id")).ToHaveValueAsync("ioana");
@@ -450,16 +450,20 @@ public sealed class BrowserTests(Chromium chromium) : IAsyncLifetime
         await Assertions.Expect(board.Locator("#rf-oncall")).ToBeCheckedAsync();
         await board.FillAsync("#rf-capacity", "1");
         await board.UncheckAsync("#rf-oncall");
+        await board.FillAsync("#rf-phone", "+44 7700 900555");
+        await board.CheckAsync("#rf-phone-calls");
         await AssertEveryFieldIsLabelledAsync(board);
         await board.ClickAsync("#roster-form button[type=submit]");
         await Assertions.Expect(board.Locator("#roster-form form")).ToHaveCountAsync(0);
         await Assertions.Expect(board.Locator("#roster-list tbody tr", new() { Has = edit }).Locator("td"))
-            .ToHaveTextAsync(["ioana", "Ioana", "ro", "1", "no", "–", "no", "Edit"]);
+            .ToHaveTextAsync(["ioana", "Ioana", "ro", "1", "no", "–", "no", "•••• 0555; takes calls on it", "Edit"]);
         await Assertions.Expect(edit).ToBeFocusedAsync(); // back where the supervisor started
         var ioana = await _app.Services.GetRequiredService<IRosterStore>().FindAsync("ioana");
         Assert.Equal((false, 1), (ioana!.OnCall, ioana.Capacity));
         Assert.Equal("Ioana", ioana.DisplayName);
         Assert.Equal(["ro"], ioana.Languages);
+        Assert.Equal(("+447700900555", true), (ioana.Phone?.Reveal(), ioana.TakesCallsOnPhone));
+        Assert.DoesNotContain("900555", await board.ContentAsync(), StringComparison.Ordinal);
     }
 
     /// <summary>Every visible form field has a label a screen reader announces.</summary>

@@ -336,6 +336,35 @@ public sealed class ConsolePageTests(Chromium chromium) : IAsyncLifetime
         await Assertions.Expect(board.Locator("#counsellors-body tr", new() { HasText = "oksana" }).Locator(".console-state")).ToHaveTextAsync("open");
     }
 
+    [Fact]
+    public async Task A_counsellor_sets_their_phone_in_the_console_and_sees_it_only_masked()
+    {
+        var console = await chromium.NewPageAsync();
+        await SignInAsync(console, "console", "oksana", "counsellor");
+        var summary = console.Locator("#phone-summary");
+        await Assertions.Expect(summary).ToHaveTextAsync("Your phone: none given (calls cannot ring you)");
+        await summary.ClickAsync();
+        await Assertions.Expect(console.Locator("#phone-calls")).ToBeDisabledAsync();
+
+        // A number without its country code is refused with the reason.
+        await console.FillAsync("#phone-number", "07700 900654");
+        await console.ClickAsync("#my-phone button[type=submit]");
+        await Assertions.Expect(console.Locator("#phone-status")).ToContainTextAsync("international form");
+
+        await console.FillAsync("#phone-number", "+44 7700 900654");
+        await console.ClickAsync("#my-phone button[type=submit]");
+        await Assertions.Expect(summary).ToHaveTextAsync("Your phone •••• 0654: rings only while this console is open");
+        await Assertions.Expect(console.Locator("#phone-number")).ToHaveValueAsync("");
+        await console.CheckAsync("#phone-calls");
+        await Assertions.Expect(summary).ToHaveTextAsync("Your phone •••• 0654: takes calls without the console");
+        await Assertions.Expect(console.Locator("#phone-status")).ToHaveTextAsync("");
+
+        var oksana = await _app.Services.GetRequiredService<IRosterStore>().FindAsync("oksana");
+        Assert.Equal(("+447700900654", true), (oksana!.Phone?.Reveal(), oksana.TakesCallsOnPhone));
+        Assert.DoesNotContain("900654", await console.ContentAsync(), StringComparison.Ordinal);
+        await Chromium.ScreenshotAsync(console, "console-phone");
+    }
+
     /// <summary>A Ukrainian SMS conversation, offered to and accepted by the counsellor the client signs in as.</summary>
     private async Task<string> AcceptedUkrainianAsync(HttpClient counsellor, string phone, RunningApp? app = null)
     {

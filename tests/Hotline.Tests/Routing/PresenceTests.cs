@@ -179,5 +179,8 @@ public sealed class PresenceRecorderTests
         public Task SaveAsync(Counsellor counsellor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<bool> SetOnCallAsync(string counsellorId, bool onCall, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<bool> SetPhoneAsync(string counsellorId, StaffPhoneNumber? phone, bool takesCallsOnPhone, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 }

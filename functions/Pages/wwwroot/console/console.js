@@ -84,10 +84,51 @@
     document.getElementById('on-call').checked = !!(counsellor && counsellor.onCall);
     document.getElementById('on-call').disabled = !counsellor;
     document.getElementById('my-languages').textContent = counsellor ? 'Languages: ' + counsellor.languages.map(languageName).join(', ') : 'Not on the roster';
-    main.replaceChildren(errorLine, el('div', { class: 'console' },
+    main.replaceChildren(errorLine, ...(counsellor ? [phonePanel()] : []), el('div', { class: 'console' },
       el('nav', { class: 'panel', 'aria-label': 'Conversations' }, el('h2', { text: 'Conversations' }), listEl), viewEl));
     openFromHash();
     tick();
+  }
+
+  // Your phone, for voice calls: the app shows it only masked, so a number is typed in full to set it and is never
+  // shown back. "Take calls on my phone" lets calls ring it while this console is closed.
+  function phonePanel() {
+    const status = el('p', { class: 'error', role: 'alert', id: 'phone-status' });
+    const summary = el('summary', { id: 'phone-summary' });
+    const number = el('input', { id: 'phone-number', type: 'tel', autocomplete: 'off', spellcheck: 'false', placeholder: '+44 7700 900123', 'aria-describedby': 'phone-hint' });
+    const calls = el('input', { id: 'phone-calls', type: 'checkbox' });
+    const remove = el('button', { type: 'button', id: 'phone-remove', text: 'Remove my phone' });
+    const show = (c) => {
+      summary.textContent = c.maskedPhoneNumber
+        ? 'Your phone ' + c.maskedPhoneNumber + (c.takesCallsOnPhone ? ': takes calls without the console' : ': rings only while this console is open')
+        : 'Your phone: none given (calls cannot ring you)';
+      calls.checked = !!c.takesCallsOnPhone;
+      calls.disabled = !c.maskedPhoneNumber;
+      remove.disabled = !c.maskedPhoneNumber;
+    };
+    async function save(body) {
+      status.textContent = '';
+      try {
+        state.me.counsellor = await api('PUT', '/api/me/phone', body);
+        number.value = '';
+      } catch (err) {
+        status.textContent = err.message;
+      }
+      show(state.me.counsellor);
+    }
+    calls.addEventListener('change', () => save({ takesCallsOnPhone: calls.checked }));
+    remove.addEventListener('click', () => save({ phoneNumber: null }));
+    const form = el('form', { class: 'actions', novalidate: true, onsubmit: (e) => {
+      e.preventDefault();
+      if (number.value.trim()) save({ phoneNumber: number.value.trim() });
+      else status.textContent = 'Type your number in international form, for example +44 7700 900123.';
+    } },
+      el('label', { for: 'phone-number', text: 'New number' }), number, el('button', { type: 'submit', text: 'Save number' }), remove);
+    show(state.me.counsellor);
+    return el('details', { class: 'panel my-phone', id: 'my-phone' }, summary, form,
+      el('p', { id: 'phone-hint', class: 'hint', text: 'International form: + and the country code. It is shown only as its last four digits.' }),
+      el('label', { class: 'switch' }, calls, el('span', { text: 'Take calls on my phone without the console open' })),
+      status);
   }
 
   window.addEventListener('hashchange', () => { if (Staff.user) openFromHash(); });
@@ -176,6 +217,7 @@
     if (viewEl.dataset.id !== c.id) {
       viewEl.dataset.id = c.id;
       viewEl.replaceChildren(el('div', { id: 'detail-head' }), el('div', { class: 'actions', id: 'detail-actions' }),
+        el('section', { id: 'calls', 'aria-label': 'Phone calls' }),
         el('ol', { id: 'transcript', 'aria-label': 'Transcript' }), replyForm(c), emergencyPanel(c), intakeForm(c));
       state.escalation = null;
       loadPartners(true).catch(() => {});
@@ -213,16 +255,58 @@
       }, { class: 'danger', id: 'close' }),
     ].filter(Boolean));
 
+    renderCalls(c);
+
     const transcript = document.getElementById('transcript');
     transcript.replaceChildren(...c.messages.map((m) =>
       el('li', { class: m.direction },
-        el('span', { class: 'meta', text: (m.direction === 'in' ? 'Caller' : (m.author || 'Counsellor')) + ' · ' + new Date(m.at).toLocaleTimeString()
+        el('span', { class: 'meta', text: (m.direction === 'in' ? (m.author === 'system' ? 'Phone line' : 'Caller') : (m.author || 'Counsellor')) + ' · ' + new Date(m.at).toLocaleTimeString()
           + (m.deliveryStatus && m.direction === 'out' ? ' · ' + m.deliveryStatus : '') }),
         el('span', { class: 'text', dir: 'auto', text: m.text }))));
     transcript.scrollTop = transcript.scrollHeight;
     const canReply = c.status === 'active' && c.reachable;
     document.getElementById('reply-text').disabled = !canReply;
     document.getElementById('reply-send').disabled = !canReply || state.sending;
+  }
+
+  // The conversation's phone calls: how each ended, and a voicemail to play and mark handled. Rebuilt only when the
+  // calls change, so a voicemail being played is not cut off by the next refresh.
+  function renderCalls(c) {
+    const section = document.getElementById('calls');
+    const calls = c.calls || [];
+    const signature = JSON.stringify(calls);
+    if (section.dataset.signature === signature) return;
+    section.dataset.signature = signature;
+    if (!calls.length) { section.replaceChildren(); return; }
+    const seconds = (s) => s === null || s === undefined ? '' : s < 60 ? Math.round(s) + ' s' : Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
+    const outcomes = { Answered: 'answered', Voicemail: 'left a voicemail', CallbackRequested: 'asked for a callback',
+      AbandonedWhileWaiting: 'hung up while waiting', AbandonedInMenu: 'hung up in the language menu' };
+    const anyVoicemail = calls.some((call) => call.voicemailUrl);
+    section.replaceChildren(el('h3', { text: 'Phone calls' }), el('ul', { class: 'calls' }, ...calls.map((call) => {
+      const parts = [new Date(call.startedAt).toLocaleString(), call.outcome ? outcomes[call.outcome] || call.outcome : 'on the line now (' + call.phase + ')'];
+      if (call.answeredBy) parts.push('by ' + call.answeredBy);
+      if (call.waitedSeconds !== null && call.waitedSeconds !== undefined) parts.push('waited ' + seconds(call.waitedSeconds));
+      if (call.talkedSeconds !== null && call.talkedSeconds !== undefined) parts.push('talked ' + seconds(call.talkedSeconds));
+      const item = el('li', { class: 'call' }, el('span', { text: parts.join(' · ') }));
+      if (call.voicemailUrl) {
+        const status = el('span', { class: 'error', role: 'alert' });
+        const play = el('button', { type: 'button', class: 'primary', text: 'Play voicemail (' + seconds(call.voicemailSeconds) + ')', onclick: async () => {
+          status.textContent = '';
+          try {
+            const player = el('audio', { controls: true, src: await Staff.audio(call.voicemailUrl) });
+            play.replaceWith(player);
+            player.play().catch(() => {});
+          } catch (err) { status.textContent = err.message; }
+        } });
+        item.append(' ', play, status);
+      } else if (call.voicemailHandledAt) {
+        item.append(el('span', { class: 'hint', text: ' · voicemail handled and deleted' }));
+      }
+      return item;
+    })), anyVoicemail ? el('button', { type: 'button', id: 'voicemails-handled', text: 'Voicemail handled: delete it', onclick: async () => {
+      if (!window.confirm('Delete the voicemail for good? It cannot be played again.')) return;
+      try { await api('POST', '/api/conversations/' + c.id + '/voicemails/handled'); showError(null); await loadDetail(c.id); } catch (err) { showError(err); }
+    } }) : null);
   }
 
   function replyForm(c) {

@@ -63,6 +63,15 @@ const Staff = (function () {
     return data;
   }
 
+  // Audio the app serves to signed-in staff (a voicemail): fetched with the token, played from memory, so no address
+  // that works without signing in ever reaches the page.
+  async function audio(path) {
+    const response = await fetch(path, { headers: { Authorization: 'Bearer ' + token }, credentials: 'omit', cache: 'no-store' });
+    if (response.status === 401) { signOut(); throw new Error('Your sign-in has ended; sign in again.'); }
+    if (!response.ok) throw new Error(response.status === 404 ? 'This voicemail is no longer kept.' : 'The server answered ' + response.status + '.');
+    return URL.createObjectURL(await response.blob());
+  }
+
   // Development sign-in through /api/dev/token. (With an OpenID Connect authority the page signs in there instead.)
   function signInForm(container, defaultRole, onSignedIn) {
     const status = el('p', { class: 'error', role: 'alert' });
@@ -196,7 +205,7 @@ const Staff = (function () {
   }
 
   return {
-    el, api, signIn, signInForm, signOut, since, conversationName, languageName,
+    el, api, audio, signIn, signInForm, signOut, since, conversationName, languageName,
     onSignedOut: (handler) => signedOutHandlers.push(handler),
     get user() { return user; },
   };

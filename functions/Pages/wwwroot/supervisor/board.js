@@ -86,6 +86,7 @@
       el('div', { class: 'board' },
         section('emergencies', 'Emergencies', true, el('div', { id: 'emergencies-body' }, hint('Loading…'))),
         section('waiting', 'Waiting now', false, el('div', { id: 'waiting-body' }, hint('Loading…'))),
+        section('calls', 'Phone calls', false, el('div', { id: 'calls-body' }, hint('Loading…'))),
         section('coverage', 'Coverage', false, el('div', { id: 'coverage-body' }, hint('Loading…'))),
         section('counsellors', 'Counsellors', true, el('div', { id: 'counsellors-body' }, hint('Loading…'))),
         section('roster', 'Roster', true,
@@ -141,6 +142,24 @@
       }))
       : hint('Nobody is waiting.'));
 
+    // Phone calls: callers on the line waiting for a person now, and how the last day's calls ended.
+    const calls = board.calls || [];
+    $('calls-body').replaceChildren(calls.length
+      ? table('Phone calls per language: waiting now, and the last 24 hours',
+        ['Language', 'Waiting now', 'Longest wait', 'Answered', 'Abandoned while waiting', 'Abandoned in menu', 'Voicemail or callback'],
+        calls.map((c) => {
+          const seconds = c.oldestWaitingSince ? (at - Date.parse(c.oldestWaitingSince)) / 1000 : 0;
+          return el('tr', { class: c.waiting > 0 || c.abandonedWhileWaiting > 0 ? 'late' : '' },
+            el('td', { text: langLabel(c.language) }),
+            el('td', { class: 'num', text: String(c.waiting) }),
+            el('td', { text: c.waiting > 0 ? duration(seconds) : '–' }),
+            el('td', { class: 'num', text: String(c.answered) }),
+            el('td', { class: 'num' }, c.abandonedWhileWaiting > 0 ? el('span', { class: 'badge warn', text: String(c.abandonedWhileWaiting) }) : '0'),
+            el('td', { class: 'num', text: String(c.abandonedInMenu) }),
+            el('td', { class: 'num', text: String(c.followUps) }));
+        }))
+      : hint('No phone calls in the last 24 hours.'));
+
     const coverage = new Map((board.coverage || []).map((c) => [c.language, c]));
     const all = [...new Set([...names.keys(), ...coverage.keys()])];
     $('coverage-body').replaceChildren(all.length
@@ -188,7 +207,7 @@
       $('roster-error').textContent = '';
       const box = $('roster-list');
       box.replaceChildren(roster.length
-        ? table('Roster', ['Id', 'Name', 'Languages', 'Capacity', 'On call', 'Interpreter', 'Supervisor on duty', 'Edit'], roster.map((c) => el('tr', {},
+        ? table('Roster', ['Id', 'Name', 'Languages', 'Capacity', 'On call', 'Interpreter', 'Supervisor on duty', 'Phone', 'Edit'], roster.map((c) => el('tr', {},
           el('td', { text: c.id }),
           el('td', { text: c.displayName }),
           el('td', { text: (c.languages || []).join(', ') }),
@@ -196,6 +215,7 @@
           el('td', { text: c.onCall ? 'yes' : 'no' }),
           el('td', { text: ((c.interpreterLanguages || []).join(', ') || '–') + (c.bringsInterpreter ? '; brings an interpreter' : '') }),
           el('td', { text: c.supervisorOnDuty ? 'yes' : 'no' }),
+          el('td', { text: c.maskedPhoneNumber ? c.maskedPhoneNumber + (c.takesCallsOnPhone ? '; takes calls on it' : '') : '–' }),
           el('td', {}, el('button', { type: 'button', text: 'Edit', 'aria-label': 'Edit ' + c.id, dataset: { id: c.id }, onclick: (e) => openForm(c, e.currentTarget) })))))
         : hint('Nobody is on the roster yet.'));
       if (focusId) {
@@ -223,6 +243,10 @@
       interpreter: input('rf-interpreter', { value: (c.interpreterLanguages || []).join(', '), spellcheck: 'false', 'aria-describedby': 'rf-codes-hint' }),
       brings: input('rf-brings', { type: 'checkbox', checked: !!c.bringsInterpreter }),
       supervisor: input('rf-supervisor', { type: 'checkbox', checked: !!c.supervisorOnDuty }),
+      // Shown only masked: a number is typed in full to set or change it; left empty, the phone stays as it is.
+      phone: input('rf-phone', { type: 'tel', spellcheck: 'false', placeholder: c.maskedPhoneNumber || '+44 7700 900123', 'aria-describedby': 'rf-phone-hint' }),
+      phoneCalls: input('rf-phone-calls', { type: 'checkbox', checked: !!c.takesCallsOnPhone }),
+      phoneRemove: input('rf-phone-remove', { type: 'checkbox', disabled: !c.maskedPhoneNumber }),
     };
     const field = (node, label, extra) => el('div', { class: 'field' }, el('label', { for: node.id, text: label }), node, extra);
     const check = (node, label) => el('div', { class: 'field check' }, node, el('label', { for: node.id, text: label }));
@@ -255,6 +279,10 @@
       saveButton.disabled = true;
       try {
         await Staff.api('PUT', '/api/roster/' + encodeURIComponent(id), body);
+        const phone = f.phoneRemove.checked ? { phoneNumber: null }
+          : f.phone.value.trim() ? { phoneNumber: f.phone.value.trim(), takesCallsOnPhone: f.phoneCalls.checked }
+          : f.phoneCalls.checked !== !!c.takesCallsOnPhone ? { takesCallsOnPhone: f.phoneCalls.checked } : null;
+        if (phone) await Staff.api('PUT', '/api/roster/' + encodeURIComponent(id) + '/phone', phone);
         if (mine !== run) return;
         close(null);
         loadRoster(id);
@@ -277,6 +305,10 @@
       check(f.onCall, 'On call'),
       check(f.brings, 'Brings an interpreter'),
       check(f.supervisor, 'Supervisor on duty'),
+      field(f.phone, c.maskedPhoneNumber ? 'New phone number' : 'Phone number'),
+      el('p', { id: 'rf-phone-hint', class: 'hint wide-row', text: 'International form: + and the country code. Shown only as its last four digits; leave empty to keep it.' }),
+      check(f.phoneCalls, 'Takes calls on the phone without the console open'),
+      check(f.phoneRemove, 'Remove the phone'),
       el('div', { class: 'actions wide-row' }, saveButton, el('button', { type: 'button', text: 'Cancel', onclick: () => close(opener) })),
       status);
     $('roster-form').replaceChildren(form);

@@ -1,0 +1,173 @@
+using Hotline.Calls;
+using Twilio.TwiML;
+using Twilio.TwiML.Voice;
+
+namespace Hotline.Functions.Voice;
+
+/// <summary>
+/// The TwiML the voice line answers with, built with the Twilio SDK. Every step that waits for a key ends with a
+/// Redirect back to the same step, so a caller who presses nothing hears the next thing rather than silence.
+/// Each step's address carries the conversation id (<c>c</c>); Twilio signs the whole address, query included.
+/// </summary>
+public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
+{
+    public const string Path = "/api/twilio/voice";
+
+    // Every prompt and key press is one key; on the menu, * and # may be options, so no key ends the input.
+    private const string NoFinishKey = "";
+
+    public string Menu(Uri publicBase, string conversationId, int attempt)
+    {
+        var response = new VoiceResponse();
+        var action = Step(publicBase, "menu", conversationId, ("attempt", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        response.Append(catalogue.MenuGather(action, publicBase));
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
+        return response.ToString();
+    }
+
+    /// <summary>The safety line, listening for 9 (in danger now) while it plays and a moment after.</summary>
+    public string Safety(Uri publicBase, string conversationId, string language)
+    {
+        var response = new VoiceResponse();
+        var action = Step(publicBase, "safety", conversationId);
+        var gather = KeyPress(action, timeoutSeconds: 3);
+        gather.Append(catalogue.Prompt(VoicePrompt.Safety, language, publicBase));
+        response.Append(gather);
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
+        return response.ToString();
+    }
+
+    /// <summary>
+    /// Rings a round of counsellors at once. Each hears a whisper before being connected; the counsellor's phone
+    /// shows the hotline's number, never the caller's.
+    /// </summary>
+    public string Ring(Uri publicBase, string conversationId, string language, string hotlineNumber, IReadOnlyList<(string CounsellorId, string Phone)> round)
+    {
+        var response = new VoiceResponse();
+        response.Append(catalogue.Prompt(VoicePrompt.Waiting, language, publicBase));
+        var dial = new Dial(
+            action: Step(publicBase, "dialed", conversationId),
+            method: global::Twilio.Http.HttpMethod.Post,
+            timeout: (int)settings.RingTime.TotalSeconds,
+            callerId: hotlineNumber);
+        foreach (var (counsellorId, phone) in round)
+        {
+            dial.Number(new global::Twilio.Types.PhoneNumber(phone), url: Step(publicBase, "whisper", conversationId, ("k", counsellorId)), method: global::Twilio.Http.HttpMethod.Post);
+        }
+
+        response.Append(dial);
+        return response.ToString();
+    }
+
+    /// <summary>What a counsellor hears on answering: the caller's language, and press 1 to take the call.</summary>
+    public string Whisper(Uri publicBase, string conversationId, string counsellorId, string language, bool emergency)
+    {
+        var response = new VoiceResponse();
+        var gather = KeyPress(Step(publicBase, "accept", conversationId, ("k", counsellorId)), (int)settings.AcceptTime.TotalSeconds);
+        gather.Append(catalogue.Whisper(language, emergency));
+        response.Append(gather);
+        response.Append(catalogue.WhisperNotAccepted());
+        response.Hangup();
+        return response.ToString();
+    }
+
+    public string Taken()
+    {
+        var response = new VoiceResponse();
+        response.Append(catalogue.CallTaken());
+        response.Hangup();
+        return response.ToString();
+    }
+
+    public string NotAccepted()
+    {
+        var response = new VoiceResponse();
+        response.Append(catalogue.WhisperNotAccepted());
+        response.Hangup();
+        return response.ToString();
+    }
+
+    /// <summary>Connects the counsellor who accepted: an empty answer ends the whisper and bridges the call.</summary>
+    public static string Connect() => new VoiceResponse().ToString();
+
+    /// <summary>Nobody answered: leave a voicemail (1), ask for a callback (2), or call again.</summary>
+    public string Offer(Uri publicBase, string conversationId, string language, int attempt)
+    {
+        var response = new VoiceResponse();
+        var action = Step(publicBase, "offer", conversationId, ("attempt", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var gather = KeyPress(action, timeoutSeconds: 6);
+        gather.Append(catalogue.Prompt(VoicePrompt.NobodyAnswered, language, publicBase));
+        response.Append(gather);
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
+        return response.ToString();
+    }
+
+    public string Voicemail(Uri publicBase, string conversationId, string language)
+    {
+        var response = new VoiceResponse();
+        response.Append(catalogue.Prompt(VoicePrompt.VoicemailInstructions, language, publicBase));
+        response.Record(
+            action: Step(publicBase, "recorded", conversationId),
+            method: global::Twilio.Http.HttpMethod.Post,
+            timeout: 10,
+            finishOnKey: "0123456789*#",
+            maxLength: (int)settings.VoicemailMaxLength.TotalSeconds,
+            playBeep: true,
+            trim: Record.TrimEnum.TrimSilence,
+            recordingStatusCallback: Step(publicBase, "recording", conversationId),
+            recordingStatusCallbackMethod: global::Twilio.Http.HttpMethod.Post);
+        // Reached only when nothing was recorded (Twilio then goes on with the next verb).
+        response.Append(catalogue.Prompt(VoicePrompt.Goodbye, language, publicBase));
+        response.Hangup();
+        return response.ToString();
+    }
+
+    /// <summary>Says <paramref name="prompts"/> in order, then hangs up.</summary>
+    public string Closing(Uri publicBase, string language, params VoicePrompt[] prompts)
+    {
+        var response = new VoiceResponse();
+        foreach (var prompt in prompts)
+        {
+            response.Append(catalogue.Prompt(prompt, language, publicBase));
+        }
+
+        response.Hangup();
+        return response.ToString();
+    }
+
+    /// <summary>A blocked caller's call is refused as busy: nothing to invite more calls, no charge to them.</summary>
+    public static string Refuse()
+    {
+        var response = new VoiceResponse();
+        response.Reject(Reject.ReasonEnum.Busy);
+        return response.ToString();
+    }
+
+    public static string HangUp()
+    {
+        var response = new VoiceResponse();
+        response.Hangup();
+        return response.ToString();
+    }
+
+    public static string Empty() => new VoiceResponse().ToString();
+
+    private static Gather KeyPress(Uri action, int timeoutSeconds) => new(
+        input: [Gather.InputEnum.Dtmf],
+        action: action,
+        method: global::Twilio.Http.HttpMethod.Post,
+        timeout: timeoutSeconds,
+        finishOnKey: NoFinishKey,
+        numDigits: 1);
+
+    public static Uri Step(Uri publicBase, string step, string conversationId, params (string Name, string Value)[] query)
+    {
+        var url = publicBase.ToString().TrimEnd('/') + Path + "/" + step + "?c=" + Uri.EscapeDataString(conversationId);
+        foreach (var (name, value) in query)
+        {
+            url += "&" + name + "=" + Uri.EscapeDataString(value);
+        }
+
+        return new Uri(url);
+    }
+}
