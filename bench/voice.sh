@@ -23,4 +23,4 @@ CONN="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$KEY
 dotnet build "$ROOT/bench/VoiceLoad/VoiceLoad.csproj" --nologo -c Release -v quiet >&2
 mkdir -p "$ROOT/bench/results"
 cd "$ROOT"
-dotnet "$ROOT/bench/VoiceLoad/bin/Release/net10.0/VoiceLoad.dll" --storage "$CONN" --out "$ROOT/bench/results/voice.md" "$@"
+dotnet "$ROOT/bench/VoiceLoad/bin/Release/net10.0/VoiceLoad.dll" --storage "$CONN" --azurite-pid "$AZURITE" --out "$ROOT/bench/results/voice.md" "$@"
