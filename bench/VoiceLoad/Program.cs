@@ -167,7 +167,11 @@ var report = new StringBuilder()
     .AppendLine()
     .Append(costs)
     .AppendLine()
-    .AppendLine(CultureInfo.InvariantCulture, $"Storage requests of a call start: {results[0].Kinds}.")
+    .AppendLine("Storage requests per answer, by kind (measured steps, all at once):")
+    .AppendLine()
+    .AppendLine(CultureInfo.InvariantCulture, $"- call start: {results[0].Kinds};")
+    .AppendLine(CultureInfo.InvariantCulture, $"- menu key (one call in two) and safety line over (the other): {results[1].Kinds};")
+    .AppendLine(CultureInfo.InvariantCulture, $"- safety line over: {results[2].Kinds}.")
     .ToString();
 Console.Write(report);
 foreach (var error in errors.Take(5))
