@@ -12,8 +12,6 @@ using System.Net.Http.Json;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
-using Azure.Core;
-using Azure.Core.Pipeline;
 using Hotline.Conversations;
 using Hotline.Functions;
 using Hotline.Privacy;
@@ -251,23 +249,3 @@ static string Sign(string url, Dictionary<string, string> form, string authToken
 // The 1, 5 and 15 minute load averages: the figures are only as good as the machine was quiet.
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-/// <summary>Counts every storage request (each retry too): one storage transaction each.</summary>
-internal sealed class TransactionCounter : HttpPipelinePolicy
-{
-    private long _count;
-
-    public long Count => Interlocked.Read(ref _count);
-
-    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-    {
-        Interlocked.Increment(ref _count);
-        ProcessNext(message, pipeline);
-    }
-
-    public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
-    {
-        Interlocked.Increment(ref _count);
-        return ProcessNextAsync(message, pipeline);
-    }
-}
