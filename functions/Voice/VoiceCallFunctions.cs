@@ -203,8 +203,10 @@ public sealed partial class VoiceCallFunctions(
     private async Task<string> RingNextAsync(HttpRequest request, Conversation conversation, int attempt, CancellationToken ct)
     {
         var callSid = conversation.CurrentCall!.CallSid;
-        while (await desk.NextRoundAsync(conversation.Id, callSid, ct) is { } round)
+        var read = conversation; // the first round needs no second read of the conversation
+        while (await desk.NextRoundAsync(conversation.Id, callSid, read, ct) is { } round)
         {
+            read = null;
             var numbers = round.Counsellors.Where(c => c.Phone is not null).Select(c => (c.Id, c.Phone!.Reveal())).ToList();
 
             if (numbers.Count > 0)

@@ -154,13 +154,21 @@ public sealed class CallDesk(
     /// <see cref="CallRouter.MaxRungAtOnce"/>. For an emergency, the first round also rings the supervisor on duty. Null when
     /// nobody is left to ring: the caller is then offered a voicemail or a callback.
     /// </summary>
-    public async Task<RingRound?> NextRoundAsync(string conversationId, string callSid, CancellationToken cancellationToken = default)
+    /// <param name="read">The conversation as the caller of this method just read it, if it did: saves reading it
+    /// again (a stale one only costs a retry, since saving checks its version).</param>
+    public async Task<RingRound?> NextRoundAsync(
+        string conversationId, string callSid, Conversation? read = null, CancellationToken cancellationToken = default)
     {
-        var counsellors = await roster.ListAsync(cancellationToken);
-        var held = await loads.HeldAsync(cancellationToken);
+        var rosterRead = roster.ListAsync(cancellationToken);
+        var heldRead = loads.HeldAsync(cancellationToken);
+        await Task.WhenAll(rosterRead, heldRead);
+        var (counsellors, held) = (await rosterRead, await heldRead);
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            if (await FindAsync(conversationId, callSid, cancellationToken) is not { } conversation
+            var current = attempt == 0 && read?.Id == conversationId && read.CurrentCall?.CallSid == callSid
+                ? read
+                : await FindAsync(conversationId, callSid, cancellationToken);
+            if (current is not { } conversation
                 || conversation.CurrentCall is not { Phase: CallPhase.Safety or CallPhase.Ringing } call)
             {
                 return null;
