@@ -114,11 +114,14 @@ function showLegs(call) {
     card.querySelector('h4').textContent = 'Phone ' + leg.index + ': ' + leg.number;
     card.querySelector('p').textContent = 'Shows the call as from ' + leg.callerId;
     card.querySelector('.state').textContent = (LEG_STATES[leg.state] || leg.state) + (leg.outcome ? ' (' + leg.outcome + ')' : '');
-    card.querySelector('.answer').disabled = !live || leg.state !== 'Ringing';
-    card.querySelector('.reject').disabled = !live || leg.state !== 'Ringing';
-    card.querySelector('.quiet').disabled = leg.state !== 'Answered';
-    card.querySelector('.hangup').disabled = !(leg.state === 'Answered' || leg.state === 'Bridged');
-    for (const b of card.querySelectorAll('.keypad button')) b.disabled = leg.state !== 'Answered';
+    // Only what this phone can do now is shown: answer or reject while ringing, keys in the whisper, hang up.
+    const ringing = live && leg.state === 'Ringing';
+    card.querySelector('.answer').hidden = !ringing;
+    card.querySelector('.reject').hidden = !ringing;
+    card.querySelector('.quiet').hidden = leg.state !== 'Answered';
+    card.querySelector('.hangup').hidden = !(leg.state === 'Answered' || leg.state === 'Bridged');
+    card.querySelector('.keypad').hidden = leg.state !== 'Answered';
+    card.querySelector('.controls').hidden = !(ringing || leg.state === 'Answered' || leg.state === 'Bridged');
     lines(card.querySelector('ol'), leg.heard);
   }
 }
@@ -175,8 +178,9 @@ async function poll() {
 async function loadLines() {
   const response = await fetch('/dev/twilio/lines', { cache: 'no-store' });
   const { general, numbers } = await response.json();
+  const names = new Intl.DisplayNames(['en'], { type: 'language' });
   const options = [{ number: general, label: 'General line ' + general + ' (language menu)' }]
-    .concat(numbers.map((n) => ({ number: n.number, label: n.language + ' line ' + n.number })));
+    .concat(numbers.map((n) => ({ number: n.number, label: names.of(n.language) + ' line ' + n.number })));
   $('to').replaceChildren(...options.map((o) => {
     const option = document.createElement('option');
     option.value = o.number;
