@@ -40,7 +40,15 @@ function lines(list, texts) {
   if (now.length === texts.length && now.every((t, i) => t === texts[i])) return;
   list.replaceChildren(...texts.map((text) => {
     const li = document.createElement('li');
-    li.textContent = text;
+    // What is said goes in its own <bdi>: Arabic reads right to left after the left-to-right "say[…]:".
+    const said = /^(say\[[^\]]*\]: )([\s\S]*)$/.exec(text);
+    if (said) {
+      const words = document.createElement('bdi');
+      words.textContent = said[2];
+      li.append(said[1], words);
+    } else {
+      li.textContent = text;
+    }
     return li;
   }));
 }
@@ -152,8 +160,8 @@ function drawCalls() {
   const drawing = JSON.stringify([currentId, calls.map((c) => [c.id, c.from, c.to, c.state])]);
   if (drawing === drawnCalls) return;
   drawnCalls = drawing;
-  $('calls').replaceChildren(...calls.map((call) => {
-    const b = button(call.from + ' → ' + call.to + ' · ' + (call.state === 'Ended' ? 'ended' : 'live'), () => {
+  $('calls').replaceChildren(...calls.map((call, i) => {
+    const b = button('Call ' + (i + 1) + ': ' + call.from + ' → ' + call.to + ' · ' + (call.state === 'Ended' ? 'ended' : 'live'), () => {
       currentId = call.id;
       show(call);
       poll();
