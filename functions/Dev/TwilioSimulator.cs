@@ -23,6 +23,7 @@ public static class TwilioSimulator
     public static IServiceCollection AddTwilioSimulator(this IServiceCollection services)
     {
         services.AddSingleton<SimulatedPhones>();
+        services.AddSingleton<SimulatedCalls>();
         services.AddHttpClient("twilio-simulator");
         return services;
     }
