@@ -111,13 +111,17 @@ public sealed class CallDesk(
                 return new CallStart(conversation.Id, conversation.CurrentCall?.Phase == CallPhase.Menu ? null : conversation.Language, false);
             }
 
-            var joined = conversation with { Calls = [.. conversation.Calls, NewCall(call, languageKnown: true)] };
+            // The conversation's language was chosen, unless it is a call's that never left the language menu (its
+            // language is then only the placeholder): that caller hears the menu again.
+            var chosen = conversation.Channel != Channels.Voice
+                || conversation.Calls.Any(c => c.Phase != CallPhase.Menu && c.Outcome != CallOutcome.AbandonedInMenu);
+            var joined = conversation with { Calls = [.. conversation.Calls, NewCall(call, languageKnown: chosen)] };
             if (await store.TryUpdateAsync(joined, cancellationToken))
             {
                 await store.AppendAsync(conversation.Id,
                     new ConversationMessage(NewMessageId(), MessageDirection.Inbound, new SensitiveText(CallEvents.Started), call.At, SystemActor),
                     null, cancellationToken);
-                return new CallStart(conversation.Id, conversation.Language, false);
+                return new CallStart(conversation.Id, chosen ? conversation.Language : null, false);
             }
 
             conversation = await store.FindAsync(conversation.Id, cancellationToken) ?? throw new ConversationChangedException(conversation.Id);

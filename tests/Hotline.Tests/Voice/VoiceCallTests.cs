@@ -154,6 +154,24 @@ public sealed class VoiceCallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_repeat_callers_call_joins_their_conversation_in_its_language_but_hears_the_menu_if_none_was_chosen_yet()
+    {
+        var first = await CallAsync(to: GeneralLine);
+        var second = await CallAsync(to: GeneralLine); // the first is still in the menu: no language chosen yet
+        var option = Catalogue.Text(VoicePrompt.LanguageMenuOption, "ro", Catalogue.Menu.Single(e => e.Language == "ro").Key);
+        AssertHeard(second.CallerHeard, option);
+        await second.PressAsync(Catalogue.Menu.Single(e => e.Language == "ro").Key);
+        await first.HangUpAsync();
+
+        var third = await CallAsync(to: GeneralLine);
+
+        AssertHeard(third.CallerHeard, Said(VoicePrompt.Safety, "ro")); // Romanian chosen before: no menu
+        var conversation = await VoiceConversationAsync();
+        Assert.Equal(3, conversation.Calls.Count);
+        Assert.Single(await Store.ListOpenAsync());
+    }
+
+    [Fact]
     public async Task Pressing_9_raises_an_emergency_and_rings_the_supervisor_on_duty_with_the_first_round()
     {
         var call = await CallAsync();
