@@ -24,6 +24,7 @@ public static class TwilioSimulator
     {
         services.AddSingleton<SimulatedPhones>();
         services.AddSingleton<SimulatedCalls>();
+        services.AddSingleton<SimulatedRecordings>();
         services.AddHttpClient("twilio-simulator");
         return services;
     }
@@ -100,6 +101,33 @@ public static class TwilioSimulator
         return Results.Json(new { sid = sms.Sid, status = "queued", to = sms.To, from = sms.From, body = sms.Body }, statusCode: 201);
     }
 
+    /// <summary>
+    /// Twilio's Recordings API as the app uses it for voicemails: every recording a simulated call made plays as a
+    /// short tone (nobody speaks into a simulated call) until the app deletes it.
+    /// </summary>
+    internal static async Task<IResult> RecordingAsync(
+        string sid, string file, HttpRequest request, ISecretStore secrets, SimulatedRecordings recordings, CancellationToken ct)
+    {
+        if (!await AuthorizedAsync(sid, request, secrets, ct))
+        {
+            return Results.Json(new { code = 20003, message = "Authenticate", status = 401 }, statusCode: 401);
+        }
+
+        var recordingSid = Path.GetFileNameWithoutExtension(file);
+        if (!SimulatedRecordings.IsRecordingSid(recordingSid) || recordings.IsDeleted(recordingSid))
+        {
+            return Results.Json(new { code = 20404, message = "The requested resource was not found", status = 404 }, statusCode: 404);
+        }
+
+        if (HttpMethods.IsDelete(request.Method))
+        {
+            recordings.Delete(recordingSid);
+            return Results.NoContent();
+        }
+
+        return Results.Bytes(SimulatedRecordings.Tone, "audio/wav");
+    }
+
     internal static IResult ListSent(string sid, string? to, string? from, SimulatedPhones phones) =>
         Results.Json(new { messages = phones.InboxOf(to ?? string.Empty).Where(m => from is null || m.From == from).Select(m => new { sid = m.Sid, body = m.Body }) });
 
@@ -170,4 +198,37 @@ public sealed class SimulatedPhones
         [.. _messages.GroupBy(m => m.Phone)
             .Select(g => new SimulatedThread(g.Key, [.. g.OrderBy(m => m.At)]))
             .OrderBy(t => t.Messages[0].At)];
+}
+
+/// <summary>Which simulated recordings the app deleted; the others all sound the same.</summary>
+public sealed class SimulatedRecordings
+{
+    private readonly ConcurrentDictionary<string, bool> _deleted = new(StringComparer.Ordinal);
+
+    /// <summary>Half a second of a 440 Hz tone: 8 kHz, 16-bit mono PCM in a WAV file.</summary>
+    public static byte[] Tone { get; } = MakeTone();
+
+    public static bool IsRecordingSid(string value) =>
+        value.Length == 34 && value.StartsWith("RE", StringComparison.Ordinal) && value[2..].All(char.IsAsciiHexDigit);
+
+    public bool IsDeleted(string recordingSid) => _deleted.ContainsKey(recordingSid);
+
+    public void Delete(string recordingSid) => _deleted[recordingSid] = true;
+
+    private static byte[] MakeTone()
+    {
+        const int rate = 8000, samples = 4000;
+        using var stream = new MemoryStream();
+        using var w = new BinaryWriter(stream);
+        w.Write("RIFF"u8); w.Write(36 + samples * 2); w.Write("WAVE"u8);
+        w.Write("fmt "u8); w.Write(16); w.Write((short)1); w.Write((short)1); w.Write(rate); w.Write(rate * 2); w.Write((short)2); w.Write((short)16);
+        w.Write("data"u8); w.Write(samples * 2);
+        for (var i = 0; i < samples; i++)
+        {
+            w.Write((short)(Math.Sin(2 * Math.PI * 440 * i / rate) * 8000));
+        }
+
+        w.Flush();
+        return stream.ToArray();
+    }
 }

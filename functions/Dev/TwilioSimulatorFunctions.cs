@@ -52,6 +52,14 @@ public sealed class TwilioSimulatorFunctions(IServiceProvider services)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dev/twilio/api/2010-04-01/Accounts/{sid}/Messages.json")] HttpRequest request, string sid) =>
         Secured(request, TwilioSimulator.ListSent(sid, request.Text("To"), request.Text("From"), Phones));
 
+    /// <summary>The app fetches or deletes a voicemail (Twilio's Recordings API).</summary>
+    [Function("DevTwilioApiRecording")]
+    public async Task<IResult> ApiRecording(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "delete", Route = "dev/twilio/api/2010-04-01/Accounts/{sid}/Recordings/{file}")] HttpRequest request,
+        string sid, string file, CancellationToken ct) =>
+        Secured(request, await TwilioSimulator.RecordingAsync(
+            sid, file, request, services.GetRequiredService<ISecretStore>(), services.GetRequiredService<SimulatedRecordings>(), ct));
+
     // The same security headers as the hotline's own pages: the simulator is a page on the same origin.
     private static IResult Secured(HttpRequest request, IResult result)
     {

@@ -38,7 +38,9 @@ public sealed class TwilioRecordings(System.Net.Http.HttpClient http, ISecretSto
             throw new HttpRequestException($"Twilio answered {status} for a recording.", null, (HttpStatusCode)status);
         }
 
-        return new VoicemailAudio(await response.Content.ReadAsStreamAsync(cancellationToken), "audio/mpeg");
+        // Twilio answers .mp3 requests with audio/mpeg; another Twilio-compatible endpoint may answer another format.
+        var contentType = response.Content.Headers.ContentType?.MediaType is { } type && type.StartsWith("audio/", StringComparison.Ordinal) ? type : "audio/mpeg";
+        return new VoicemailAudio(await response.Content.ReadAsStreamAsync(cancellationToken), contentType);
     }
 
     public async Task DeleteAsync(string recordingSid, CancellationToken cancellationToken = default)

@@ -60,6 +60,33 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
     private static string[] Lines(JsonElement array) => [.. array.EnumerateArray().Select(l => l.GetString()!)];
 
     [Fact]
+    public async Task A_voicemail_left_on_a_simulated_call_plays_through_the_app_from_the_simulators_Recordings_API_until_handled()
+    {
+        var start = await _app.Http.PostAsJsonAsync(Calls(), new { from = Caller, to = RomanianLine });
+        var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await StepAsync($"/{id}/quiet");
+        await StepAsync($"/{id}/dial-timeout");
+        await StepAsync($"/{id}/dial-timeout"); // the supervisor's round too: nobody answered
+        await StepAsync($"/{id}/press", new { keys = "1" });
+        await StepAsync($"/{id}/record", new { seconds = 15, key = "#" });
+
+        var store = _app.Services.GetRequiredService<IConversationStore>();
+        var conversation = await Eventually.ReturnsAsync(async () =>
+            (await store.ListOpenAsync()).FirstOrDefault(c => c.CurrentCall?.RecordingSid is not null && c.AssignedTo is not null), "the voicemail offered");
+        var counsellor = await StaffTokens.ClientForAsync(_app, conversation.AssignedTo!, "counsellor");
+        var url = $"/api/conversations/{conversation.Id}/calls/{conversation.CurrentCall!.CallSid}/voicemail";
+
+        var audio = await counsellor.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, audio.StatusCode);
+        Assert.Equal("audio/wav", audio.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(SimulatedRecordings.Tone, await audio.Content.ReadAsByteArrayAsync());
+
+        (await counsellor.PostAsync($"/api/conversations/{conversation.Id}/voicemails/handled", null)).EnsureSuccessStatusCode();
+        Assert.True(_app.Services.GetRequiredService<SimulatedRecordings>().IsDeleted(conversation.CurrentCall.RecordingSid!));
+        Assert.Equal(HttpStatusCode.NotFound, (await counsellor.GetAsync(url)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_call_to_the_Romanian_line_rings_the_Romanian_phones_and_the_one_who_answers_and_presses_1_talks_with_the_caller()
     {
         var start = await _app.Http.PostAsJsonAsync(Calls(), new { from = Caller, to = RomanianLine });
