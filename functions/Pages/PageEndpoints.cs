@@ -14,9 +14,11 @@ namespace Hotline.Functions.Pages;
 /// </summary>
 public static class PageEndpoints
 {
-    private static string ContentSecurityPolicy(string? alsoConnectTo = null) =>
+    // The console plays a voicemail from memory (a blob the page fetched with its token); no other page plays media.
+    private static string ContentSecurityPolicy(string? alsoConnectTo, bool blobMedia) =>
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'" +
-        (alsoConnectTo is null ? "" : " " + alsoConnectTo) + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        (alsoConnectTo is null ? "" : " " + alsoConnectTo) + (blobMedia ? "; media-src blob:" : "") +
+        "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private static readonly Dictionary<string, string> ContentTypes = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -72,7 +74,7 @@ public static class PageEndpoints
             return;
         }
 
-        Secure(http.Response, cache && !name.EndsWith(".html", StringComparison.Ordinal), connectTo);
+        Secure(http.Response, cache && !name.EndsWith(".html", StringComparison.Ordinal), connectTo, blobMedia: page == "console");
         http.Response.ContentType = type;
         if (fill is null || type != ContentTypes[".html"])
         {
@@ -84,9 +86,9 @@ public static class PageEndpoints
     }
 
     /// <summary>The headers every page and its files carry (the local SMS simulator's too).</summary>
-    internal static void Secure(HttpResponse response, bool cache, string? connectTo = null)
+    internal static void Secure(HttpResponse response, bool cache, string? connectTo = null, bool blobMedia = false)
     {
-        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy(connectTo);
+        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy(connectTo, blobMedia);
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.XFrameOptions = "DENY";
         response.Headers["Referrer-Policy"] = "no-referrer";
