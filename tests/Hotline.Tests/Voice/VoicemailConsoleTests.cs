@@ -76,6 +76,7 @@ public sealed class VoicemailConsoleTests(Chromium chromium) : IAsyncLifetime
         await console.ClickAsync("#voicemails-handled");
 
         await Assertions.Expect(console.Locator("#calls")).ToContainTextAsync("voicemail handled and deleted");
+        Assert.DoesNotContain("null", await console.Locator("#calls").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Contains(recordingSid, _twilio.RecordingDeletions);
         Assert.Empty(_twilio.Recordings);
     }

@@ -278,11 +278,11 @@
     if (section.dataset.signature === signature) return;
     section.dataset.signature = signature;
     if (!calls.length) { section.replaceChildren(); return; }
-    const seconds = (s) => s === null || s === undefined ? '' : s < 60 ? Math.round(s) + ' s' : Math.floor(s / 60) + ' min ' + Math.round(s % 60) + ' s';
+    const seconds = (s) => s === null || s === undefined ? '' : s < 60 ? Math.floor(s) + ' s' : Math.floor(s / 60) + ' min ' + Math.floor(s % 60) + ' s';
     const outcomes = { Answered: 'answered', Voicemail: 'left a voicemail', CallbackRequested: 'asked for a callback',
       AbandonedWhileWaiting: 'hung up while waiting', AbandonedInMenu: 'hung up in the language menu' };
     const anyVoicemail = calls.some((call) => call.voicemailUrl);
-    section.replaceChildren(el('h3', { text: 'Phone calls' }), el('ul', { class: 'calls' }, ...calls.map((call) => {
+    section.replaceChildren(...[el('h3', { text: 'Phone calls' }), el('ul', { class: 'calls' }, ...calls.map((call) => {
       const parts = [new Date(call.startedAt).toLocaleString(), call.outcome ? outcomes[call.outcome] || call.outcome : 'on the line now (' + call.phase + ')'];
       if (call.answeredBy) parts.push('by ' + call.answeredBy);
       if (call.waitedSeconds !== null && call.waitedSeconds !== undefined) parts.push('waited ' + seconds(call.waitedSeconds));
@@ -306,7 +306,7 @@
     })), anyVoicemail ? el('button', { type: 'button', id: 'voicemails-handled', text: 'Voicemail handled: delete it', onclick: async () => {
       if (!window.confirm('Delete the voicemail for good? It cannot be played again.')) return;
       try { await api('POST', '/api/conversations/' + c.id + '/voicemails/handled'); showError(null); await loadDetail(c.id); } catch (err) { showError(err); }
-    } }) : null);
+    } }) : null].filter(Boolean));
   }
 
   function replyForm(c) {
