@@ -395,3 +395,25 @@ public sealed class SimulatedTwilio
         public List<OutboundCall> WaitingDials { get; } = [];
     }
 }
+
+/// <summary>Serves <see cref="SimulatedTwilio.HandleApiAsync"/> over ASP.NET Core (the local stand-in, test doubles).</summary>
+public static class SimulatedTwilioApi
+{
+    /// <param name="path">The request's path from <c>/2010-04-01/</c> on.</param>
+    public static async Task<IResult> ServeAsync(SimulatedTwilio account, HttpRequest request, string path, CancellationToken ct = default)
+    {
+        List<KeyValuePair<string, string>> form = [];
+        if (request.HasFormContentType)
+        {
+            foreach (var (name, values) in await request.ReadFormAsync(ct))
+            {
+                form.AddRange(values.Select(v => new KeyValuePair<string, string>(name, v ?? string.Empty)));
+            }
+        }
+
+        var answer = await account.HandleApiAsync(request.Method, path, form, request.Headers.Authorization.ToString(), ct);
+        return answer.Json is null
+            ? Results.StatusCode(answer.Status)
+            : Results.Content(answer.Json, "application/json", System.Text.Encoding.UTF8, answer.Status);
+    }
+}
