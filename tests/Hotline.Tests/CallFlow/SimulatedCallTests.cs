@@ -586,6 +586,7 @@ public sealed class SimulatedCallTests
     public async Task A_caller_who_hangs_up_while_queued_gets_the_action_with_hangup_then_the_status_callback()
     {
         await using var flow = await FakeQueueFlow.StartAsync([Ioana]);
+        await flow.Account.PassTimeAsync(TimeSpan.FromSeconds(3)); // the account's clock is not the call's: QueueTime counts from the Enqueue
         var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
         await call.WaitAsync(TimeSpan.FromSeconds(7));
 
