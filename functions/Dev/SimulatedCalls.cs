@@ -103,7 +103,7 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
     public static bool AreKeys(string? keys) => keys is { Length: > 0 and <= 20 } && Keypad().IsMatch(keys);
 
     /// <summary>The one account of the page's calls, made with the first call: Twilio's requests go to <paramref name="self"/>.</summary>
-    private async Task<SimulatedTwilio> AccountAsync(Uri self)
+    public async Task<SimulatedTwilio> AccountAsync(Uri self)
     {
         await _accountMade.WaitAsync();
         try
