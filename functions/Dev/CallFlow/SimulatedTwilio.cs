@@ -359,17 +359,18 @@ public sealed class SimulatedTwilio
             _calls.Add(call);
         }
 
-        return new ApiAnswer(201, Resource(call));
+        // Twilio answers a new call as queued; it rings a moment later.
+        return new ApiAnswer(201, Resource(call, "queued"));
     }
 
     /// <summary>A call resource as Twilio writes it (the fields the SDK reads that the simulator knows).</summary>
-    private string Resource(OutboundCall call) => JsonSerializer.Serialize(new
+    private string Resource(OutboundCall call, string? status = null) => JsonSerializer.Serialize(new
     {
         Sid = call.CallSid,
         AccountSid,
         To = call.To,
         From = call.From,
-        Status = call.Status,
+        Status = status ?? call.Status,
         Direction = "outbound-api",
         ApiVersion = "2010-04-01",
         Duration = call.Outcome is null ? null : Text(call.Duration),

@@ -558,7 +558,10 @@ public sealed class SimulatedCallTests
         Assert.Contains("20404", unknown.Json, StringComparison.Ordinal);
         Assert.Equal(404, (await flow.Account.HandleApiAsync("DELETE", calls + $"/Queues/QU{new string('0', 32)}.json", [], auth)).Status);
         Assert.Empty(flow.Account.Calls);
-        Assert.Equal(201, (await flow.Account.HandleApiAsync("POST", calls + "/Calls.json", form, auth)).Status);
+        var created = await flow.Account.HandleApiAsync("POST", calls + "/Calls.json", form, auth);
+        Assert.Equal(201, created.Status);
+        var resource = System.Text.Json.JsonDocument.Parse(created.Json!).RootElement;
+        Assert.Equal(("queued", Ioana, flow.Account.Calls[0].CallSid), (resource.GetProperty("status").GetString(), resource.GetProperty("to").GetString(), resource.GetProperty("sid").GetString()));
         Assert.Equal(60, Assert.Single(flow.Account.Calls).Timeout); // Twilio's default ring time
     }
 
@@ -586,6 +589,7 @@ public sealed class SimulatedCallTests
     public async Task A_caller_who_hangs_up_while_queued_gets_the_action_with_hangup_then_the_status_callback()
     {
         await using var flow = await FakeQueueFlow.StartAsync([Ioana]);
+        await flow.Account.PassTimeAsync(TimeSpan.FromSeconds(3)); // the account's clock is not the call's: QueueTime counts from the Enqueue
         var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
         await call.WaitAsync(TimeSpan.FromSeconds(7));
 
