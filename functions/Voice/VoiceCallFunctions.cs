@@ -12,8 +12,8 @@ namespace Hotline.Functions.Voice;
 
 /// <summary>
 /// Twilio's voice webhooks, one function per step of a call: a new call, the language menu, the safety line, the
-/// wait in the call's queue (with the rounds of ringing) and leaving it, a counsellor's whisper and acceptance, the offer when nobody answered, the voicemail,
-/// and the call's status. Every request's Twilio signature is checked before anything else (no token: the signature
+/// wait in the call's queue (with the rounds of ringing) and leaving it, a counsellor's whisper and acceptance, the
+/// offer when nobody answered, the voicemail, and the call's status. Every request's Twilio signature is checked before anything else (no token: the signature
 /// is the credential); every answer is TwiML that leads the caller somewhere, never to silence.
 /// </summary>
 [AllowAnonymous]
@@ -131,10 +131,12 @@ public sealed partial class VoiceCallFunctions(
                 case "leave" when call.Phase == CallPhase.Offer:
                     return answers.Offer(Base(request), conversation.Id, conversation.Language, attempt: 1);
                 default:
-                    // The queue failed (or something else took the caller out of it): never silence, the offer.
-                    await desk.OfferNowAsync(conversation.Id, call.CallSid, ct);
-                    await ringer.StopAsync(call.Rings, ct);
-                    return answers.Offer(Base(request), conversation.Id, conversation.Language, attempt: 1);
+                    // The queue failed (or something else took the caller out of it): never silence, the offer, unless
+                    // a counsellor had taken the call.
+                    await ringer.StopAsync(call.Rings.Where(r => r.CounsellorId != call.AnsweredBy), ct);
+                    return await desk.OfferNowAsync(conversation.Id, call.CallSid, ct) is not null || call.Phase == CallPhase.Offer
+                        ? answers.Offer(Base(request), conversation.Id, conversation.Language, attempt: 1)
+                        : answers.Closing(Base(request), conversation.Language, VoicePrompt.Goodbye);
             }
         }, liveOnly: false);
 
