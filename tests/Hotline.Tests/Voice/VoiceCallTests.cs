@@ -247,7 +247,8 @@ public sealed class VoiceCallTests : IAsyncLifetime
         await call.StayQuietAsync();
         await NobodyAnswersARoundAsync(call);
         // The next round: the supervisor on duty, the end of the chain; the first round's phones stopped ringing.
-        Assert.Equal([IoanaPhone, MariaPhone, SamPhone], _voice.Calls.Select(p => p.To));
+        Assert.Equal([IoanaPhone, MariaPhone], _voice.Calls.Take(2).Select(p => p.To).Order()); // rung at once, in any order
+        Assert.Equal(SamPhone, _voice.Calls[2].To);
         Assert.All(_voice.Calls.Take(2), p => Assert.Equal(OutboundCallState.Ended, p.State));
         await NobodyAnswersARoundAsync(call);
 
