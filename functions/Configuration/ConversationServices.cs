@@ -117,12 +117,7 @@ public static class ConversationServices
                 // same goes for 500 and the other 5xx: Twilio may have sent the message before failing. Those fail the
                 // invocation instead (SmsProviderUnavailableException), and the queue's redelivery first asks Twilio
                 // whether the message went out (OutboundMessageDispatcher).
-                options.Retry.ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is HttpRequestException
-                    {
-                        HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError,
-                    }
-                    || args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable);
+                options.Retry.ShouldHandle = args => ValueTask.FromResult(NotActedOn(args.Outcome));
                 options.Retry.MaxRetryAttempts = 3;
                 options.Retry.UseJitter = true;
                 options.Retry.Delay = TimeSpan.FromMilliseconds(500);
@@ -136,8 +131,31 @@ public static class ConversationServices
         }
 
         recordings.AddStandardResilienceHandler();
+
+        // Counsellors' phones rung for a waiting caller: placing a call is not safe to repeat blindly (the phone would
+        // ring twice), so only what Twilio certainly did not act on is retried, as for SMS.
+        var calls = services.AddHttpClient<TwilioPhoneCalls>();
+        if (apiBase is not null)
+        {
+            calls.AddHttpMessageHandler(() => new TwilioApiRedirectHandler(apiBase));
+        }
+
+        calls.AddStandardResilienceHandler(options =>
+        {
+            options.Retry.ShouldHandle = args => ValueTask.FromResult(NotActedOn(args.Outcome));
+            options.Retry.MaxRetryAttempts = 2;
+            options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        });
         return services;
     }
+
+    /// <summary>Twilio certainly did not act on the request: throttled, unavailable, or no connection was made.</summary>
+    private static bool NotActedOn(Polly.Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception is HttpRequestException
+        {
+            HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError,
+        }
+        || outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable;
 
     private static RoutingPolicy ReadRoutingPolicy(IConfiguration configuration)
     {

@@ -9,7 +9,9 @@ namespace Hotline.Functions.Dev;
 /// <summary>
 /// The voice calls placed from the local simulator's call page (Development only): each one a <see cref="SimulatedCall"/>
 /// playing Twilio's part against the app's own voice webhooks over HTTP, kept in memory under an id and dropped
-/// <see cref="KeptAfterEnd"/> after it ended.
+/// <see cref="KeptAfterEnd"/> after it ended. All of them come in to one <see cref="SimulatedTwilio"/> account, whose
+/// Calls and Queues API the app reaches under <c>/dev/twilio/api/</c>; the calls the app creates there are shown with
+/// the calls placed after them.
 /// </summary>
 public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretStore secrets, SmsSettings settings, TimeProvider time)
 {
@@ -19,6 +21,8 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, Entry> _calls = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _accountMade = new(1, 1);
+    private SimulatedTwilio? _account;
 
     /// <summary>
     /// Dials the hotline as <paramref name="from"/>: Twilio's requests go to <paramref name="self"/> (the app as this
@@ -28,26 +32,16 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
     public async Task<SimulatedCallView> StartAsync(string from, string to, Uri self)
     {
         Prune();
-        var http = clients.CreateClient("twilio-simulator");
-        http.BaseAddress = self;
-        http.Timeout = StepTimeout;
-        var options = new SimulatedCallOptions
-        {
-            PublicBase = settings.PublicBaseUrl ?? self,
-            AuthToken = await secrets.GetAsync(TwilioSecrets.AuthToken.Name, CancellationToken.None),
-            From = from,
-            To = to,
-        };
+        var account = await AccountAsync(self);
         var id = "c" + Guid.NewGuid().ToString("N")[..12];
-        var entry = new Entry(id, http, from, to, time.GetUtcNow());
+        var entry = new Entry(id, from, to, time.GetUtcNow(), account.Calls.Count);
         try
         {
             using var timeout = new CancellationTokenSource(StepTimeout);
-            entry.Call = await SimulatedCall.StartAsync(http, options, timeout.Token);
+            entry.Call = await account.StartCallAsync(from, to, timeout.Token);
         }
         catch (Exception e) when (IsCallFailure(e))
         {
-            http.Dispose();
             throw new CallStepException(e.Message, e);
         }
 
@@ -91,8 +85,49 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
         return View(entry);
     }
 
+    /// <summary>Runs one step of call number <paramref name="index"/> the app created (shown with call <paramref name="id"/>); null when there is no such call.</summary>
+    /// <exception cref="CallStepException">The step does not fit where that call is, or the app answered as Twilio would not accept.</exception>
+    public Task<SimulatedCallView?> OutboundStepAsync(string id, int index, Func<OutboundCall, CancellationToken, Task> step) =>
+        StepAsync(id, (call, ct) => call.Account.Calls.SingleOrDefault(c => c.Index == index) is { } outbound
+            ? step(outbound, ct)
+            : throw new CallFlowException($"The app created no call {index}."));
+
+    /// <summary>Twilio's Calls and Queues API as the app calls it; 404 until a call was placed from the page.</summary>
+    /// <param name="path">From <c>/2010-04-01/</c> on.</param>
+    public Task<IResult> ServeApiAsync(HttpRequest request, string path, CancellationToken ct) =>
+        Volatile.Read(ref _account) is { } account
+            ? SimulatedTwilioApi.ServeAsync(account, request, path, ct)
+            : Task.FromResult(Results.Json(new { code = 20404, message = "The requested resource was not found", status = 404 }, statusCode: 404));
+
     /// <summary>Keys as a keypad has them: 0–9, * and #.</summary>
     public static bool AreKeys(string? keys) => keys is { Length: > 0 and <= 20 } && Keypad().IsMatch(keys);
+
+    /// <summary>The one account of the page's calls, made with the first call: Twilio's requests go to <paramref name="self"/>.</summary>
+    public async Task<SimulatedTwilio> AccountAsync(Uri self)
+    {
+        await _accountMade.WaitAsync();
+        try
+        {
+            if (_account is null)
+            {
+                var http = clients.CreateClient("twilio-simulator");
+                http.BaseAddress = self;
+                http.Timeout = StepTimeout;
+                Volatile.Write(ref _account, new SimulatedTwilio(http, new SimulatedCallOptions
+                {
+                    PublicBase = settings.PublicBaseUrl ?? self,
+                    AuthToken = await secrets.GetAsync(TwilioSecrets.AuthToken.Name, CancellationToken.None),
+                    AccountSid = await secrets.GetAsync(TwilioSecrets.AccountSid.Name, CancellationToken.None),
+                }));
+            }
+
+            return _account!;
+        }
+        finally
+        {
+            _accountMade.Release();
+        }
+    }
 
     private static bool IsCallFailure(Exception e) =>
         e is CallFlowException or InvalidOperationException or TwimlProblemsException or HttpRequestException or OperationCanceledException
@@ -115,6 +150,8 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
             call.ElapsedSeconds,
             call.CallerHeard,
             [.. call.Legs.Select(l => new SimulatedLegView(l.Index, l.Number, l.CallerId, l.State.ToString(), l.Outcome, l.Heard))],
+            [.. call.Account.Calls.Where(c => c.Index > entry.OutboundBefore)
+                .Select(c => new SimulatedOutboundView(c.Index, c.To, c.From, c.State.ToString(), c.Status, c.Heard))],
             [.. call.Requests.Select(r => new SimulatedRequestView(
                 r.Side, r.Method, r.Method == "GET" ? r.Url.AbsolutePath : r.Url.PathAndQuery,
                 r.Parameters.Where(p => ShownParameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value)))],
@@ -122,7 +159,8 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
     }
 
     private static readonly HashSet<string> ShownParameters =
-        ["From", "To", "CallStatus", "Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration", "CallDuration", "CallbackSource"];
+        ["From", "To", "CallStatus", "Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration", "CallDuration", "CallbackSource",
+            "QueueResult", "QueueTime", "QueuePosition"];
 
     private void Prune()
     {
@@ -134,9 +172,9 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
                 entry.EndedAt ??= now;
             }
 
-            if (entry.EndedAt is { } ended && now - ended > KeptAfterEnd && _calls.TryRemove(id, out var removed))
+            if (entry.EndedAt is { } ended && now - ended > KeptAfterEnd)
             {
-                removed.Http.Dispose();
+                _calls.TryRemove(id, out _);
             }
         }
     }
@@ -144,11 +182,12 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
     [GeneratedRegex("^[0-9*#]+$")]
     private static partial Regex Keypad();
 
-    private sealed class Entry(string id, HttpClient http, string from, string to, DateTimeOffset startedAt)
+    /// <param name="outboundBefore">How many calls the app had created before this one came in.</param>
+    private sealed class Entry(string id, string from, string to, DateTimeOffset startedAt, int outboundBefore)
     {
         public string Id { get; } = id;
 
-        public HttpClient Http { get; } = http;
+        public int OutboundBefore { get; } = outboundBefore;
 
         public string From { get; } = from;
 
@@ -171,9 +210,13 @@ public sealed class CallStepException(string message, Exception inner) : Excepti
 /// <param name="Problem">Why the last step failed (the app's answer Twilio would refuse, or a step that did not fit).</param>
 public sealed record SimulatedCallView(
     string Id, string From, string To, string State, long ElapsedSeconds, IReadOnlyList<string> CallerHeard,
-    IReadOnlyList<SimulatedLegView> Legs, IReadOnlyList<SimulatedRequestView> Requests, string? Problem);
+    IReadOnlyList<SimulatedLegView> Legs, IReadOnlyList<SimulatedOutboundView> Outbound, IReadOnlyList<SimulatedRequestView> Requests, string? Problem);
 
 /// <param name="CallerId">The number this phone shows as calling.</param>
 public sealed record SimulatedLegView(int Index, string Number, string CallerId, string State, string? Outcome, IReadOnlyList<string> Heard);
+
+/// <summary>A call the app created through the REST API (a counsellor's phone rung for the queued caller).</summary>
+/// <param name="Status">Twilio's status: ringing, in-progress, completed, canceled, no-answer, busy, failed.</param>
+public sealed record SimulatedOutboundView(int Index, string To, string From, string State, string Status, IReadOnlyList<string> Heard);
 
 public sealed record SimulatedRequestView(string Side, string Method, string Path, IReadOnlyDictionary<string, string> Parameters);

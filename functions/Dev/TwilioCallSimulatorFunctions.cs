@@ -19,8 +19,9 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
     /// <summary>The number the page offers as the general (multilingual) line: any number not in Sms__Numbers is one.</summary>
     public const string GeneralNumber = "+442071234567";
 
-    private static readonly HashSet<string> CallerSteps = ["press", "quiet", "record", "hangup", "dial-timeout", "talk"];
+    private static readonly HashSet<string> CallerSteps = ["press", "quiet", "record", "hangup", "dial-timeout", "talk", "wait"];
     private static readonly HashSet<string> LegSteps = ["answer", "press", "quiet", "reject", "hangup"];
+    private static readonly HashSet<string> OutboundSteps = ["answer", "press", "quiet", "reject", "hangup", "dial-timeout"];
 
     private SimulatedCalls Calls => services.GetRequiredService<SimulatedCalls>();
 
@@ -66,7 +67,7 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
     public IResult View([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dev/twilio/calls/{id}")] HttpRequest request, string id) =>
         Secured(request, Calls.Find(id) is { } view ? TypedResults.Ok(view) : NoCall());
 
-    /// <summary>The caller's steps: press {keys}, quiet, record {seconds, key?}, hangup, dial-timeout, talk {seconds}.</summary>
+    /// <summary>The caller's steps: press {keys}, quiet, record {seconds, key?}, hangup, dial-timeout, talk {seconds}, wait {seconds} (queued).</summary>
     [Function("DevTwilioCallStep")]
     public async Task<IResult> CallerStep(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/calls/{id}/{step}")] HttpRequest request, string id, string step, CancellationToken ct)
@@ -88,6 +89,7 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
             "hangup" => (call, t) => call.HangUpAsync(t),
             "dial-timeout" => (call, t) => call.DialTimesOutAsync(t),
             "talk" when input.Seconds is >= 0 and <= 3600 => (call, _) => Talk(call, input.Seconds.Value),
+            "wait" when input.Seconds is >= 0 and <= 3600 => (call, t) => call.WaitAsync(TimeSpan.FromSeconds(input.Seconds.Value), t),
             _ => null,
         };
         return Secured(request, await StepAsync(id, action, step switch
@@ -133,6 +135,74 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
         return Secured(request, await StepAsync(id, action is null ? null : (call, t) => action(call.Legs.Single(l => l.Index == index), t),
             "'keys' must be 1 to 20 of 0-9, * and #."));
     }
+
+    /// <summary>
+    /// A phone the app called through the REST API: answer, press {keys}, quiet, reject, hangup, dial-timeout (its
+    /// &lt;Dial&gt;&lt;Queue&gt; waits on an empty queue). Numbered from 1 in the order the app created them.
+    /// </summary>
+    [Function("DevTwilioCallOutboundStep")]
+    public async Task<IResult> OutboundStep(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/calls/{id}/outbound/{n}/{step}")] HttpRequest request,
+        string id, string n, string step, CancellationToken ct)
+    {
+        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+        {
+            return Secured(request, Results.Problem("The created call is a number from 1.", statusCode: 400));
+        }
+
+        if (!OutboundSteps.Contains(step))
+        {
+            return Secured(request, NoStep());
+        }
+
+        var input = await request.ReadJsonAsync<StepInput>(ct) ?? new StepInput(null, null, null);
+        Func<OutboundCall, CancellationToken, Task>? action = step switch
+        {
+            "answer" => (c, t) => c.AnswerAsync(t),
+            "press" when SimulatedCalls.AreKeys(input.Keys) => (c, t) => c.PressAsync(input.Keys!, t),
+            "press" => null,
+            "quiet" => (c, t) => c.StayQuietAsync(t),
+            "reject" => (c, t) => c.RejectAsync(t),
+            "hangup" => (c, t) => c.HangUpAsync(t),
+            "dial-timeout" => (c, t) => c.DialTimesOutAsync(t),
+            _ => null,
+        };
+        if (action is null)
+        {
+            return Secured(request, Calls.Find(id) is null ? NoCall() : Results.Problem("'keys' must be 1 to 20 of 0-9, * and #.", statusCode: 400));
+        }
+
+        if (Calls.Find(id) is { } view && view.Outbound.All(c => c.Index != index))
+        {
+            return Secured(request, Results.Problem($"No call {index} was created by the app since this call came in.", statusCode: 404));
+        }
+
+        return Secured(request, await RunAsync(async () => await Calls.OutboundStepAsync(id, index, action) is { } shown ? TypedResults.Ok(shown) : NoCall()));
+    }
+
+    /// <summary>
+    /// Twilio's Calls and Queues API as the app calls it (<c>Twilio__ApiBaseUrl</c> set by <c>./hotline up</c>): updates
+    /// or reads a call (<c>Calls/{Sid}.json</c>).
+    /// </summary>
+    [Function("DevTwilioApiCall")]
+    public async Task<IResult> ApiCall(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "dev/twilio/api/2010-04-01/Accounts/{sid}/Calls/{file}")] HttpRequest request,
+        string sid, string file, CancellationToken ct) =>
+        await Calls.ServeApiAsync(request, $"/2010-04-01/Accounts/{sid}/Calls/{file}", ct);
+
+    /// <summary>Deletes a queue (<c>DELETE Queues/{Sid}.json</c>).</summary>
+    [Function("DevTwilioApiQueue")]
+    public async Task<IResult> ApiQueue(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "dev/twilio/api/2010-04-01/Accounts/{sid}/Queues/{file}")] HttpRequest request,
+        string sid, string file, CancellationToken ct) =>
+        await Calls.ServeApiAsync(request, $"/2010-04-01/Accounts/{sid}/Queues/{file}", ct);
+
+    /// <summary>Creates a call (<c>POST Calls.json</c>).</summary>
+    [Function("DevTwilioApiCallCreate")]
+    public async Task<IResult> ApiCallCreate(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/api/2010-04-01/Accounts/{sid}/Calls.json")] HttpRequest request,
+        string sid, CancellationToken ct) =>
+        await Calls.ServeApiAsync(request, $"/2010-04-01/Accounts/{sid}/Calls.json", ct);
 
     private static Task Talk(SimulatedCall call, int seconds)
     {

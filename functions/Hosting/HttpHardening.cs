@@ -21,6 +21,9 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
     /// <summary>The most any request body may hold unless its function says otherwise.</summary>
     public const long MaxRequestBodyBytes = 64 * 1024;
 
+    /// <summary>A refused body up to this size is read and dropped before the refusal (a larger one is not read at all).</summary>
+    private const long DrainedBodyBytes = 4 * 1024 * 1024;
+
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
         if (context.GetHttpContext() is not { } http)
@@ -35,11 +38,18 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
         }
 
         // The function's own limit, if it has one. A body declared larger is refused from its length alone: the
-        // function never reads a byte of it. (The Functions host in front streams it on; the worker's server discards
-        // the rest, so the host can pass the answer back instead of a broken connection.)
+        // function never reads a byte of it. (The Functions host in front streams it on. A body of moderate size is
+        // read to its end and dropped first: answering while it is still arriving can make the connection reset
+        // under the host, which then answers 502 instead of passing the 413 and its reason on.)
         var limit = FunctionMethods.Find<RequestBodyLimitAttribute>(context)?.Bytes ?? MaxRequestBodyBytes;
-        if (http.Request.ContentLength > limit)
+        if (http.Request.ContentLength is { } declared && declared > limit)
         {
+            if (declared <= DrainedBodyBytes && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } drained)
+            {
+                drained.MaxRequestBodySize = declared;
+                await DrainAsync(http);
+            }
+
             Answer(context, http, StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {limit} bytes.");
             return;
         }
@@ -83,6 +93,19 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
     }
 
     /// <summary>Answers instead of the function: the worker writes the result once this middleware returns.</summary>
+    /// <summary>Reads the rest of a refused body and drops it; a sender that breaks off or stalls is left to the server.</summary>
+    private static async Task DrainAsync(HttpContext http)
+    {
+        try
+        {
+            await http.Request.Body.CopyToAsync(Stream.Null, http.RequestAborted);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            // Nothing to drain any more: the answer still goes out if the connection is there.
+        }
+    }
+
     internal static void Answer(FunctionContext context, HttpContext http, int status, string reason)
     {
         var cacheControl = http.Response.Headers.CacheControl;

@@ -13,6 +13,12 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
 {
     public const string Path = "/api/twilio/voice";
 
+    /// <summary>The longest pause between waiting messages: the wait step is also when the next round of ringing starts.</summary>
+    public const int MaxWaitPauseSeconds = 5;
+
+    // A caller who hung up just as the counsellor accepted leaves an empty queue: the counsellor is not kept waiting on it.
+    private const int ConnectTimeoutSeconds = 10;
+
     // Every prompt and key press is one key; on the menu, * and # may be options, so no key ends the input.
     private const string NoFinishKey = "";
 
@@ -38,32 +44,43 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
     }
 
     /// <summary>
-    /// Rings a round of counsellors at once. Each hears a whisper before being connected; the counsellor's phone
-    /// shows the hotline's number, never the caller's.
+    /// The caller waits in a queue of their own while counsellors' phones ring: Twilio fetches the wait step over and
+    /// over (the waiting message), and the left step once the caller is out of the queue, taken or not.
     /// </summary>
-    public string Ring(Uri publicBase, string conversationId, string language, string hotlineNumber, IReadOnlyList<(string CounsellorId, string Phone)> round)
+    public static string Enqueue(Uri publicBase, string conversationId, string callSid)
+    {
+        var response = new VoiceResponse();
+        response.Enqueue(
+            QueueName(callSid),
+            action: Step(publicBase, "left", conversationId),
+            method: global::Twilio.Http.HttpMethod.Post,
+            waitUrl: Step(publicBase, "wait", conversationId),
+            waitUrlMethod: global::Twilio.Http.HttpMethod.Post);
+        return response.ToString();
+    }
+
+    /// <summary>The waiting message in the caller's language, then a pause; Twilio asks for the next when it has played.</summary>
+    public string Wait(Uri publicBase, string language, int pauseSeconds)
     {
         var response = new VoiceResponse();
         response.Append(catalogue.Prompt(VoicePrompt.Waiting, language, publicBase));
-        var dial = new Dial(
-            action: Step(publicBase, "dialed", conversationId),
-            method: global::Twilio.Http.HttpMethod.Post,
-            timeout: (int)settings.RingTime.TotalSeconds,
-            callerId: hotlineNumber);
-        foreach (var (counsellorId, phone) in round)
-        {
-            dial.Number(new global::Twilio.Types.PhoneNumber(phone), url: Step(publicBase, "whisper", conversationId, ("k", counsellorId)), method: global::Twilio.Http.HttpMethod.Post);
-        }
+        response.Pause(length: Math.Clamp(pauseSeconds, 1, MaxWaitPauseSeconds));
+        return response.ToString();
+    }
 
-        response.Append(dial);
+    /// <summary>Takes the caller out of their queue (nobody left to ring): the left step then makes the offer.</summary>
+    public static string Leave()
+    {
+        var response = new VoiceResponse();
+        response.Leave();
         return response.ToString();
     }
 
     /// <summary>What a counsellor hears on answering: the caller's language, and press 1 to take the call.</summary>
-    public string Whisper(Uri publicBase, string conversationId, string counsellorId, string language, bool emergency)
+    public string Whisper(Uri publicBase, string conversationId, string callSid, string counsellorId, string language, bool emergency)
     {
         var response = new VoiceResponse();
-        var gather = KeyPress(Step(publicBase, "accept", conversationId, ("k", counsellorId)), (int)settings.AcceptTime.TotalSeconds);
+        var gather = KeyPress(Step(publicBase, "accept", conversationId, ("p", callSid), ("k", counsellorId)), (int)settings.AcceptTime.TotalSeconds);
         gather.Append(catalogue.Whisper(language, emergency));
         response.Append(gather);
         response.Append(catalogue.WhisperNotAccepted());
@@ -87,8 +104,19 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
         return response.ToString();
     }
 
-    /// <summary>Connects the counsellor who accepted: an empty answer ends the whisper and bridges the call.</summary>
-    public static string Connect() => new VoiceResponse().ToString();
+    /// <summary>Connects the counsellor who accepted with the caller waiting in the call's queue.</summary>
+    public static string Connect(string callSid)
+    {
+        var response = new VoiceResponse();
+        var dial = new Dial(timeout: ConnectTimeoutSeconds);
+        dial.Queue(QueueName(callSid));
+        response.Append(dial);
+        response.Hangup();
+        return response.ToString();
+    }
+
+    /// <summary>One queue per call, so the counsellor who accepts is connected with exactly this caller.</summary>
+    private static string QueueName(string callSid) => "call-" + callSid;
 
     /// <summary>Nobody answered: leave a voicemail (1), ask for a callback (2), or call again.</summary>
     public string Offer(Uri publicBase, string conversationId, string language, int attempt)

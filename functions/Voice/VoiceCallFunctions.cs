@@ -12,8 +12,8 @@ namespace Hotline.Functions.Voice;
 
 /// <summary>
 /// Twilio's voice webhooks, one function per step of a call: a new call, the language menu, the safety line, the
-/// end of a round of ringing, a counsellor's whisper and acceptance, the offer when nobody answered, the voicemail,
-/// and the call's status. Every request's Twilio signature is checked before anything else (no token: the signature
+/// wait in the call's queue (with the rounds of ringing) and leaving it, a counsellor's whisper and acceptance, the
+/// offer when nobody answered, the voicemail, and the call's status. Every request's Twilio signature is checked before anything else (no token: the signature
 /// is the credential); every answer is TwiML that leads the caller somewhere, never to silence.
 /// </summary>
 [AllowAnonymous]
@@ -23,6 +23,8 @@ public sealed partial class VoiceCallFunctions(
     VoiceCatalogue catalogue,
     CallAnswers answers,
     CallDesk desk,
+    CallSettings settings,
+    CounsellorRinger ringer,
     TimeProvider time)
 {
     private const int MaxBytes = TwilioWebhookRequest.MaxRequestBytes;
@@ -68,7 +70,7 @@ public sealed partial class VoiceCallFunctions(
             return answers.Safety(Base(request), conversation.Id, language);
         });
 
-    /// <summary>After the safety line: 9 raises an emergency (nothing changes for the caller); then the ringing.</summary>
+    /// <summary>After the safety line: 9 raises an emergency (nothing changes for the caller); then the caller waits in the call's queue.</summary>
     [Function("VoiceSafety"), RequestBodyLimit(MaxBytes)]
     public Task<IResult> Safety([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/safety")] HttpRequest request, CancellationToken ct) =>
         OnCallAsync(request, ct, async (form, conversation) =>
@@ -78,30 +80,75 @@ public sealed partial class VoiceCallFunctions(
                 await desk.RaiseEmergencyAsync(conversation.Id, conversation.CurrentCall!.CallSid, ct);
             }
 
-            return await RingNextAsync(request, conversation, attempt: 1, ct);
+            return CallAnswers.Enqueue(Base(request), conversation.Id, conversation.CurrentCall!.CallSid);
         });
 
-    /// <summary>A round of ringing ended: over if a counsellor talked with the caller, else the next round or the offer.</summary>
-    [Function("VoiceDialed"), RequestBodyLimit(MaxBytes)]
-    public Task<IResult> Dialed([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/dialed")] HttpRequest request, CancellationToken ct) =>
+    /// <summary>
+    /// The caller waits (Enqueue's waitUrl, fetched again each time its answer has played): the waiting message, and,
+    /// when a round of ringing is due (at once, then every ring time of the wait as Twilio counts it), the next round;
+    /// with nobody left to ring, the caller leaves the queue for the offer.
+    /// </summary>
+    [Function("VoiceWait"), RequestBodyLimit(MaxBytes)]
+    public Task<IResult> Wait([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/wait")] HttpRequest request, CancellationToken ct) =>
         OnCallAsync(request, ct, async (form, conversation) =>
         {
-            var answered = await desk.RingingEndedAsync(conversation.Id, conversation.CurrentCall!.CallSid, bridged: form["DialCallStatus"] == "completed", ct);
-            // A caller who hung up while phones rang is not rung for again: Twilio reports the call itself completed.
-            return answered || form["CallStatus"] == "completed"
-                ? CallAnswers.HangUp()
-                : await RingNextAsync(request, conversation, attempt: 1, ct);
+            var call = conversation.CurrentCall!;
+            var waited = int.TryParse(form["QueueTime"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0;
+            var due = call.Phase == CallPhase.Safety
+                || (call is { Phase: CallPhase.Ringing, AnsweredBy: null } && waited >= call.RoundEndsAtQueueSeconds);
+            if (call.Phase is CallPhase.Offer or CallPhase.Voicemail || (due && !await RingNextAsync(request, conversation, waited, ct)))
+            {
+                await ringer.StopAsync(call.Rings, ct);
+                return CallAnswers.Leave();
+            }
+
+            var untilNextRound = due ? (int)settings.RingTime.TotalSeconds : call.RoundEndsAtQueueSeconds - waited;
+            return answers.Wait(Base(request), conversation.Language, untilNextRound);
         });
+
+    /// <summary>
+    /// The caller left the queue (Enqueue's action): after talking with a counsellor, goodbye; with nobody left to
+    /// ring, or if the queue failed, the offer; after hanging up, nothing. The caller's queue is then removed.
+    /// </summary>
+    [Function("VoiceLeft"), RequestBodyLimit(MaxBytes)]
+    public Task<IResult> Left([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/left")] HttpRequest request, CancellationToken ct) =>
+        OnCallAsync(request, ct, async (form, conversation) =>
+        {
+            if (form["QueueSid"] is { } queueSid && QueueSidPattern().IsMatch(queueSid))
+            {
+                await ringer.RemoveQueueAsync(queueSid, ct);
+            }
+
+            var call = conversation.CurrentCall!;
+            switch (form["QueueResult"])
+            {
+                case "bridged":
+                    await desk.BridgeEndedAsync(conversation.Id, call.CallSid, ct);
+                    return answers.Closing(Base(request), conversation.Language, VoicePrompt.Goodbye);
+                case "hangup":
+                    await ringer.StopAsync(call.Rings, ct);
+                    return CallAnswers.Empty();
+                case "leave" when call.Phase == CallPhase.Offer:
+                    return answers.Offer(Base(request), conversation.Id, conversation.Language, attempt: 1);
+                default:
+                    // The queue failed (or something else took the caller out of it): never silence, the offer, unless
+                    // a counsellor had taken the call.
+                    await ringer.StopAsync(call.Rings.Where(r => r.CounsellorId != call.AnsweredBy), ct);
+                    return await desk.OfferNowAsync(conversation.Id, call.CallSid, ct) is not null || call.Phase == CallPhase.Offer
+                        ? answers.Offer(Base(request), conversation.Id, conversation.Language, attempt: 1)
+                        : answers.Closing(Base(request), conversation.Language, VoicePrompt.Goodbye);
+            }
+        }, liveOnly: false);
 
     /// <summary>A counsellor answered their phone: the whisper, unless the call was taken meanwhile.</summary>
     [Function("VoiceWhisper"), RequestBodyLimit(MaxBytes)]
     public Task<IResult> Whisper([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/whisper")] HttpRequest request, CancellationToken ct) =>
         OnCounsellorLegAsync(request, ct, (form, conversation, counsellorId) =>
-            Task.FromResult(conversation.CurrentCall is { Phase: CallPhase.Ringing, AnsweredBy: null }
-                ? answers.Whisper(Base(request), conversation.Id, counsellorId, conversation.Language, conversation.EmergencyAt is not null)
+            Task.FromResult(conversation.CurrentCall is { Phase: CallPhase.Ringing, AnsweredBy: null } call
+                ? answers.Whisper(Base(request), conversation.Id, call.CallSid, counsellorId, conversation.Language, conversation.EmergencyAt is not null)
                 : answers.Taken()));
 
-    /// <summary>A counsellor's key after the whisper: 1 takes the call if nobody took it first.</summary>
+    /// <summary>A counsellor's key after the whisper: 1 takes the call if nobody took it first; the other phones stop ringing.</summary>
     [Function("VoiceAccept"), RequestBodyLimit(MaxBytes)]
     public Task<IResult> Accept([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/accept")] HttpRequest request, CancellationToken ct) =>
         OnCounsellorLegAsync(request, ct, async (form, conversation, counsellorId) =>
@@ -111,9 +158,14 @@ public sealed partial class VoiceCallFunctions(
                 return answers.NotAccepted();
             }
 
-            return await desk.AcceptAsync(conversation.Id, conversation.CurrentCall!.CallSid, counsellorId, ct) == AcceptResult.Accepted
-                ? CallAnswers.Connect()
-                : answers.Taken();
+            var call = conversation.CurrentCall!;
+            if (await desk.AcceptAsync(conversation.Id, call.CallSid, counsellorId, ct) != AcceptResult.Accepted)
+            {
+                return answers.Taken();
+            }
+
+            await ringer.StopAsync(call.Rings.Where(r => r.CounsellorId != counsellorId), ct);
+            return CallAnswers.Connect(call.CallSid);
         });
 
     /// <summary>The caller's choice when nobody answered: 1 voicemail, 2 callback; nothing: once more, then goodbye.</summary>
@@ -178,9 +230,10 @@ public sealed partial class VoiceCallFunctions(
             return TwilioWebhookRequest.Problem(StatusCodes.Status400BadRequest, "'CallSid' and 'From' are required.");
         }
 
-        if (form["CallStatus"] is "completed" or "busy" or "failed" or "no-answer" or "canceled")
+        if (form["CallStatus"] is "completed" or "busy" or "failed" or "no-answer" or "canceled"
+            && await desk.CallEndedAsync(sid, from, ct) is { } ended)
         {
-            await desk.CallEndedAsync(sid, from, ct);
+            await ringer.StopAsync(ended.Rings.Where(r => r.CounsellorId != ended.AnsweredBy), ct);
         }
 
         return TwiML(CallAnswers.Empty());
@@ -199,23 +252,31 @@ public sealed partial class VoiceCallFunctions(
         return true;
     }
 
-    /// <summary>Rings the next round of counsellors, or, with nobody left, makes the offer.</summary>
-    private async Task<string> RingNextAsync(HttpRequest request, Conversation conversation, int attempt, CancellationToken ct)
+    /// <summary>
+    /// Rings the next round of counsellors that has anyone who can be rung; false when nobody is left (the call is
+    /// then marked as offered a message).
+    /// </summary>
+    private async Task<bool> RingNextAsync(HttpRequest request, Conversation conversation, int waited, CancellationToken ct)
     {
         var callSid = conversation.CurrentCall!.CallSid;
         var read = conversation; // the first round needs no second read of the conversation
-        while (await desk.NextRoundAsync(conversation.Id, callSid, read, ct) is { } round)
+        var roundEnds = waited + (int)settings.RingTime.TotalSeconds;
+        while (await desk.NextRoundAsync(conversation.Id, callSid, roundEnds, read, ct) is { } round)
         {
             read = null;
-            var numbers = round.Counsellors.Where(c => c.Phone is not null).Select(c => (c.Id, c.Phone!.Reveal())).ToList();
-
-            if (numbers.Count > 0)
+            var rings = await ringer.RingAsync(Base(request), conversation, round.Counsellors, ct);
+            if (rings.Count > 0)
             {
-                return answers.Ring(Base(request), conversation.Id, conversation.Language, conversation.HotlineNumber ?? string.Empty, numbers);
+                if (!await desk.PhonesRungAsync(conversation.Id, callSid, rings, ct))
+                {
+                    await ringer.StopAsync(rings, ct); // taken or over while the phones were being rung
+                }
+
+                return true;
             }
         }
 
-        return answers.Offer(Base(request), conversation.Id, conversation.Language, attempt);
+        return false;
     }
 
     /// <summary>
@@ -254,11 +315,12 @@ public sealed partial class VoiceCallFunctions(
             return refusal!;
         }
 
-        var parent = form["ParentCallSid"] is { } p && CallSidPattern().IsMatch(p) ? p : null;
+        // The caller's call ('p') is in the address Twilio was given, so the signature covers it.
+        var parent = request.Query["p"].ToString() is { } p && CallSidPattern().IsMatch(p) ? p : null;
         var counsellorId = request.Query["k"].ToString();
         if (parent is null || ConversationOf(request) is not { } id || counsellorId.Length == 0)
         {
-            return TwilioWebhookRequest.Problem(StatusCodes.Status400BadRequest, "'ParentCallSid', the conversation ('c') and the counsellor ('k') are required.");
+            return TwilioWebhookRequest.Problem(StatusCodes.Status400BadRequest, "The caller's call ('p'), the conversation ('c') and the counsellor ('k') are required.");
         }
 
         return await desk.FindAsync(id, parent, ct) is { CurrentCall.IsLive: true } conversation
@@ -283,6 +345,9 @@ public sealed partial class VoiceCallFunctions(
 
     [GeneratedRegex("^CA[0-9a-fA-F]{32}$")]
     private static partial Regex CallSidPattern();
+
+    [GeneratedRegex("^QU[0-9a-fA-F]{32}$")]
+    private static partial Regex QueueSidPattern();
 
     [GeneratedRegex("^RE[0-9a-fA-F]{32}$")]
     private static partial Regex RecordingSidPattern();

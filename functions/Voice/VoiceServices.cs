@@ -11,6 +11,7 @@ public static class VoiceServices
         services.AddSingleton(CallSettings.Read(configuration));
         services.AddSingleton<CallAnswers>();
         services.AddSingleton<CallDesk>();
+        services.AddSingleton<CounsellorRinger>();
         return services;
     }
 }

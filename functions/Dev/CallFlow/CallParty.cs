@@ -30,6 +30,9 @@ internal enum PartyStop
 
     /// <summary>This side was hung up meanwhile (a cancelled leg): nothing more plays.</summary>
     Gone,
+
+    /// <summary>&lt;Enqueue&gt;: the caller waits in a queue, hearing the waitUrl.</summary>
+    Queued,
 }
 
 /// <summary>
@@ -163,6 +166,10 @@ public abstract partial class CallParty
                     return PartyStop.Rejected;
                 case "Dial":
                     return await DialAsync(verb, ct);
+                case "Enqueue":
+                    return await EnqueueAsync(verb, ct);
+                case "Leave":
+                    throw new CallFlowException($"{Side}: <Leave> takes a call out of a queue; it belongs in an <Enqueue> waitUrl document.");
                 default:
                     throw new CallFlowException($"<{verb.Name.LocalName}> is documented TwiML, but the simulated call does not play it.");
             }
@@ -174,6 +181,10 @@ public abstract partial class CallParty
     /// <summary>A &lt;Dial&gt;: only the caller's side dials (a whisper document may not, per Twilio's &lt;Number&gt; page).</summary>
     private protected virtual Task<PartyStop> DialAsync(XElement dial, CancellationToken ct) =>
         throw new CallFlowException($"{Side}: a <Number> url document may not contain <Dial>.");
+
+    /// <summary>An &lt;Enqueue&gt;: only a call that came in is put in a queue by the simulated account.</summary>
+    private protected virtual Task<PartyStop> EnqueueAsync(XElement enqueue, CancellationToken ct) =>
+        throw new CallFlowException($"{Side}: the simulated account queues calls that came in, not this one.");
 
     /// <summary>
     /// The person presses <paramref name="keys"/> (null: stays quiet) while a &lt;Gather&gt; waits. Keys after the
@@ -274,13 +285,14 @@ public abstract partial class CallParty
         ], ct);
     }
 
-    private void Say(XElement say)
+    private protected void Say(XElement say)
     {
         var text = Whitespace().Replace(say.Value, " ").Trim();
         Repeat(say, $"say[{Attribute(say, "language") ?? "en-US"}/{Attribute(say, "voice") ?? "man"}]: {text}");
     }
 
-    private async Task PlayAsync(XElement play, CancellationToken ct)
+    /// <param name="documentUrl">The URL of the document holding the Play (default: the current document).</param>
+    private protected async Task PlayAsync(XElement play, CancellationToken ct, Uri? documentUrl = null)
     {
         if (Attribute(play, "digits") is { } digits)
         {
@@ -288,7 +300,7 @@ public abstract partial class CallParty
             return;
         }
 
-        var url = Resolve(play.Value);
+        var url = new Uri(documentUrl ?? DocumentUrl, play.Value.Trim());
         if (Options.FetchPlayedAudio && string.Equals(url.GetLeftPart(UriPartial.Authority), Options.PublicBase.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
         {
             await Webhooks.FetchAudioAsync(Side, url, ct);
@@ -297,7 +309,7 @@ public abstract partial class CallParty
         Repeat(play, $"play: {url.AbsoluteUri}");
     }
 
-    private void Pause(XElement pause)
+    private protected void Pause(XElement pause)
     {
         var length = IntegerOf(pause, "length", 1);
         Clock.Advance(length);

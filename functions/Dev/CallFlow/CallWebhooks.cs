@@ -26,8 +26,9 @@ internal sealed class CallWebhooks(HttpClient app, SimulatedCallOptions options)
     }
 
     /// <summary>Requests a TwiML document and returns its checked &lt;Response&gt;.</summary>
+    /// <param name="document">The kind of document when Twilio allows only some verbs in it (see <see cref="TwimlChecker"/>).</param>
     public async Task<XElement> FetchTwimlAsync(
-        string side, Uri url, string method, IReadOnlyList<KeyValuePair<string, string>> parameters, CancellationToken ct)
+        string side, Uri url, string method, IReadOnlyList<KeyValuePair<string, string>> parameters, CancellationToken ct, string? document = null)
     {
         using var response = await SendAsync(side, url, method, parameters, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
@@ -42,7 +43,7 @@ internal sealed class CallWebhooks(HttpClient app, SimulatedCallOptions options)
             throw new CallFlowException($"{method} {url} answered with content type '{mediaType}', not TwiML (application/xml or text/xml).");
         }
 
-        TwimlChecker.Ensure(body);
+        TwimlChecker.Ensure(body, document);
         return XDocument.Parse(body).Root!;
     }
 

@@ -18,7 +18,10 @@ public enum CallState
     /// <summary>A &lt;Dial&gt; rings <see cref="SimulatedCall.Legs"/>.</summary>
     Dialing,
 
-    /// <summary>The caller talks with the bridged leg.</summary>
+    /// <summary>&lt;Enqueue&gt;: the caller waits in a queue, hearing the waitUrl (<see cref="SimulatedCall.WaitAsync"/>).</summary>
+    Queued,
+
+    /// <summary>The caller talks with the bridged leg, or with the created call that took it from its queue.</summary>
     Connected,
 
     Ended,
@@ -40,7 +43,35 @@ public enum CallState
 /// </remarks>
 public sealed class SimulatedCall : CallParty
 {
+    /// <summary>
+    /// How long each &lt;Say&gt; or &lt;Play&gt; of a waitUrl document takes on the clock (per loop): a fixed, short
+    /// time rather than an estimate, so tests can count rounds exactly. &lt;Pause&gt; takes its length.
+    /// </summary>
+    public const int SpokenSeconds = 1;
+
+    /// <summary>waitUrl rounds in a row that take no time at all before the call fails (Twilio would loop for ever).</summary>
+    public const int MaxIdleWaitRounds = 10;
+
+    // Twilio's default waitUrl plays music for ever: the simulated clock just runs on.
+    private const long HoldMusicSeconds = long.MaxValue / 4;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SimulatedTwilio _account;
+    private readonly long _startedAt;
+    private XElement? _enqueue;
+    private Uri? _enqueueDocumentUrl;
+    private SimulatedTwilio.Queue? _queue;
+    private List<XElement> _waitVerbs = [];
+    private int _waitNext;
+    private Uri? _waitDocumentUrl;
+    private long _waitVerbLeft;
+    private long _roundStartedAt;
+    private int _idleRounds;
+    private bool _holdMusic;
+    private OutboundCall? _agent;
+    private string? _bridgedQueueSid;
+    private long _bridgedQueueTime;
+    private OutboundCall? _dequeuedBy;
     private List<DialLeg> _legs = [];
     private volatile CallState _state = CallState.Playing;
     private XElement? _dial;
@@ -49,12 +80,23 @@ public sealed class SimulatedCall : CallParty
     private DialLeg? _bridged;
     private long _bridgedAt;
 
-    private SimulatedCall(HttpClient app, SimulatedCallOptions options)
-        : base(new CallWebhooks(app, options), new CallClock(), options, TwilioSids.New("CA"))
+    private SimulatedCall(SimulatedTwilio account, SimulatedCallOptions options)
+        : base(account.Webhooks, account.Clock, options with { AccountSid = account.AccountSid, Account = account }, TwilioSids.New("CA"))
     {
+        _account = account;
+        _startedAt = Clock.Seconds;
     }
 
     public CallState State => _state;
+
+    /// <summary>The simulated account the call came in to (its own one unless <see cref="SimulatedCallOptions.Account"/> was given).</summary>
+    public SimulatedTwilio Account => _account;
+
+    /// <summary>The created call connected with this caller by &lt;Dial&gt;&lt;Queue&gt;, while connected.</summary>
+    public OutboundCall? ConnectedTo => _state == CallState.Connected ? _agent : null;
+
+    /// <summary>The name of the queue the caller waits in, while queued.</summary>
+    public string? QueueName => _state == CallState.Queued ? _queue?.Name : null;
 
     /// <summary>What the caller heard (see <see cref="CallParty.Heard"/>), plus <c>ringing: number</c> and <c>connected to leg N</c>.</summary>
     public IReadOnlyList<string> CallerHeard => Heard;
@@ -62,11 +104,20 @@ public sealed class SimulatedCall : CallParty
     /// <summary>The numbers the current (latest) &lt;Dial&gt; rang, in document order.</summary>
     public IReadOnlyList<DialLeg> Legs => Volatile.Read(ref _legs);
 
-    /// <summary>Every request made to the app, in order.</summary>
+    /// <summary>Every request made to the app, in order (in a shared account: about every call of the account).</summary>
     public IReadOnlyList<WebhookRequest> Requests => Webhooks.Requests;
 
     /// <summary>Seconds since the call came in, on the simulated clock.</summary>
-    public long ElapsedSeconds => Clock.Seconds;
+    public long ElapsedSeconds => Clock.Seconds - _startedAt;
+
+    internal long EnqueuedAt { get; private set; }
+
+    /// <summary>Set (under the account's lock) when a &lt;Dial&gt;&lt;Queue&gt; took this caller from its queue.</summary>
+    internal OutboundCall? DequeuedBy
+    {
+        get => Volatile.Read(ref _dequeuedBy);
+        set => Volatile.Write(ref _dequeuedBy, value);
+    }
 
     /// <summary>The document that held the current Dial: its Number url and statusCallback resolve against it.</summary>
     internal Uri DialDocumentUrl => _dialDocumentUrl!;
@@ -79,7 +130,9 @@ public sealed class SimulatedCall : CallParty
     /// <param name="app">An HttpClient whose BaseAddress is the app on loopback.</param>
     public static async Task<SimulatedCall> StartAsync(HttpClient app, SimulatedCallOptions options, CancellationToken ct = default)
     {
-        var call = new SimulatedCall(app, options);
+        var account = options.Account ?? new SimulatedTwilio(app, options);
+        var call = new SimulatedCall(account, options);
+        account.Register(call);
         await call.StepAsync(async () =>
         {
             var voice = new Uri(options.PublicBase, options.VoicePath);
@@ -132,7 +185,63 @@ public sealed class SimulatedCall : CallParty
     /// DialCallStatus=completed, DialCallSid and DialCallDuration. Either way the action's answer is not played, and
     /// the status callback follows.
     /// </summary>
-    public Task HangUpAsync(CancellationToken ct = default) => StepAsync(async () =>
+    public async Task HangUpAsync(CancellationToken ct = default)
+    {
+        OutboundCall? agent = null;
+        await StepAsync(async () =>
+        {
+            agent = await CallerHangsUpAsync(ct);
+        });
+
+        // Outside the caller's lock: the created call's side takes its own turn (its steps take the caller's lock).
+        if (agent is not null)
+        {
+            await agent.BridgeEndedAsync(ct);
+        }
+    }
+
+    /// <summary>
+    /// Time passes while the caller waits in a queue: the waitUrl document plays on (each &lt;Say&gt;/&lt;Play&gt;
+    /// <see cref="SpokenSeconds"/>, each &lt;Pause&gt; its length) and each time it ends Twilio requests the waitUrl
+    /// again with the new QueueTime. Stops when the time has passed (in the middle of a verb, if so: the next call goes
+    /// on from there), or when the caller leaves the queue (&lt;Leave&gt;, &lt;Hangup&gt;, or taken by a
+    /// &lt;Dial&gt;&lt;Queue&gt;). Created calls still ringing when their Timeout passes end with no-answer meanwhile.
+    /// </summary>
+    public Task WaitAsync(TimeSpan duration, CancellationToken ct = default) => StepAsync(async () =>
+    {
+        Expect(CallState.Queued);
+        var until = Clock.Seconds + (long)duration.TotalSeconds;
+        while (_state == CallState.Queued && DequeuedBy is null)
+        {
+            if (_waitVerbLeft > 0)
+            {
+                var now = Clock.Seconds;
+                if (now >= until)
+                {
+                    return;
+                }
+
+                var step = Math.Min(_waitVerbLeft, until - now);
+                if (_account.NextRingingDeadline() is { } deadline && deadline > now)
+                {
+                    step = Math.Min(step, deadline - now);
+                }
+
+                Clock.Advance(step);
+                _waitVerbLeft -= step;
+                await _account.ExpireRingingAsync(ct);
+                continue;
+            }
+
+            var stop = await NextWaitVerbAsync(ct);
+            if (stop != PartyStop.Queued)
+            {
+                await SettleAsync(stop, ct);
+            }
+        }
+    });
+
+    private async Task<OutboundCall?> CallerHangsUpAsync(CancellationToken ct)
     {
         if (_state == CallState.Ended)
         {
@@ -142,6 +251,13 @@ public sealed class SimulatedCall : CallParty
         Hear("caller hung up");
         switch (_state)
         {
+            case CallState.Queued:
+                await SettleAsync(await LeaveQueueAsync("hangup", callerOnLine: false, ct), ct);
+                break;
+            case CallState.Connected when _agent is { } agent:
+                _agent = null;
+                await SettleAsync(await QueueActionAsync("bridged", _bridgedQueueSid, _bridgedQueueTime, callerOnLine: false, ct), ct);
+                return agent;
             case CallState.Dialing:
                 await HangUpLegsAsync(except: null, ct);
                 await FinishDialAsync("no-answer", callerOnLine: false, ct);
@@ -155,7 +271,9 @@ public sealed class SimulatedCall : CallParty
                 await EndAsync("completed", ct);
                 break;
         }
-    });
+
+        return null;
+    }
 
     /// <summary>
     /// The &lt;Dial&gt; timeout passes (the clock moves to the Dial's start plus its timeout, default 30 s): legs still
@@ -176,6 +294,56 @@ public sealed class SimulatedCall : CallParty
 
     /// <summary>Time passes on the call's clock (e.g. the caller and the leg talk).</summary>
     public void PassTime(TimeSpan duration) => Clock.Advance((long)duration.TotalSeconds);
+
+    /// <summary>
+    /// A &lt;Dial&gt;&lt;Queue&gt; on <paramref name="agent"/> took this caller from <paramref name="queue"/>: the waitUrl
+    /// stops, the Queue noun's url (if any) is requested and played to the caller, then both are connected. False when
+    /// the caller was gone meanwhile.
+    /// </summary>
+    internal async Task<bool> BridgeFromQueueAsync(OutboundCall agent, XElement noun, Uri nounDocumentUrl, SimulatedTwilio.Queue queue, CancellationToken ct)
+    {
+        var bridged = false;
+        await StepAsync(async () =>
+        {
+            if (_state != CallState.Queued || DequeuedBy != agent)
+            {
+                return;
+            }
+
+            var queueTime = Clock.Seconds - EnqueuedAt;
+            StopWaiting();
+            _state = CallState.Playing;
+            if (Attribute(noun, "url") is { } url)
+            {
+                var document = new Uri(nounDocumentUrl, url.Trim());
+                var root = await Webhooks.FetchTwimlAsync(Side, document, MethodOf(noun),
+                    [.. CallParameters("in-progress"), new("QueueSid", queue.Sid), new("QueueTime", SimulatedTwilio.Text(queueTime)), new("DequeingCallSid", agent.CallSid)],
+                    ct, TwimlChecker.QueueUrlDocument);
+                await PlayQueueUrlAsync(root, document, queue, queueTime, agent, ct);
+            }
+
+            _agent = agent;
+            _bridgedQueueSid = queue.Sid;
+            _bridgedQueueTime = queueTime;
+            _state = CallState.Connected;
+            Hear($"connected to {agent.To}");
+            bridged = true;
+        });
+        return bridged;
+    }
+
+    /// <summary>The created call connected to this caller hung up: the &lt;Enqueue&gt; action gets QueueResult=bridged and the caller goes on.</summary>
+    internal Task QueueBridgeEndedAsync(OutboundCall agent, CancellationToken ct) => StepAsync(async () =>
+    {
+        if (_state != CallState.Connected || _agent != agent)
+        {
+            return;
+        }
+
+        _agent = null;
+        Hear($"{agent.To} hung up");
+        await SettleAsync(await QueueActionAsync("bridged", _bridgedQueueSid, _bridgedQueueTime, callerOnLine: true, ct), ct);
+    });
 
     internal async Task<bool> LegAnswersAsync(DialLeg leg, CancellationToken ct)
     {
@@ -279,6 +447,52 @@ public sealed class SimulatedCall : CallParty
         new("ApiVersion", "2010-04-01"),
     ];
 
+    /// <summary>
+    /// &lt;Enqueue&gt;name&lt;/Enqueue&gt;: the caller joins the named queue (made on demand) and Twilio requests the
+    /// waitUrl at once (QueueSid, QueuePosition, QueueTime, AvgQueueTime, CurrentQueueSize, MaxQueueSize). A full queue:
+    /// the action at once with QueueResult=queue-full.
+    /// </summary>
+    private protected override async Task<PartyStop> EnqueueAsync(XElement enqueue, CancellationToken ct)
+    {
+        if (enqueue.HasElements || Attribute(enqueue, "workflowSid") is not null)
+        {
+            throw new CallFlowException("<Enqueue> with TaskRouter (workflowSid, <Task>) is documented, but the simulated account does not route tasks.");
+        }
+
+        var name = enqueue.Value.Trim();
+        if (name.Length is 0 or > 64)
+        {
+            throw new CallFlowException("<Enqueue> needs a queue name of 1 to 64 characters (Twilio's <Enqueue> page).");
+        }
+
+        _enqueue = enqueue;
+        _enqueueDocumentUrl = DocumentUrl;
+        EnqueuedAt = Clock.Seconds;
+        DequeuedBy = null;
+        int? maxSize = Attribute(enqueue, "maxQueueSize") is null ? null : IntegerOf(enqueue, "maxQueueSize", SimulatedTwilio.DefaultMaxQueueSize);
+        _queue = _account.Enqueue(name, this, maxSize);
+        if (_queue is null)
+        {
+            Hear($"queue full: {name}");
+            return await QueueActionAsync("queue-full", null, null, callerOnLine: true, ct);
+        }
+
+        _state = CallState.Queued;
+        Hear($"queued: {name}");
+        _idleRounds = 0;
+        if (Attribute(enqueue, "waitUrl") is null)
+        {
+            _holdMusic = true;
+            Hear("play: Twilio's default hold music");
+            _waitVerbLeft = HoldMusicSeconds;
+            return PartyStop.Queued;
+        }
+
+        _holdMusic = false;
+        await FetchWaitDocumentAsync(null, null, ct);
+        return await NextWaitVerbAsync(ct);
+    }
+
     /// <summary>Rings every &lt;Number&gt; at once (or the Dial's own text, a single number).</summary>
     private protected override async Task<PartyStop> DialAsync(XElement dial, CancellationToken ct)
     {
@@ -321,6 +535,9 @@ public sealed class SimulatedCall : CallParty
             case PartyStop.Dialing:
                 _state = CallState.Dialing;
                 break;
+            case PartyStop.Queued:
+                _state = CallState.Queued;
+                break;
             case PartyStop.EndOfDocument:
                 // Twilio hangs up when the document runs out.
                 Hear("hangup");
@@ -335,6 +552,177 @@ public sealed class SimulatedCall : CallParty
         }
     }
 
+    /// <summary>
+    /// Plays the waitUrl document on: zero-time verbs at once (Redirect, Leave, Hangup), up to the next verb that takes
+    /// time; when the document has ended, requests the waitUrl again. Queued while the caller stays in the queue.
+    /// </summary>
+    private async Task<PartyStop> NextWaitVerbAsync(CancellationToken ct)
+    {
+        while (DequeuedBy is null)
+        {
+            if (_holdMusic)
+            {
+                _waitVerbLeft = HoldMusicSeconds;
+                return PartyStop.Queued;
+            }
+
+            if (_waitNext >= _waitVerbs.Count)
+            {
+                _idleRounds = Clock.Seconds == _roundStartedAt ? _idleRounds + 1 : 0;
+                if (_idleRounds > MaxIdleWaitRounds)
+                {
+                    throw new CallFlowException(
+                        $"The waitUrl document was requested {_idleRounds} times in a row without taking any time (no <Pause>, <Say> or <Play>, no <Leave>): Twilio would request it for ever.");
+                }
+
+                await FetchWaitDocumentAsync(null, null, ct);
+                continue;
+            }
+
+            var verb = _waitVerbs[_waitNext++];
+            switch (verb.Name.LocalName)
+            {
+                case "Say":
+                    Say(verb);
+                    _waitVerbLeft = SpokenTime(verb);
+                    return PartyStop.Queued;
+                case "Play":
+                    await PlayAsync(verb, ct, _waitDocumentUrl);
+                    _waitVerbLeft = SpokenTime(verb);
+                    return PartyStop.Queued;
+                case "Pause":
+                    var length = IntegerOf(verb, "length", 1);
+                    Hear($"pause {SimulatedTwilio.Text(length)}s");
+                    _waitVerbLeft = length;
+                    if (length > 0)
+                    {
+                        return PartyStop.Queued;
+                    }
+
+                    break;
+                case "Redirect":
+                    await FetchWaitDocumentAsync(new Uri(_waitDocumentUrl!, verb.Value.Trim()), MethodOf(verb), ct);
+                    break;
+                case "Leave":
+                    Hear("left the queue");
+                    return await LeaveQueueAsync("leave", callerOnLine: true, ct);
+                case "Hangup":
+                    Hear("hangup");
+                    return await LeaveQueueAsync("hangup", callerOnLine: false, ct);
+                default:
+                    throw new CallFlowException($"<{verb.Name.LocalName}> in a waitUrl document is documented, but the simulated call does not play it there.");
+            }
+        }
+
+        return PartyStop.Queued;
+    }
+
+    private static long SpokenTime(XElement verb) => IntegerOf(verb, "loop", 1) is var loop and > 0 ? loop * SpokenSeconds : HoldMusicSeconds;
+
+    /// <summary>Requests the waitUrl (or, for a &lt;Redirect&gt; in it, <paramref name="url"/>) and makes it the wait document.</summary>
+    private async Task FetchWaitDocumentAsync(Uri? url, string? method, CancellationToken ct)
+    {
+        var enqueue = _enqueue!;
+        if (url is null)
+        {
+            _roundStartedAt = Clock.Seconds;
+        }
+
+        url ??= new Uri(_enqueueDocumentUrl!, Attribute(enqueue, "waitUrl")!.Trim());
+        method ??= MethodOf(enqueue, "waitUrlMethod");
+        var root = await Webhooks.FetchTwimlAsync(Side, url, method,
+            [.. CallParameters("in-progress"), .. _account.WaitParameters(_queue!, this)], ct, TwimlChecker.WaitUrlDocument);
+        _waitDocumentUrl = url;
+        _waitVerbs = [.. root.Elements()];
+        _waitNext = 0;
+        _waitVerbLeft = 0;
+    }
+
+    private void StopWaiting()
+    {
+        _queue = null;
+        _waitVerbs = [];
+        _waitNext = 0;
+        _waitVerbLeft = 0;
+        _holdMusic = false;
+    }
+
+    /// <summary>
+    /// The caller leaves the queue (&lt;Leave&gt;: QueueResult=leave; hanging up: hangup). Queued (nothing done) when a
+    /// &lt;Dial&gt;&lt;Queue&gt; had taken the caller meanwhile.
+    /// </summary>
+    private async Task<PartyStop> LeaveQueueAsync(string queueResult, bool callerOnLine, CancellationToken ct)
+    {
+        var queue = _queue!;
+        if (!_account.Remove(queue, this))
+        {
+            return callerOnLine ? PartyStop.Queued : await QueueActionAsync(queueResult, queue.Sid, Clock.Seconds - EnqueuedAt, callerOnLine, ct);
+        }
+
+        var queueTime = Clock.Seconds - EnqueuedAt;
+        StopWaiting();
+        _state = CallState.Playing;
+        return await QueueActionAsync(queueResult, queue.Sid, queueTime, callerOnLine, ct);
+    }
+
+    /// <summary>
+    /// The &lt;Enqueue&gt; is over: Twilio requests its action (QueueResult, QueueSid, QueueTime) and the caller, if still
+    /// on the line, goes on with the answer; without an action, with the verbs after the &lt;Enqueue&gt;.
+    /// </summary>
+    private async Task<PartyStop> QueueActionAsync(string queueResult, string? queueSid, long? queueTime, bool callerOnLine, CancellationToken ct)
+    {
+        var enqueue = _enqueue!;
+        _enqueue = null;
+        List<KeyValuePair<string, string>> result = [new("QueueResult", queueResult)];
+        if (queueSid is not null)
+        {
+            result.Add(new("QueueSid", queueSid));
+            result.Add(new("QueueTime", SimulatedTwilio.Text(queueTime ?? 0)));
+        }
+
+        if (Attribute(enqueue, "action") is not { } action)
+        {
+            return callerOnLine ? await RunAsync(ct) : PartyStop.PersonHungUp;
+        }
+
+        var url = new Uri(_enqueueDocumentUrl!, action.Trim());
+        if (callerOnLine)
+        {
+            return await FetchAndRunAsync(url, MethodOf(enqueue), "in-progress", result, ct);
+        }
+
+        // The caller is gone: Twilio still requests the action (its answer is checked, not played), then the status callback.
+        await Webhooks.FetchTwimlAsync(Side, url, MethodOf(enqueue), [.. CallParameters("completed"), .. result], ct);
+        return PartyStop.PersonHungUp;
+    }
+
+    /// <summary>The Queue noun's url document, played to the caller before the bridge: Play, Say, Pause, Redirect.</summary>
+    private async Task PlayQueueUrlAsync(XElement root, Uri document, SimulatedTwilio.Queue queue, long queueTime, OutboundCall agent, CancellationToken ct)
+    {
+        foreach (var verb in root.Elements())
+        {
+            switch (verb.Name.LocalName)
+            {
+                case "Say":
+                    Say(verb);
+                    break;
+                case "Play":
+                    await PlayAsync(verb, ct, document);
+                    break;
+                case "Pause":
+                    Pause(verb);
+                    break;
+                case "Redirect":
+                    var next = new Uri(document, verb.Value.Trim());
+                    var answer = await Webhooks.FetchTwimlAsync(Side, next, MethodOf(verb),
+                        [.. CallParameters("in-progress"), new("QueueSid", queue.Sid), new("QueueTime", SimulatedTwilio.Text(queueTime)), new("DequeingCallSid", agent.CallSid)],
+                        ct, TwimlChecker.QueueUrlDocument);
+                    await PlayQueueUrlAsync(answer, next, queue, queueTime, agent, ct);
+                    return;
+            }
+        }
+    }
+
     /// <summary>The call is over: Twilio posts the number's status callback with the final CallStatus and CallDuration.</summary>
     private async Task EndAsync(string callStatus, CancellationToken ct)
     {
@@ -343,7 +731,7 @@ public sealed class SimulatedCall : CallParty
         if (Options.StatusCallbackPath is { } path)
         {
             await Webhooks.NotifyAsync(Side, new Uri(Options.PublicBase, path), "POST",
-                [.. CallParameters(callStatus), new("CallDuration", Clock.Seconds.ToString(CultureInfo.InvariantCulture))], ct);
+                [.. CallParameters(callStatus), new("CallDuration", ElapsedSeconds.ToString(CultureInfo.InvariantCulture))], ct);
         }
     }
 

@@ -25,4 +25,10 @@ public sealed record SimulatedCallOptions
 
     /// <summary>Also fetch each &lt;Play&gt; URL served by the app and fail unless it answers 200 with audio.</summary>
     public bool FetchPlayedAudio { get; init; }
+
+    /// <summary>
+    /// The simulated account the call comes in to: its clock, queues and REST-created calls are shared with the other
+    /// calls of that account. Null: the call has an account of its own.
+    /// </summary>
+    public SimulatedTwilio? Account { get; init; }
 }

@@ -16,10 +16,18 @@ public static class TwimlChecker
     /// <summary>Twilio rings at most ten numbers at once.</summary>
     public const int MaxNumbersPerDial = 10;
 
+    /// <summary>An &lt;Enqueue waitUrl&gt; document: Play, Say, Pause, Hangup, Redirect, Leave, Gather only.</summary>
+    public const string WaitUrlDocument = "waitUrl";
+
+    /// <summary>A &lt;Queue url&gt; document, played to the dequeued caller: Play, Say, Pause, Redirect only.</summary>
+    public const string QueueUrlDocument = "queueUrl";
+
     private static readonly char[] ListSeparators = [' ', ','];
 
     /// <summary>Every problem found, one sentence each; empty when the document is fine.</summary>
-    public static IReadOnlyList<string> Problems(string twiml)
+    /// <param name="kind">Null for a voice document; <see cref="WaitUrlDocument"/> or <see cref="QueueUrlDocument"/>
+    /// for the documents where Twilio allows only some verbs.</param>
+    public static IReadOnlyList<string> Problems(string twiml, string? kind = null)
     {
         XDocument document;
         try
@@ -40,13 +48,22 @@ public static class TwimlChecker
         }
 
         CheckElement(root, DocumentedTwiml.Voice, problems);
+        if (kind is not null)
+        {
+            var allowed = DocumentedTwiml.Voice.Documents[kind].Verbs;
+            foreach (var verb in root.Elements().Where(v => !allowed.Contains(Name(v))))
+            {
+                problems.Add($"{Where(verb)}<{Name(verb)}> is not allowed in a {kind} document (only {string.Join(", ", allowed)})");
+            }
+        }
+
         return problems;
     }
 
     /// <summary>Throws <see cref="TwimlProblemsException"/> listing every problem, if there is any.</summary>
-    public static void Ensure(string twiml)
+    public static void Ensure(string twiml, string? kind = null)
     {
-        var problems = Problems(twiml);
+        var problems = Problems(twiml, kind);
         if (problems.Count > 0)
         {
             throw new TwimlProblemsException(problems, twiml);

@@ -8,6 +8,7 @@ const STATES = {
   WaitingForKeys: 'The caller hears a menu: waiting for a key (or silence)',
   Recording: 'Recording the caller',
   Dialing: 'Ringing counsellors',
+  Queued: 'Waiting in the queue: the caller hears the waiting message',
   Connected: 'Connected: the caller talks with a counsellor',
   Ended: 'The call has ended',
 };
@@ -71,7 +72,8 @@ async function step(path, body) {
   }
 }
 
-function legCard(leg) {
+// A rung phone: a leg of the caller's <Dial> (legs/N/…) or a call the app created through the REST API (outbound/N/…).
+function legCard(leg, kind) {
   const card = document.createElement('article');
   card.className = 'leg';
   card.dataset.leg = String(leg.index);
@@ -83,7 +85,7 @@ function legCard(leg) {
   controls.className = 'controls';
   const keys = document.createElement('div');
   keys.className = 'keypad';
-  const send = (path) => (body) => step('legs/' + leg.index + '/' + path, body);
+  const send = (path) => (body) => step((kind || 'legs') + '/' + leg.index + '/' + path, body);
   keypad(keys, send('press'));
   const actions = document.createElement('div');
   actions.className = 'actions';
@@ -92,6 +94,7 @@ function legCard(leg) {
     button('Reject (busy)', () => send('reject')(), 'reject'),
     button('Stay quiet', () => send('quiet')(), 'quiet'),
     button('Hang up', () => send('hangup')(), 'hangup danger'));
+  if (kind === 'outbound') actions.append(button('Let the queue wait time out', () => send('dial-timeout')(), 'dial-timeout'));
   controls.append(keys, actions);
   const title = document.createElement('h5');
   title.textContent = 'This phone hears';
@@ -113,7 +116,7 @@ function showLegs(call) {
   const key = call.legs.map((l) => l.index + l.number).join();
   if (container.dataset.key !== key) {
     container.dataset.key = key;
-    container.replaceChildren(...call.legs.map(legCard));
+    container.replaceChildren(...call.legs.map((leg) => legCard(leg)));
   }
   $('no-legs').hidden = call.legs.length > 0;
   const live = call.state !== 'Ended';
@@ -134,6 +137,42 @@ function showLegs(call) {
   }
 }
 
+const OUTBOUND_STATES = {
+  Ringing: 'Ringing',
+  InProgress: 'Answered: the app\'s document plays',
+  WaitingForQueue: 'Waiting for a caller in the queue',
+  Bridged: 'Connected to the caller',
+  Ended: 'Ended',
+};
+
+// The calls the app created (a counsellor's phone rung for the queued caller): the same card as a dialled leg.
+function showOutbound(call) {
+  const container = $('outbound');
+  const key = call.outbound.map((c) => c.index + c.to).join();
+  if (container.dataset.key !== key) {
+    container.dataset.key = key;
+    container.replaceChildren(...call.outbound.map((c) => legCard(c, 'outbound')));
+  }
+  $('no-outbound').hidden = call.outbound.length > 0;
+  for (const c of call.outbound) {
+    const card = container.querySelector('[data-leg="' + c.index + '"]');
+    card.querySelector('h4').textContent = 'Call ' + c.index + ' from the app: ' + c.to;
+    card.querySelector('p').textContent = 'Shows the call as from ' + c.from;
+    card.querySelector('.state').textContent = (OUTBOUND_STATES[c.state] || c.state) + ' (' + c.status + ')';
+    const ringing = c.state === 'Ringing';
+    const answered = c.state === 'InProgress';
+    const on = answered || c.state === 'WaitingForQueue' || c.state === 'Bridged';
+    card.querySelector('.answer').hidden = !ringing;
+    card.querySelector('.reject').hidden = !ringing;
+    card.querySelector('.quiet').hidden = !answered;
+    card.querySelector('.keypad').hidden = !answered;
+    card.querySelector('.hangup').hidden = !on;
+    card.querySelector('.dial-timeout').hidden = c.state !== 'WaitingForQueue';
+    card.querySelector('.controls').hidden = !(ringing || on);
+    lines(card.querySelector('ol'), c.heard);
+  }
+}
+
 function show(call) {
   current = call;
   const index = calls.findIndex((c) => c.id === call.id);
@@ -149,9 +188,11 @@ function show(call) {
   $('record').disabled = call.state !== 'Recording';
   $('dial-timeout').disabled = call.state !== 'Dialing';
   $('talk').disabled = call.state !== 'Connected';
+  $('wait').disabled = call.state !== 'Queued';
   $('hangup').disabled = !live;
   lines($('caller-heard'), call.callerHeard);
   showLegs(call);
+  showOutbound(call);
   lines($('requests'), call.requests.map((r) => r.side + ': ' + r.method + ' ' + r.path + '  ' +
     Object.entries(r.parameters).map(([k, v]) => k + '=' + v).join(' ')));
 }
@@ -223,6 +264,7 @@ $('quiet').addEventListener('click', () => step('quiet'));
 $('record').addEventListener('click', () => step('record', { seconds: Number($('seconds').value), key: $('record-end').value || null }));
 $('dial-timeout').addEventListener('click', () => step('dial-timeout'));
 $('talk').addEventListener('click', () => step('talk', { seconds: 60 }));
+$('wait').addEventListener('click', () => step('wait', { seconds: Number($('wait-seconds').value) }));
 $('hangup').addEventListener('click', () => step('hangup'));
 
 loadLines();

@@ -131,7 +131,7 @@ public sealed class CallDesk(
     }
 
     private static PhoneCall NewCall(IncomingCall call, bool languageKnown) =>
-        new(call.CallSid, call.At) { Phase = languageKnown ? CallPhase.Safety : CallPhase.Menu };
+        new(call.CallSid, call.At) { Phase = languageKnown ? CallPhase.Safety : CallPhase.Menu, Line = call.To };
 
     /// <summary>The conversation whose current call is <paramref name="callSid"/>, or null (unknown, or another call).</summary>
     public async Task<Conversation?> FindAsync(string conversationId, string callSid, CancellationToken cancellationToken = default) =>
@@ -158,10 +158,11 @@ public sealed class CallDesk(
     /// <see cref="CallRouter.MaxRungAtOnce"/>. For an emergency, the first round also rings the supervisor on duty. Null when
     /// nobody is left to ring: the caller is then offered a voicemail or a callback.
     /// </summary>
+    /// <param name="roundEndsAtQueueSeconds">When the round ends, in seconds of the caller's wait as the provider counts them.</param>
     /// <param name="read">The conversation as the caller of this method just read it, if it did: saves reading it
     /// again (a stale one only costs a retry, since saving checks its version).</param>
     public async Task<RingRound?> NextRoundAsync(
-        string conversationId, string callSid, Conversation? read = null, CancellationToken cancellationToken = default)
+        string conversationId, string callSid, int roundEndsAtQueueSeconds, Conversation? read = null, CancellationToken cancellationToken = default)
     {
         var rosterRead = roster.ListAsync(cancellationToken);
         var heldRead = loads.HeldAsync(cancellationToken);
@@ -197,6 +198,7 @@ public sealed class CallDesk(
                     WaitingSince = call.WaitingSince ?? now,
                     Rounds = call.Rounds + 1,
                     Rung = [.. call.Rung, .. ringing.Select(c => c.Id)],
+                    RoundEndsAtQueueSeconds = roundEndsAtQueueSeconds,
                 };
             var hop = ringing.Count == 0
                 ? new RoutingHop(now, null, "call: nobody left to ring")
@@ -208,6 +210,39 @@ public sealed class CallDesk(
         }
 
         throw new ConversationChangedException(conversationId);
+    }
+
+    /// <summary>
+    /// Notes the calls made to counsellors' phones for a round, so they can be stopped later. False when the caller's
+    /// call moved on meanwhile (taken, offered a message, over): those phones should stop ringing now.
+    /// </summary>
+    public async Task<bool> PhonesRungAsync(string conversationId, string callSid, IReadOnlyList<CounsellorRing> rings, CancellationToken cancellationToken = default)
+    {
+        if (rings.Count == 0)
+        {
+            return true;
+        }
+
+        var updated = await UpdateCallAsync(conversationId, callSid, (c, call) => call is not { Phase: CallPhase.Ringing, AnsweredBy: null }
+            ? null
+            : c with { Calls = Replace(c, call with { Rings = [.. call.Rings, .. rings] }) }, cancellationToken);
+        return updated is not null;
+    }
+
+    /// <summary>
+    /// The caller could not be kept waiting for a counsellor (the provider's queue failed): they are offered a
+    /// voicemail or a callback at once. Null when the call is not waiting (already taken, offered or over).
+    /// </summary>
+    public Task<Conversation?> OfferNowAsync(string conversationId, string callSid, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        return UpdateCallAsync(conversationId, callSid, (c, call) => call is not { Phase: CallPhase.Safety or CallPhase.Ringing, AnsweredBy: null }
+            ? null
+            : c with
+            {
+                Calls = Replace(c, call with { Phase = CallPhase.Offer, WaitingSince = call.WaitingSince ?? now, OfferedAt = now }),
+                Hops = [.. c.Hops, new RoutingHop(now, null, "call: could not wait in the queue")],
+            }, cancellationToken);
     }
 
     /// <summary>
@@ -266,13 +301,13 @@ public sealed class CallDesk(
     }
 
     /// <summary>
-    /// The ringing ended (Twilio's Dial finished). True when the call was answered and is now over; false when
-    /// nobody took it, and the next round (or the offer) follows.
+    /// The counsellor who took the call and the caller are no longer connected (either hung up): the call was
+    /// answered and is over.
     /// </summary>
-    public async Task<bool> RingingEndedAsync(string conversationId, string callSid, bool bridged, CancellationToken cancellationToken = default)
+    public async Task BridgeEndedAsync(string conversationId, string callSid, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
-        var ended = await UpdateCallAsync(conversationId, callSid, (c, call) => call.AnsweredBy is null || !bridged || call.Phase == CallPhase.Ended
+        var ended = await UpdateCallAsync(conversationId, callSid, (c, call) => call.AnsweredBy is null || call.Phase == CallPhase.Ended
             ? null
             : c with
             {
@@ -285,9 +320,6 @@ public sealed class CallDesk(
         {
             await FinishedAsync(ended, cancellationToken);
         }
-
-        var call = ended?.CurrentCall ?? (await FindAsync(conversationId, callSid, cancellationToken))?.CurrentCall;
-        return call is { AnsweredBy: not null } && bridged;
     }
 
     /// <summary>The caller chose to leave a voicemail.</summary>
@@ -370,12 +402,13 @@ public sealed class CallDesk(
     /// The call is over (Twilio's status callback). A call nobody answered and that left nothing to follow up is
     /// recorded as abandoned, in the menu or while waiting, and its conversation closed when the call was all it had.
     /// </summary>
-    public async Task CallEndedAsync(string callSid, string from, CancellationToken cancellationToken = default)
+    /// <returns>The call as it ended, when this request ended it (null when it was over already, or unknown).</returns>
+    public async Task<PhoneCall?> CallEndedAsync(string callSid, string from, CancellationToken cancellationToken = default)
     {
         var pseudonym = await pseudonymizer.PseudonymOfAsync(from, cancellationToken);
         if (await store.FindCallerAsync(pseudonym, cancellationToken) is not { OpenConversationId: { } id })
         {
-            return;
+            return null;
         }
 
         var now = time.GetUtcNow();
@@ -401,6 +434,8 @@ public sealed class CallDesk(
         {
             await FinishedAsync(ended, cancellationToken);
         }
+
+        return ended?.CurrentCall;
     }
 
     /// <summary>

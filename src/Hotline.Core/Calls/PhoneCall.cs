@@ -38,6 +38,9 @@ public enum CallOutcome
     AbandonedInMenu,
 }
 
+/// <summary>A counsellor's phone rung for a caller: the provider's id of that call, to stop it ringing.</summary>
+public sealed record CounsellorRing(string CounsellorId, string Sid);
+
 /// <summary>
 /// One phone call of a conversation. Nothing here identifies the caller: the call's id is Twilio's, and the caller's
 /// number never reaches this record. Recording is off; only a voicemail the caller chose to leave is referenced here,
@@ -45,6 +48,9 @@ public enum CallOutcome
 /// </summary>
 public sealed record PhoneCall(string CallSid, DateTimeOffset StartedAt)
 {
+    /// <summary>The hotline number the caller dialled: counsellors' phones rung for the call show it.</summary>
+    public string? Line { get; init; }
+
     public CallPhase Phase { get; init; } = CallPhase.Menu;
 
     /// <summary>When the caller began waiting for a person (their language known, the safety line heard).</summary>
@@ -55,6 +61,13 @@ public sealed record PhoneCall(string CallSid, DateTimeOffset StartedAt)
 
     /// <summary>Counsellors rung for this call so far, in every round.</summary>
     public IReadOnlyList<string> Rung { get; init; } = [];
+
+    /// <summary>The calls made to counsellors' phones for this call, by their id at the provider: stopped once the call
+    /// is taken, offered a message or over, so no phone goes on ringing for a caller who is gone.</summary>
+    public IReadOnlyList<CounsellorRing> Rings { get; init; } = [];
+
+    /// <summary>How long into the caller's wait (the provider's count of seconds in the queue) the current round ends.</summary>
+    public int RoundEndsAtQueueSeconds { get; init; }
 
     public string? AnsweredBy { get; init; }
 

@@ -28,7 +28,7 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
     // sign-in. Everything else under /api needs a token with a role.
     private static readonly HashSet<string> Public =
     [
-        "TwilioSms", "VoiceIncoming", "VoiceMenu", "VoiceSafety", "VoiceDialed", "VoiceWhisper", "VoiceAccept", "VoiceOffer",
+        "TwilioSms", "VoiceIncoming", "VoiceMenu", "VoiceSafety", "VoiceWait", "VoiceLeft", "VoiceWhisper", "VoiceAccept", "VoiceOffer",
         "VoiceRecorded", "VoiceRecordingStatus", "VoiceStatus", "VoiceRecording", "Health", "SignInConfig", "DevToken", "ChatTexts", "ChatSessionStart", "ChatSend", "ChatPoll", "ChatLeave",
         "ChatPage", "ConsolePage", "SupervisorPage", "PartnerPage",
     ];

@@ -1,4 +1,5 @@
 using Hotline.Functions.Dev.CallFlow;
+using Hotline.Tests.Infrastructure;
 
 namespace Hotline.Tests.CallFlow;
 
@@ -394,6 +395,271 @@ public sealed class SimulatedCallTests
             SimulatedCall.StartAsync(app.Http, FakeVoiceApp.Options with { VoicePath = "/api/twilio/other" }));
         Assert.Contains("numDigit", Assert.Single(undocumented.Problems), StringComparison.Ordinal);
     }
+
+    private const string Hold = "say[en-GB/Polly.Amy]: Please hold, we are finding someone for you";
+    private const string Ioana = "+447700900101";
+    private const string Maria = "+447700900102";
+    private const string Sam = "+447700900103";
+
+    // Every step that makes the app call the REST API meanwhile must finish, not hang: a deadlock fails the test.
+    private static readonly TimeSpan NoDeadlock = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Enqueue_requests_the_waitUrl_at_once_and_again_each_time_its_document_ends_with_the_new_QueueTime()
+    {
+        await using var flow = await FakeQueueFlow.StartAsync([Ioana], [Maria]);
+
+        var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
+
+        Assert.Equal(CallState.Queued, call.State);
+        Assert.Equal("call-" + call.CallSid, call.QueueName);
+        Assert.Equal(["say[en-US/man]: Safety line", $"queued: call-{call.CallSid}", Hold], call.CallerHeard);
+        var wait = Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/wait");
+        Assert.Matches("^QU[0-9a-f]{32}$", wait["QueueSid"]);
+        Assert.Equal(("1", "0", "0", "1", "1000"), (wait["QueuePosition"], wait["QueueTime"], wait["AvgQueueTime"], wait["CurrentQueueSize"], wait["MaxQueueSize"]));
+        Assert.Equal((call.CallSid, "in-progress"), (wait["CallSid"], wait["CallStatus"]));
+        Assert.Equal("/api/twilio/voice/wait?c=conv1", wait.Url.PathAndQuery);
+
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([0], flow.QueueTimes);
+        Assert.Equal([.. (string[])["say[en-US/man]: Safety line", $"queued: call-{call.CallSid}", Hold, "pause 19s"]], call.CallerHeard);
+
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([0, 20], flow.QueueTimes);
+        Assert.Equal(20, call.ElapsedSeconds);
+        Assert.Equal("20", call.Requests.Last(r => r.Path == "/api/twilio/voice/wait")["QueueTime"]);
+        Assert.Equal(["pause 19s", Hold], call.CallerHeard.TakeLast(2));
+
+        // Round 1 rang Ioana for 20 s (no answer: her Timeout passed with the queue's clock), round 2 rings Maria.
+        var ioana = Assert.Single(flow.Account.CallsTo(Ioana));
+        Assert.Equal((OutboundCallState.Ended, "no-answer"), (ioana.State, ioana.Outcome));
+        Assert.Equal(["ringing (caller id +442071234567)", "no answer"], ioana.Heard);
+        Assert.Equal(OutboundCallState.Ringing, Assert.Single(flow.Account.CallsTo(Maria)).State);
+        var status = Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/call-status");
+        Assert.Equal((ioana.CallSid, "no-answer", "outbound-api"), (status["CallSid"], status["CallStatus"], status["Direction"]));
+        Assert.All(flow.App.Signatures, s => Assert.True(s.Valid, s.Url));
+    }
+
+    [Fact]
+    public async Task The_app_creates_calls_through_the_REST_API_while_Twilio_waits_for_its_waitUrl_answer()
+    {
+        await using var flow = await FakeQueueFlow.StartAsync([Ioana, Maria]);
+
+        var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
+
+        // Created by the Twilio SDK during the waitUrl request, as Twilio's Calls API receives it.
+        var created = flow.Account.ApiRequests.Where(r => r.Method == "POST" && r.Path.EndsWith("/Calls.json", StringComparison.Ordinal)).ToList();
+        Assert.Equal([Ioana, Maria], created.Select(r => r["To"]));
+        Assert.All(created, r => Assert.Equal((201, FakeQueueFlow.HotlineNumber, "POST", "20"), (r.Status, r["From"], r["Method"], r["Timeout"])));
+        Assert.Equal($"https://hotline.example.org/api/twilio/voice/whisper?c=conv1&p={call.CallSid}&k=101", created[0]["Url"]);
+        Assert.Equal([Ioana, Maria], flow.Account.Calls.Select(c => c.To));
+        Assert.All(flow.Account.Calls, c => Assert.Matches("^CA[0-9a-f]{32}$", c.CallSid));
+        Assert.All(flow.Account.Calls, c => Assert.Equal((OutboundCallState.Ringing, "ringing", 20), (c.State, c.Status, c.Timeout)));
+    }
+
+    [Fact]
+    public async Task A_counsellor_who_answers_and_presses_1_takes_the_caller_from_the_queue_and_hanging_up_sends_the_caller_on()
+    {
+        await using var flow = await FakeQueueFlow.StartAsync([Ioana, Maria]);
+        var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
+        await call.WaitAsync(TimeSpan.FromSeconds(5));
+        var (ioana, maria) = (flow.Account.CallsTo(Ioana)[0], flow.Account.CallsTo(Maria)[0]);
+
+        await ioana.AnswerAsync();
+        var whisper = Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/whisper");
+        Assert.Equal(("call 1", ioana.CallSid, "outbound-api", "in-progress"), (whisper.Side, whisper["CallSid"], whisper["Direction"], whisper["CallStatus"]));
+        Assert.Equal((FakeQueueFlow.HotlineNumber, Ioana), (whisper["From"], whisper["To"]));
+        Assert.Equal(OutboundCallState.InProgress, ioana.State);
+
+        await ioana.PressAsync("1").WaitAsync(NoDeadlock);
+
+        Assert.Equal((CallState.Connected, ioana), (call.State, call.ConnectedTo));
+        Assert.Equal((OutboundCallState.Bridged, call.CallSid), (ioana.State, ioana.BridgedTo));
+        Assert.Equal(["ringing (caller id +442071234567)", "answered", "say[en-US/man]: Press 1 to take the call", "connected to caller"], ioana.Heard);
+        Assert.Equal(["say[en-US/man]: Connecting you now", $"connected to {Ioana}"], call.CallerHeard.TakeLast(2));
+        var connecting = Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/connecting");
+        Assert.Equal(("caller", ioana.CallSid, "5"), (connecting.Side, connecting["DequeingCallSid"], connecting["QueueTime"]));
+        Assert.Equal((OutboundCallState.Ended, "canceled"), (maria.State, maria.Outcome));
+        Assert.Empty(Assert.Single(flow.Account.Queues).MemberCallSids);
+        Assert.Empty(flow.QueueResults); // the Enqueue action waits until the bridge ends
+
+        call.PassTime(TimeSpan.FromSeconds(30));
+        await ioana.HangUpAsync().WaitAsync(NoDeadlock);
+
+        Assert.Equal(["bridged"], flow.QueueResults);
+        var left = Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/left");
+        Assert.Equal(("5", "in-progress"), (left["QueueTime"], left["CallStatus"]));
+        Assert.Equal(CallState.Ended, call.State);
+        Assert.Equal((OutboundCallState.Ended, "completed", 30L), (ioana.State, ioana.Outcome, ioana.Duration));
+        var ioanaStatus = call.Requests.Last(r => r.Path == "/api/twilio/voice/call-status" && r["CallSid"] == ioana.CallSid);
+        Assert.Equal(("completed", "30"), (ioanaStatus["CallStatus"], ioanaStatus["CallDuration"]));
+        Assert.Equal(("completed", "35"), (call.Requests[^1]["CallStatus"], call.Requests[^1]["CallDuration"]));
+        Assert.Empty(flow.Account.Queues); // deleted by the app through the REST API
+        Assert.Empty(flow.RestFailures);
+        Assert.All(flow.App.Signatures, s => Assert.True(s.Valid, s.Url));
+    }
+
+    [Fact]
+    public async Task Two_counsellors_pressing_1_at_once_reach_the_app_together_and_the_one_it_picks_takes_the_caller()
+    {
+        await using var flow = await FakeQueueFlow.StartAsync([Ioana, Maria, Sam]);
+        var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
+        var (ioana, maria, sam) = (flow.Account.CallsTo(Ioana)[0], flow.Account.CallsTo(Maria)[0], flow.Account.CallsTo(Sam)[0]);
+        await ioana.AnswerAsync();
+        await maria.AnswerAsync();
+        flow.HoldAccepts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var presses = Task.WhenAll(ioana.PressAsync("1"), maria.PressAsync("1"));
+        await Eventually.TrueAsync(() => call.Requests.Count(r => r.Path == "/api/twilio/voice/accept") == 2, "both presses reach the app", TimeSpan.FromSeconds(10));
+        flow.HoldAccepts.SetResult();
+        await presses.WaitAsync(NoDeadlock);
+
+        var winner = Assert.Single(flow.Accepts, a => a.Took).Counsellor == "101" ? ioana : maria;
+        var loser = winner == ioana ? maria : ioana;
+        Assert.Equal(2, flow.Accepts.Count);
+        Assert.Equal((CallState.Connected, winner), (call.State, call.ConnectedTo));
+        Assert.Equal(OutboundCallState.Bridged, winner.State);
+        Assert.Equal((OutboundCallState.Ended, "completed"), (loser.State, loser.Outcome));
+        Assert.Equal(["say[en-US/man]: Another counsellor took this call", "hangup"], loser.Heard.TakeLast(2));
+        Assert.Equal((OutboundCallState.Ended, "canceled"), (sam.State, sam.Outcome));
+        Assert.Single(call.CallerHeard, l => l.StartsWith("connected to", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_cancelled_call_stops_ringing_posts_canceled_and_can_no_longer_be_answered()
+    {
+        await using var flow = await FakeQueueFlow.StartAsync([Ioana], [Maria]);
+        var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
+        var ioana = flow.Account.CallsTo(Ioana)[0];
+        var sid = ioana.CallSid;
+
+        var answer = await flow.Account.HandleApiAsync("POST", $"/2010-04-01/Accounts/{TwilioApiDouble.AccountSid}/Calls/{sid}.json",
+            [new("Status", "canceled")], Basic(TwilioApiDouble.AccountSid, FakeVoiceApp.AuthToken));
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal("canceled", System.Text.Json.JsonDocument.Parse(answer.Json!).RootElement.GetProperty("status").GetString());
+        Assert.Equal((OutboundCallState.Ended, "canceled"), (ioana.State, ioana.Outcome));
+        Assert.Equal("canceled", Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/call-status")["CallStatus"]);
+        await Assert.ThrowsAsync<CallFlowException>(() => ioana.AnswerAsync());
+        Assert.DoesNotContain(call.Requests, r => r.Path == "/api/twilio/voice/whisper");
+    }
+
+    [Fact]
+    public async Task The_REST_API_checks_the_account_and_answers_404_for_unknown_calls_and_queues()
+    {
+        await using var flow = await FakeQueueFlow.StartAsync([Ioana]);
+        var calls = $"/2010-04-01/Accounts/{TwilioApiDouble.AccountSid}";
+        var auth = Basic(TwilioApiDouble.AccountSid, FakeVoiceApp.AuthToken);
+        var form = new List<KeyValuePair<string, string>> { new("To", Ioana), new("From", FakeQueueFlow.HotlineNumber), new("Url", "https://hotline.example.org/x") };
+
+        Assert.Equal(401, (await flow.Account.HandleApiAsync("POST", calls + "/Calls.json", form, Basic(TwilioApiDouble.AccountSid, "wrong"))).Status);
+        var unknown = await flow.Account.HandleApiAsync("POST", calls + $"/Calls/CA{new string('0', 32)}.json", [new("Status", "canceled")], auth);
+        Assert.Equal(404, unknown.Status);
+        Assert.Contains("20404", unknown.Json, StringComparison.Ordinal);
+        Assert.Equal(404, (await flow.Account.HandleApiAsync("DELETE", calls + $"/Queues/QU{new string('0', 32)}.json", [], auth)).Status);
+        Assert.Empty(flow.Account.Calls);
+        var created = await flow.Account.HandleApiAsync("POST", calls + "/Calls.json", form, auth);
+        Assert.Equal(201, created.Status);
+        var resource = System.Text.Json.JsonDocument.Parse(created.Json!).RootElement;
+        Assert.Equal(("queued", Ioana, flow.Account.Calls[0].CallSid), (resource.GetProperty("status").GetString(), resource.GetProperty("to").GetString(), resource.GetProperty("sid").GetString()));
+        Assert.Equal(60, Assert.Single(flow.Account.Calls).Timeout); // Twilio's default ring time
+    }
+
+    [Fact]
+    public async Task Leave_takes_the_caller_out_of_the_queue_and_the_action_gets_leave_and_plays_its_Gather()
+    {
+        await using var flow = await FakeQueueFlow.StartAsync([Ioana]);
+        var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
+
+        await call.WaitAsync(TimeSpan.FromSeconds(60)).WaitAsync(NoDeadlock);
+
+        Assert.Equal(CallState.WaitingForKeys, call.State);
+        Assert.Equal(20, call.ElapsedSeconds); // <Leave> came with the second round, at 20 s
+        Assert.Equal(["left the queue", "say[en-US/man]: Nobody is free. Press 1 to leave a message"], call.CallerHeard.TakeLast(2));
+        var left = Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/left");
+        Assert.Equal(("leave", "20", "in-progress"), (left["QueueResult"], left["QueueTime"], left["CallStatus"]));
+        Assert.Equal(Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/wait" && r["QueueTime"] == "0")["QueueSid"], left["QueueSid"]);
+        Assert.Empty(flow.Account.Queues);
+
+        await call.PressAsync("1");
+        Assert.Equal("1", Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/offer")["Digits"]);
+    }
+
+    [Fact]
+    public async Task A_caller_who_hangs_up_while_queued_gets_the_action_with_hangup_then_the_status_callback()
+    {
+        await using var flow = await FakeQueueFlow.StartAsync([Ioana]);
+        await flow.Account.PassTimeAsync(TimeSpan.FromSeconds(3)); // the account's clock is not the call's: QueueTime counts from the Enqueue
+        var call = await flow.Account.StartCallAsync().WaitAsync(NoDeadlock);
+        await call.WaitAsync(TimeSpan.FromSeconds(7));
+
+        await call.HangUpAsync().WaitAsync(NoDeadlock);
+
+        Assert.Equal(CallState.Ended, call.State);
+        var callerRequests = call.Requests.Where(r => r.Side == "caller").Select(r => r.Path).ToList();
+        Assert.Equal(["/api/twilio/voice/left", "/api/twilio/voice/status"], callerRequests.TakeLast(2));
+        var left = Assert.Single(call.Requests, r => r.Path == "/api/twilio/voice/left");
+        Assert.Equal(("hangup", "7", "completed"), (left["QueueResult"], left["QueueTime"], left["CallStatus"]));
+        Assert.Equal("caller hung up", call.CallerHeard[^1]);
+        Assert.Equal((OutboundCallState.Ended, "canceled"), (flow.Account.Calls[0].State, flow.Account.Calls[0].Outcome));
+        Assert.Empty(flow.Account.Queues);
+    }
+
+    [Fact]
+    public async Task A_waitUrl_document_that_takes_no_time_fails_the_call_instead_of_looping()
+    {
+        await using var app = await FakeVoiceApp.StartAsync(a =>
+        {
+            Answer(a, Voice, """<Response><Enqueue waitUrl="/api/twilio/wait">support</Enqueue></Response>""");
+            Answer(a, "/api/twilio/wait", "<Response/>");
+        });
+
+        var looping = await Assert.ThrowsAsync<CallFlowException>(() => SimulatedCall.StartAsync(app.Http, FakeVoiceApp.Options).WaitAsync(NoDeadlock));
+
+        Assert.Contains("without taking any time", looping.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dial_Queue_on_an_empty_queue_waits_until_its_timeout_and_on_a_missing_queue_fails()
+    {
+        await using var app = await FakeVoiceApp.StartAsync(a =>
+        {
+            Answer(a, Voice, """<Response><Enqueue waitUrl="/api/twilio/wait">support</Enqueue></Response>""");
+            Answer(a, "/api/twilio/wait", """<Response><Pause length="30"/></Response>""");
+            a.MapPost("/api/twilio/agent", (HttpRequest r) => FakeVoiceApp.Twiml(
+                $"""<Response><Dial action="/api/twilio/agent-done" timeout="15"><Queue>{r.Query["q"]}</Queue></Dial></Response>"""));
+            a.MapPost("/api/twilio/agent-done", (HttpRequest r) => FakeVoiceApp.Twiml($"<Response><Say>Dial {r.Form["DialCallStatus"]}</Say></Response>"));
+            Accept(a, Status);
+        });
+        var account = new SimulatedTwilio(app.Http, FakeVoiceApp.Options);
+        var caller = await account.StartCallAsync();
+        await caller.HangUpAsync(); // "support" stays, empty
+        var auth = Basic(account.AccountSid, FakeVoiceApp.AuthToken);
+        async Task<OutboundCall> Agent(string queue)
+        {
+            var created = await account.HandleApiAsync("POST", $"/2010-04-01/Accounts/{account.AccountSid}/Calls.json",
+                [new("To", Ioana), new("From", HotlineNumber), new("Url", $"https://hotline.example.org/api/twilio/agent?q={queue}")], auth);
+            Assert.Equal(201, created.Status);
+            return account.Calls[^1];
+        }
+
+        var missing = await Agent("nosuch");
+        await missing.AnswerAsync();
+        Assert.Equal("failed", account.Requests.Last(r => r.Path == "/api/twilio/agent-done")["DialCallStatus"]);
+        Assert.Equal(["no queue nosuch", "say[en-US/man]: Dial failed", "hangup"], missing.Heard.TakeLast(3));
+
+        var empty = await Agent("support");
+        await empty.AnswerAsync();
+        Assert.Equal(OutboundCallState.WaitingForQueue, empty.State);
+        var before = account.Seconds;
+        await empty.DialTimesOutAsync();
+        Assert.Equal(before + 15, account.Seconds);
+        Assert.Equal("no-answer", account.Requests.Last(r => r.Path == "/api/twilio/agent-done")["DialCallStatus"]);
+        Assert.Equal((OutboundCallState.Ended, "completed"), (empty.State, empty.Outcome));
+    }
+
+    private static string Basic(string user, string password) =>
+        "Basic " + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{user}:{password}"));
 
     private static Task<FakeVoiceApp> DialApp() => FakeVoiceApp.StartAsync(a =>
     {

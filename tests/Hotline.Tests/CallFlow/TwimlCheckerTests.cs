@@ -38,6 +38,36 @@ public sealed class TwimlCheckerTests
     }
 
     [Fact]
+    public void A_waitUrl_or_Queue_url_document_allows_only_the_verbs_Twilio_lists_for_it()
+    {
+        const string Wait = """<Response><Say>Please hold</Say><Pause length="20"/><Leave/></Response>""";
+        const string Dials = """<Response><Dial><Number>+447700900001</Number></Dial></Response>""";
+
+        Assert.Empty(TwimlChecker.Problems(Wait, TwimlChecker.WaitUrlDocument));
+        Assert.Contains("<Dial> is not allowed in a waitUrl document", Assert.Single(TwimlChecker.Problems(Dials, TwimlChecker.WaitUrlDocument)), StringComparison.Ordinal);
+        Assert.Empty(TwimlChecker.Problems(Dials));
+        var queueUrl = TwimlChecker.Problems("""<Response><Say>Connecting</Say><Gather numDigits="1"/><Leave/></Response>""", TwimlChecker.QueueUrlDocument);
+        Assert.Equal(2, queueUrl.Count);
+        Assert.Contains(queueUrl, p => p.Contains("<Gather> is not allowed in a queueUrl document", StringComparison.Ordinal));
+        Assert.Contains(queueUrl, p => p.Contains("<Leave> is not allowed in a queueUrl document", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Accepts_Enqueue_Leave_and_the_Queue_noun_as_the_Twilio_SDK_writes_them()
+    {
+        var response = new VoiceResponse();
+        response.Enqueue("call-CA0123", action: new Uri("https://hotline.example.org/api/twilio/voice/left?c=1"), method: HttpMethod.Post,
+            waitUrl: new Uri("https://hotline.example.org/api/twilio/voice/wait?c=1"), waitUrlMethod: HttpMethod.Post, maxQueueSize: 1);
+        var dial = new Dial(timeout: 10);
+        dial.Queue("call-CA0123", url: new Uri("/api/twilio/voice/connecting", UriKind.Relative), method: HttpMethod.Post);
+        response.Append(dial);
+        response.Leave();
+
+        Assert.Empty(TwimlChecker.Problems(response.ToString()));
+        Assert.NotEmpty(TwimlChecker.Problems("""<Response><Enqueue waitUrl="/w" maxQueueSize="0">q</Enqueue><Leave>now</Leave></Response>"""));
+    }
+
+    [Fact]
     public void Reports_an_undocumented_verb_and_an_undocumented_attribute()
     {
         var problems = TwimlChecker.Problems(

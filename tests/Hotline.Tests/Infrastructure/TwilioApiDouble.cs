@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using Hotline.Functions.Dev.CallFlow;
 
 namespace Hotline.Tests.Infrastructure;
 
@@ -8,7 +9,8 @@ namespace Hotline.Tests.Infrastructure;
 /// A loopback stand-in for Twilio's Messages API: checks HTTP Basic auth, records every send, answers 201 with a
 /// message resource, 400 with error 21610 for opted-out recipients, and scripted error statuses (before or after
 /// accepting the message) or a connection broken after accepting it; lists sent messages and counts those lookups.
-/// Also keeps recordings (voicemails): serves their audio and deletes them, recording every deletion.
+/// Also keeps recordings (voicemails): serves their audio and deletes them, recording every deletion; and, given a
+/// <see cref="Voice"/> account, serves its Calls and Queues API.
 /// </summary>
 public sealed class TwilioApiDouble : IAsyncDisposable
 {
@@ -66,6 +68,9 @@ public sealed class TwilioApiDouble : IAsyncDisposable
         twilio._app.MapGet("/2010-04-01/Accounts/{sid}/Messages.json", twilio.List);
         twilio._app.MapGet("/2010-04-01/Accounts/{sid}/Recordings/{file}", twilio.Recording);
         twilio._app.MapDelete("/2010-04-01/Accounts/{sid}/Recordings/{file}", twilio.DeleteRecording);
+        twilio._app.MapPost("/2010-04-01/Accounts/{sid}/Calls.json", twilio.VoiceAsync);
+        twilio._app.MapMethods("/2010-04-01/Accounts/{sid}/Calls/{file}", ["GET", "POST"], twilio.VoiceAsync);
+        twilio._app.MapDelete("/2010-04-01/Accounts/{sid}/Queues/{file}", twilio.VoiceAsync);
         await twilio._app.StartAsync();
         var address = twilio._app.Urls.First();
         twilio.BaseUrl = new Uri(address.TrimEnd('/') + "/");
@@ -168,6 +173,15 @@ public sealed class TwilioApiDouble : IAsyncDisposable
         RecordingDeletions.Enqueue(recordingSid);
         return Recordings.TryRemove(recordingSid, out _) ? Results.NoContent() : NotFound();
     }
+
+    /// <summary>
+    /// The simulated account whose Calls and Queues API this double serves (calls created, cancelled, queues deleted);
+    /// null: those routes answer 404. Its own AccountSid and AuthToken are checked, not <see cref="AccountSid"/>.
+    /// </summary>
+    public SimulatedTwilio? Voice { get; set; }
+
+    private Task<IResult> VoiceAsync(HttpRequest request, CancellationToken ct) =>
+        Voice is { } account ? SimulatedTwilioApi.ServeAsync(account, request, request.Path, ct) : Task.FromResult(NotFound());
 
     private static IResult NotFound() =>
         Results.Json(new { code = 20404, message = "The requested resource was not found", status = 404 }, statusCode: 404);

@@ -13,6 +13,7 @@ public sealed class CallAnswersTests
 {
     private static readonly Uri PublicBase = new("https://hotline.example.org/");
     private const string Conversation = "c-0123456789abcdef0123";
+    private const string CallSid = "CA0123456789abcdef0123456789abcdef";
 
     [Fact]
     public void Every_answer_the_voice_line_can_give_is_TwiML_Twilio_documents_in_every_language()
@@ -33,7 +34,9 @@ public sealed class CallAnswersTests
         Add(nameof(CallAnswers.Refuse), CallAnswers.Refuse());
         Add(nameof(CallAnswers.HangUp), CallAnswers.HangUp());
         Add(nameof(CallAnswers.Empty), CallAnswers.Empty());
-        Add(nameof(CallAnswers.Connect), CallAnswers.Connect());
+        Add(nameof(CallAnswers.Connect), CallAnswers.Connect(CallSid));
+        Add(nameof(CallAnswers.Enqueue), CallAnswers.Enqueue(PublicBase, Conversation, CallSid));
+        Add(nameof(CallAnswers.Leave), CallAnswers.Leave());
         Add(nameof(CallAnswers.Taken), answers.Taken());
         Add(nameof(CallAnswers.NotAccepted), answers.NotAccepted());
         foreach (var attempt in new[] { 1, 2 })
@@ -41,13 +44,12 @@ public sealed class CallAnswersTests
             Add(nameof(CallAnswers.Menu), answers.Menu(PublicBase, Conversation, attempt));
         }
 
-        var round = Enumerable.Range(0, 10).Select(i => ($"counsellor{i}", $"+44770090{i:D4}")).ToList();
         foreach (var language in catalogue.Languages)
         {
             Add(nameof(CallAnswers.Safety), answers.Safety(PublicBase, Conversation, language));
-            Add(nameof(CallAnswers.Ring), answers.Ring(PublicBase, Conversation, language, "+442071234567", round));
-            Add(nameof(CallAnswers.Whisper), answers.Whisper(PublicBase, Conversation, "counsellor1", language, emergency: false));
-            Add(nameof(CallAnswers.Whisper), answers.Whisper(PublicBase, Conversation, "counsellor1", language, emergency: true));
+            Add(nameof(CallAnswers.Wait), answers.Wait(PublicBase, language, pauseSeconds: 3));
+            Add(nameof(CallAnswers.Whisper), answers.Whisper(PublicBase, Conversation, CallSid, "counsellor1", language, emergency: false));
+            Add(nameof(CallAnswers.Whisper), answers.Whisper(PublicBase, Conversation, CallSid, "counsellor1", language, emergency: true));
             Add(nameof(CallAnswers.Offer), answers.Offer(PublicBase, Conversation, language, attempt: 2));
             Add(nameof(CallAnswers.Voicemail), answers.Voicemail(PublicBase, Conversation, language));
             foreach (var prompt in Enum.GetValues<VoicePrompt>().Where(p => p != VoicePrompt.LanguageMenuOption))
@@ -69,17 +71,32 @@ public sealed class CallAnswersTests
     }
 
     [Fact]
-    public void A_round_of_ringing_shows_the_hotlines_number_and_has_each_counsellor_accept_for_themselves()
+    public void The_caller_waits_in_a_queue_of_their_own_and_the_counsellor_who_accepts_is_connected_with_that_queue()
     {
-        var answers = new CallAnswers(VoiceCatalogueTests.Catalogue(), CallSettings.Read(new ConfigurationBuilder().Build()));
+        var enqueue = System.Xml.Linq.XElement.Parse(CallAnswers.Enqueue(PublicBase, Conversation, CallSid)).Element("Enqueue")!;
+        var other = System.Xml.Linq.XElement.Parse(CallAnswers.Enqueue(PublicBase, Conversation, "CA" + new string('f', 32))).Element("Enqueue")!;
+        var dial = System.Xml.Linq.XElement.Parse(CallAnswers.Connect(CallSid)).Element("Dial")!;
 
-        var twiml = System.Xml.Linq.XElement.Parse(answers.Ring(PublicBase, Conversation, "ro", "+40312345678", [("ioana", "+447700900201"), ("maria", "+447700900202")]));
+        Assert.Equal(enqueue.Value, dial.Element("Queue")!.Value);
+        Assert.NotEqual(enqueue.Value, other.Value);
+        Assert.True(enqueue.Value.Length <= 64, "Twilio's queue names are at most 64 characters");
+        Assert.Equal("https://hotline.example.org/api/twilio/voice/wait?c=" + Conversation, enqueue.Attribute("waitUrl")!.Value);
+        Assert.Equal("https://hotline.example.org/api/twilio/voice/left?c=" + Conversation, enqueue.Attribute("action")!.Value);
+    }
 
-        var dial = twiml.Element("Dial")!;
-        Assert.Equal("+40312345678", dial.Attribute("callerId")!.Value);
-        Assert.Equal("20", dial.Attribute("timeout")!.Value);
-        Assert.Equal(
-            ["https://hotline.example.org/api/twilio/voice/whisper?c=" + Conversation + "&k=ioana", "https://hotline.example.org/api/twilio/voice/whisper?c=" + Conversation + "&k=maria"],
-            dial.Elements("Number").Select(n => n.Attribute("url")!.Value));
+    [Fact]
+    public void The_waiting_message_plays_in_the_callers_language_then_pauses_at_most_until_the_next_round()
+    {
+        var catalogue = VoiceCatalogueTests.Catalogue();
+        var answers = new CallAnswers(catalogue, CallSettings.Read(new ConfigurationBuilder().Build()));
+
+        var wait = System.Xml.Linq.XElement.Parse(answers.Wait(PublicBase, "ro", pauseSeconds: 3));
+        var longWait = System.Xml.Linq.XElement.Parse(answers.Wait(PublicBase, "ro", pauseSeconds: 40));
+        var overdue = System.Xml.Linq.XElement.Parse(answers.Wait(PublicBase, "ro", pauseSeconds: -2));
+
+        Assert.Equal(catalogue.Text(VoicePrompt.Waiting, "ro", null), wait.Element("Say")!.Value);
+        Assert.Equal("3", wait.Element("Pause")!.Attribute("length")!.Value);
+        Assert.Equal(CallAnswers.MaxWaitPauseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), longWait.Element("Pause")!.Attribute("length")!.Value);
+        Assert.Equal("1", overdue.Element("Pause")!.Attribute("length")!.Value);
     }
 }

@@ -65,8 +65,9 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
         var start = await _app.Http.PostAsJsonAsync(Calls(), new { from = Caller, to = RomanianLine });
         var id = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         await StepAsync($"/{id}/quiet");
-        await StepAsync($"/{id}/dial-timeout");
-        await StepAsync($"/{id}/dial-timeout"); // the supervisor's round too: nobody answered
+        await StepAsync($"/{id}/wait", new { seconds = 26 });
+        var offered = await StepAsync($"/{id}/wait", new { seconds = 26 }); // the supervisor's round too: nobody answered
+        Assert.Equal("WaitingForKeys", offered.GetProperty("state").GetString());
         await StepAsync($"/{id}/press", new { keys = "1" });
         await StepAsync($"/{id}/record", new { seconds = 15, key = "#" });
 
@@ -98,25 +99,28 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
         Assert.Contains(Lines(call.GetProperty("callerHeard")), l => l.StartsWith("say[ro-RO/", StringComparison.Ordinal));
 
         call = await StepAsync($"/{id}/quiet");
-        Assert.Equal("Dialing", call.GetProperty("state").GetString());
-        var legs = call.GetProperty("legs").EnumerateArray().ToList();
-        Assert.Equal([IoanaPhone, MariaPhone], legs.Select(l => l.GetProperty("number").GetString()).Order());
-        Assert.All(legs, l => Assert.Equal(("Ringing", RomanianLine), (l.GetProperty("state").GetString(), l.GetProperty("callerId").GetString())));
-        var ioana = legs.Single(l => l.GetProperty("number").GetString() == IoanaPhone).GetProperty("index").GetInt32();
+        Assert.Equal("Queued", call.GetProperty("state").GetString());
+        // The app rang both Romanian speakers' phones through the simulator's REST API, showing the hotline's number.
+        var phones = call.GetProperty("outbound").EnumerateArray().ToList();
+        Assert.Equal([IoanaPhone, MariaPhone], phones.Select(l => l.GetProperty("to").GetString()).Order());
+        Assert.All(phones, l => Assert.Equal(("Ringing", RomanianLine), (l.GetProperty("state").GetString(), l.GetProperty("from").GetString())));
+        var ioana = phones.Single(l => l.GetProperty("to").GetString() == IoanaPhone).GetProperty("index").GetInt32();
 
-        call = await StepAsync($"/{id}/legs/{ioana}/answer");
-        var heard = Lines(call.GetProperty("legs").EnumerateArray().Single(l => l.GetProperty("index").GetInt32() == ioana).GetProperty("heard"));
+        call = await StepAsync($"/{id}/outbound/{ioana}/answer");
+        var heard = Lines(call.GetProperty("outbound").EnumerateArray().Single(l => l.GetProperty("index").GetInt32() == ioana).GetProperty("heard"));
         Assert.Contains(heard, l => l.Contains("Hotline call, Romanian. Press 1 to accept.", StringComparison.Ordinal));
-        call = await StepAsync($"/{id}/legs/{ioana}/press", new { keys = "1" });
+        call = await StepAsync($"/{id}/outbound/{ioana}/press", new { keys = "1" });
 
         Assert.Equal("Connected", call.GetProperty("state").GetString());
-        Assert.Contains($"connected to leg {ioana}", Lines(call.GetProperty("callerHeard")));
-        Assert.All(call.GetProperty("legs").EnumerateArray(), l =>
-            Assert.Equal(l.GetProperty("index").GetInt32() == ioana ? "Bridged" : "Ended", l.GetProperty("state").GetString()));
+        Assert.Contains($"connected to {IoanaPhone}", Lines(call.GetProperty("callerHeard")));
+        Assert.All(call.GetProperty("outbound").EnumerateArray(), l =>
+            Assert.Equal(l.GetProperty("index").GetInt32() == ioana ? ("Bridged", "in-progress") : ("Ended", "canceled"), (l.GetProperty("state").GetString(), l.GetProperty("status").GetString())));
         // The requests went to the app's own webhooks, each named with its key parameters.
         var requests = call.GetProperty("requests").EnumerateArray().ToList();
         Assert.Equal(("caller", "POST", "/api/twilio/voice"), (requests[0].GetProperty("side").GetString(), requests[0].GetProperty("method").GetString(), requests[0].GetProperty("path").GetString()));
-        Assert.Contains(requests, r => r.GetProperty("side").GetString() == $"leg {ioana}" && r.GetProperty("parameters").TryGetProperty("Digits", out var d) && d.GetString() == "1");
+        Assert.Contains(requests, r => r.GetProperty("path").GetString()!.StartsWith("/api/twilio/voice/wait?", StringComparison.Ordinal));
+        Assert.Contains(requests, r => r.GetProperty("side").GetString() == $"call {ioana}" && r.GetProperty("path").GetString()!.StartsWith("/api/twilio/voice/accept?", StringComparison.Ordinal)
+            && r.GetProperty("parameters").TryGetProperty("Digits", out var d) && d.GetString() == "1");
 
         await StepAsync($"/{id}/talk", new { seconds = 90 });
         call = await StepAsync($"/{id}/hangup");
@@ -144,7 +148,7 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.NotFound, (await _app.Http.GetAsync(Calls("/c000000000000"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _app.Http.PostAsJsonAsync(Calls("/c000000000000/quiet"), new { })).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/legs/1/answer"), new { })).StatusCode); // nothing rings yet
+        Assert.Equal(HttpStatusCode.NotFound, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/outbound/1/answer"), new { })).StatusCode); // nothing rings yet
         Assert.Equal(HttpStatusCode.NotFound, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/dance"), new { })).StatusCode);
 
         // At the safety line's Gather: nothing rings, nothing records.
@@ -156,15 +160,14 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/press"), new { keys = "1a" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/press"), new { })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/record"), new { seconds = -1 })).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/legs/x/answer"), new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/outbound/x/answer"), new { })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await _app.Http.PostAsJsonAsync(Calls(), new { from = Caller })).StatusCode);
 
         await StepAsync($"/{id}/quiet");
-        await StepAsync($"/{id}/legs/1/answer");
-        var twice = await _app.Http.PostAsJsonAsync(Calls($"/{id}/legs/1/answer"), new { });
+        await StepAsync($"/{id}/outbound/1/answer");
+        var twice = await _app.Http.PostAsJsonAsync(Calls($"/{id}/outbound/1/answer"), new { });
         Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
-        Assert.Contains("can no longer answer", await twice.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/legs/3/answer"), new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/outbound/3/answer"), new { })).StatusCode);
         await StepAsync($"/{id}/hangup");
         Assert.Equal(HttpStatusCode.Conflict, (await _app.Http.PostAsJsonAsync(Calls($"/{id}/hangup"), new { })).StatusCode);
     }
@@ -202,9 +205,9 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
         await Assertions.Expect(page.Locator("#caller-heard")).ToContainTextAsync("say[ro-RO/");
 
         await page.ClickAsync("#caller-keys [data-key='2']"); // not 9 (danger): the safety line goes on to ring
-        var legs = page.Locator("#legs .leg");
+        var legs = page.Locator("#outbound .leg");
         await Assertions.Expect(legs).ToHaveCountAsync(2);
-        await Assertions.Expect(page.Locator("#call-state")).ToContainTextAsync("Ringing counsellors");
+        await Assertions.Expect(page.Locator("#call-state")).ToContainTextAsync("Waiting in the queue");
         var ioana = legs.Filter(new() { HasText = IoanaPhone });
         await Assertions.Expect(ioana).ToContainTextAsync("Shows the call as from " + RomanianLine);
         await ioana.GetByRole(AriaRole.Button, new() { Name = "Answer" }).ClickAsync();
@@ -213,9 +216,10 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
 
         await ioana.Locator(".keypad [data-key='1']").ClickAsync();
         await Assertions.Expect(page.Locator("#call-state")).ToContainTextAsync("Connected");
-        await Assertions.Expect(ioana.Locator(".state")).ToHaveTextAsync("Connected to the caller");
+        await Assertions.Expect(ioana.Locator(".state")).ToHaveTextAsync("Connected to the caller (in-progress)");
         await Assertions.Expect(ioana.Locator("ol.heard")).ToContainTextAsync("connected to caller");
         await Assertions.Expect(legs.Filter(new() { HasText = MariaPhone }).Locator(".state")).ToHaveTextAsync("Ended (canceled)");
+        await Assertions.Expect(page.Locator("#caller-heard")).ToContainTextAsync("Vă rugăm să rămâneți la telefon"); // the waiting message, in Romanian
         await Assertions.Expect(page.Locator("#caller-keys [data-key='1']")).ToBeDisabledAsync();
         await Chromium.ScreenshotAsync(page, "call-simulator-connected");
 

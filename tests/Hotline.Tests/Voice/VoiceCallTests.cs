@@ -36,6 +36,7 @@ public sealed class VoiceCallTests : IAsyncLifetime
 
     private RunningApp _app = null!;
     private TwilioApiDouble _twilio = null!;
+    private SimulatedTwilio _voice = null!;
 
     public async Task InitializeAsync()
     {
@@ -43,6 +44,16 @@ public sealed class VoiceCallTests : IAsyncLifetime
         var settings = _twilio.AppSettings();
         settings["Sms:Numbers"] = RomanianLine + "=ro";
         _app = await RunningApp.StartWithRosterAsync(Roster, settings);
+        // Twilio's part: the calls coming in, the calls the app places to counsellors' phones, the queues, one clock.
+        _voice = new SimulatedTwilio(_app.Http, new SimulatedCallOptions
+        {
+            PublicBase = new Uri(RunningApp.PublicBaseUrl),
+            AuthToken = RunningApp.TwilioAuthToken,
+            AccountSid = TwilioApiDouble.AccountSid,
+            From = Caller,
+            To = RomanianLine,
+        });
+        _twilio.Voice = _voice;
     }
 
     public async Task DisposeAsync()
@@ -55,16 +66,17 @@ public sealed class VoiceCallTests : IAsyncLifetime
 
     private IConversationStore Store => _app.Services.GetRequiredService<IConversationStore>();
 
-    private Task<SimulatedCall> CallAsync(string to = RomanianLine, string from = Caller) =>
-        SimulatedCall.StartAsync(_app.Http, new SimulatedCallOptions
-        {
-            PublicBase = new Uri(RunningApp.PublicBaseUrl),
-            AuthToken = RunningApp.TwilioAuthToken,
-            From = from,
-            To = to,
-        });
+    private Task<SimulatedCall> CallAsync(string to = RomanianLine, string from = Caller) => _voice.StartCallAsync(from, to);
+
+    private OutboundCall Phone(string number) => _voice.CallsTo(number).Last();
+
+    private bool StoppedByTheApp(OutboundCall phone) =>
+        _voice.ApiRequests.Any(r => r.Path.EndsWith("/Calls/" + phone.CallSid + ".json", StringComparison.Ordinal) && r["Status"] == "canceled");
 
     private string Said(VoicePrompt prompt, string language) => Catalogue.Text(prompt, language, null);
+
+    /// <summary>The caller waits a round of ringing (the default ring time, 20 s, and the last waiting message) and nobody picks up.</summary>
+    private static Task NobodyAnswersARoundAsync(SimulatedCall call) => call.WaitAsync(TimeSpan.FromSeconds(20 + CallAnswers.MaxWaitPauseSeconds + 1));
 
     private static void AssertHeard(IReadOnlyList<string> heard, string text) =>
         Assert.True(heard.Any(line => line.Contains(text, StringComparison.Ordinal)), $"Expected to hear \"{text}\"; heard:\n{string.Join("\n", heard)}");
@@ -77,7 +89,7 @@ public sealed class VoiceCallTests : IAsyncLifetime
                 : null, "the caller's conversation");
 
     [Fact]
-    public async Task A_call_to_the_Romanian_line_hears_the_safety_line_then_both_Romanian_speakers_ring_and_the_first_to_press_1_talks_with_the_caller()
+    public async Task A_call_to_the_Romanian_line_hears_the_safety_line_then_the_waiting_message_while_both_Romanian_speakers_ring_and_the_first_to_press_1_talks_with_the_caller()
     {
         var call = await CallAsync();
         AssertHeard(call.CallerHeard, Said(VoicePrompt.Safety, "ro"));
@@ -85,20 +97,27 @@ public sealed class VoiceCallTests : IAsyncLifetime
 
         await call.StayQuietAsync();
 
-        Assert.Equal(CallState.Dialing, call.State);
-        AssertHeard(call.CallerHeard, Said(VoicePrompt.Waiting, "ro"));
-        Assert.Equal([IoanaPhone, MariaPhone], call.Legs.Select(l => l.Number).Order());
+        Assert.Equal(CallState.Queued, call.State);
+        Assert.Equal([IoanaPhone, MariaPhone], _voice.Calls.Select(p => p.To).Order());
         // The counsellors' phones show the hotline's number, never the caller's.
-        Assert.All(call.Legs, leg => Assert.Equal(RomanianLine, leg.CallerId));
+        Assert.All(_voice.Calls, phone => Assert.Equal(RomanianLine, phone.From));
+        // The caller hears the waiting message in their language while the phones ring, again and again.
+        await call.WaitAsync(TimeSpan.FromSeconds(12));
+        Assert.True(call.CallerHeard.Count(l => l.Contains(Said(VoicePrompt.Waiting, "ro"), StringComparison.Ordinal)) >= 2,
+            "the waiting message repeats while the caller waits:\n" + string.Join("\n", call.CallerHeard));
+        Assert.Equal(2, _voice.Calls.Count); // the first round still rings: nobody else yet
 
-        var ioana = call.Legs.Single(l => l.Number == IoanaPhone);
+        var ioana = Phone(IoanaPhone);
+        var maria = Phone(MariaPhone);
         await ioana.AnswerAsync();
         AssertHeard(ioana.Heard, "Hotline call, Romanian. Press 1 to accept.");
         await ioana.PressAsync("1");
 
         Assert.Equal(CallState.Connected, call.State);
-        Assert.Equal(LegState.Bridged, ioana.State);
-        Assert.Equal(LegState.Ended, call.Legs.Single(l => l.Number == MariaPhone).State);
+        Assert.Equal(OutboundCallState.Bridged, ioana.State);
+        Assert.Equal(OutboundCallState.Ended, maria.State);
+        Assert.True(StoppedByTheApp(maria), "Maria's phone stopped once Ioana took the call");
+        Assert.False(StoppedByTheApp(ioana));
         var connected = await VoiceConversationAsync();
         Assert.Equal(("voice", "ro", ConversationStatus.Active, "ioana"), (connected.Channel, connected.Language, connected.Status, connected.AssignedTo));
         Assert.Equal(CallPhase.Connected, connected.CurrentCall!.Phase);
@@ -108,6 +127,8 @@ public sealed class VoiceCallTests : IAsyncLifetime
 
         var ended = await Eventually.ReturnsAsync(async () =>
             await Store.FindAsync(connected.Id) is { CurrentCall.Phase: CallPhase.Ended } c ? c : null, "the call recorded as over");
+        Assert.Equal(OutboundCallState.Ended, ioana.State);
+        Assert.Empty(_voice.Queues); // the caller's queue is deleted at Twilio once they left it
         var record = ended.CurrentCall!;
         Assert.Equal(CallOutcome.Answered, record.Outcome);
         Assert.Equal("ioana", record.AnsweredBy);
@@ -177,13 +198,14 @@ public sealed class VoiceCallTests : IAsyncLifetime
         var call = await CallAsync();
         await call.PressAsync("9");
 
-        Assert.Equal([IoanaPhone, MariaPhone, SamPhone], call.Legs.Select(l => l.Number).Order());
+        Assert.Equal(CallState.Queued, call.State);
+        Assert.Equal([IoanaPhone, MariaPhone, SamPhone], _voice.Calls.Select(p => p.To).Order());
         var conversation = await VoiceConversationAsync();
         Assert.NotNull(conversation.EmergencyAt);
         var escalation = await _app.Services.GetRequiredService<IEscalationStore>().FindAsync(conversation.EscalationId!);
         Assert.Equal(CallDesk.PressedNineSource, escalation!.Source);
 
-        var sam = call.Legs.Single(l => l.Number == SamPhone);
+        var sam = Phone(SamPhone);
         await sam.AnswerAsync();
         AssertHeard(sam.Heard, "Emergency hotline call, Romanian. Press 1 to accept.");
     }
@@ -193,8 +215,8 @@ public sealed class VoiceCallTests : IAsyncLifetime
     {
         var call = await CallAsync();
         await call.StayQuietAsync();
-        var legs = call.Legs.ToList();
-        await Task.WhenAll(legs.Select(l => l.AnswerAsync()));
+        var phones = _voice.Calls.ToList();
+        await Task.WhenAll(phones.Select(p => p.AnswerAsync()));
 
         // Both keys reach the app at once: the app gives the call to exactly one of them.
         var conversation = await VoiceConversationAsync();
@@ -204,18 +226,18 @@ public sealed class VoiceCallTests : IAsyncLifetime
             desk.AcceptAsync(conversation.Id, call.CallSid, "maria"));
         Assert.Single(results, r => r == AcceptResult.Accepted);
         var (winner, loser) = results[0] == AcceptResult.Accepted
-            ? (legs.Single(l => l.Number == IoanaPhone), legs.Single(l => l.Number == MariaPhone))
-            : (legs.Single(l => l.Number == MariaPhone), legs.Single(l => l.Number == IoanaPhone));
+            ? (Phone(IoanaPhone), Phone(MariaPhone))
+            : (Phone(MariaPhone), Phone(IoanaPhone));
 
         // Through Twilio: the one who lost the race hears that the call was taken and is hung up; the winner is
         // connected (their key arriving again changes nothing).
         await loser.PressAsync("1");
         AssertHeard(loser.Heard, "This call was taken by a colleague.");
-        Assert.Equal(LegState.Ended, loser.State);
+        Assert.Equal(OutboundCallState.Ended, loser.State);
         await winner.PressAsync("1");
-        Assert.Equal(LegState.Bridged, winner.State);
+        Assert.Equal(OutboundCallState.Bridged, winner.State);
         Assert.Equal(CallState.Connected, call.State);
-        Assert.Equal(winner.Number == IoanaPhone ? "ioana" : "maria", (await Store.FindAsync(conversation.Id))!.AssignedTo);
+        Assert.Equal(winner.To == IoanaPhone ? "ioana" : "maria", (await Store.FindAsync(conversation.Id))!.AssignedTo);
     }
 
     [Fact]
@@ -223,11 +245,16 @@ public sealed class VoiceCallTests : IAsyncLifetime
     {
         var call = await CallAsync();
         await call.StayQuietAsync();
-        await call.DialTimesOutAsync();
-        Assert.Equal([SamPhone], call.Legs.Select(l => l.Number)); // the supervisor on duty: the end of the chain
-        await call.DialTimesOutAsync();
+        await NobodyAnswersARoundAsync(call);
+        // The next round: the supervisor on duty, the end of the chain; the first round's phones stopped ringing.
+        Assert.Equal([IoanaPhone, MariaPhone], _voice.Calls.Take(2).Select(p => p.To).Order()); // rung at once, in any order
+        Assert.Equal(SamPhone, _voice.Calls[2].To);
+        Assert.All(_voice.Calls.Take(2), p => Assert.Equal(OutboundCallState.Ended, p.State));
+        await NobodyAnswersARoundAsync(call);
 
+        Assert.Equal(CallState.WaitingForKeys, call.State); // out of the queue, at the offer
         AssertHeard(call.CallerHeard, Said(VoicePrompt.NobodyAnswered, "ro"));
+        Assert.Equal(3, _voice.Calls.Count);
         await call.PressAsync("1");
         AssertHeard(call.CallerHeard, Said(VoicePrompt.VoicemailInstructions, "ro"));
         await call.RecordAsync(12, "#");
@@ -262,8 +289,8 @@ public sealed class VoiceCallTests : IAsyncLifetime
     {
         var call = await CallAsync();
         await call.StayQuietAsync();
-        await call.DialTimesOutAsync();
-        await call.DialTimesOutAsync();
+        await NobodyAnswersARoundAsync(call);
+        await NobodyAnswersARoundAsync(call);
         await call.PressAsync("2");
 
         AssertHeard(call.CallerHeard, Said(VoicePrompt.CallbackNoted, "ro"));
@@ -285,15 +312,16 @@ public sealed class VoiceCallTests : IAsyncLifetime
 
         var ringing = await CallAsync();
         await ringing.StayQuietAsync();
-        Assert.Equal(CallState.Dialing, ringing.State);
+        Assert.Equal(CallState.Queued, ringing.State);
         await ringing.HangUpAsync();
-        Assert.All(ringing.Legs, leg => Assert.Equal(LegState.Ended, leg.State));
+        // The phones rung for the caller stop at once: nobody picks up for a caller who is gone.
+        Assert.All(_voice.Calls, phone => Assert.True(phone.State == OutboundCallState.Ended && StoppedByTheApp(phone), $"{phone.To}: {phone.State}"));
         var second = await Eventually.ReturnsAsync(async () =>
             await VoiceConversationAsync() is { Status: ConversationStatus.Closed } c && c.Id != first.Id ? c : null, "the second call's conversation closed");
         Assert.Equal(CallOutcome.AbandonedWhileWaiting, second.CurrentCall!.Outcome);
         Assert.NotNull(second.CurrentCall.WaitingTime);
         // Nobody was rung again after the caller hung up.
-        Assert.Equal(2, ringing.Legs.Count);
+        Assert.Equal(2, _voice.Calls.Count);
 
         var supervisor = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
         var board = await supervisor.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/board");
@@ -353,15 +381,15 @@ public sealed class VoiceCallTests : IAsyncLifetime
     {
         var answered = await CallAsync();
         await answered.StayQuietAsync();
-        var leg = answered.Legs.Single(l => l.Number == IoanaPhone);
-        await leg.AnswerAsync();
-        await leg.PressAsync("1");
+        var ioana = Phone(IoanaPhone);
+        await ioana.AnswerAsync();
+        await ioana.PressAsync("1");
         await answered.HangUpAsync();
 
         var voicemail = await CallAsync(from: "+40744555666");
         await voicemail.StayQuietAsync();
-        await voicemail.DialTimesOutAsync();
-        await voicemail.DialTimesOutAsync();
+        await NobodyAnswersARoundAsync(voicemail);
+        await NobodyAnswersARoundAsync(voicemail);
         await voicemail.PressAsync("1");
         await voicemail.RecordAsync(5);
 
