@@ -118,7 +118,7 @@ function showLegs(call) {
     container.dataset.key = key;
     container.replaceChildren(...call.legs.map((leg) => legCard(leg)));
   }
-  $('no-legs').hidden = call.legs.length > 0;
+  $('dialled').hidden = call.legs.length === 0; // the hotline rings phones through the REST API, not a <Dial>
   const live = call.state !== 'Ended';
   for (const leg of call.legs) {
     const card = container.querySelector('[data-leg="' + leg.index + '"]');
