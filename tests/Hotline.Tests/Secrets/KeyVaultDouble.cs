@@ -181,7 +181,7 @@ public sealed class KeyVaultDouble : IAsyncDisposable
     {
         if (_deleted.TryGetValue(name, out var deleting) && deleting.PendingPolls > 0)
         {
-            return Error(409, "Conflict", $"Secret {name} is currently being deleted.");
+            return BeingDeleted();
         }
 
         if (!_versions.TryRemove(name, out var versions))
@@ -225,7 +225,7 @@ public sealed class KeyVaultDouble : IAsyncDisposable
             if (deleted.PendingPolls > 0 || deleted.PurgeConflicts > 0)
             {
                 deleted.PurgeConflicts = Math.Max(0, deleted.PurgeConflicts - 1);
-                return Error(409, "Conflict", $"Secret {name} is currently being deleted.");
+                return BeingDeleted();
             }
         }
 
@@ -266,6 +266,11 @@ public sealed class KeyVaultDouble : IAsyncDisposable
 
     private static IResult Error(int status, string code, string message) =>
         Results.Json(new { error = new { code, message } }, statusCode: status);
+
+    private static IResult BeingDeleted() =>
+        Results.Json(
+            new { error = new { code = "Conflict", message = "Secret is currently being deleted.", innererror = new { code = "ObjectIsBeingDeleted" } } },
+            statusCode: 409);
 
     private async Task ChallengeAndRecord(HttpContext context, RequestDelegate next)
     {
