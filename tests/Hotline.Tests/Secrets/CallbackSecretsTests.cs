@@ -125,6 +125,23 @@ public sealed class CallbackSecretsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deletion_that_never_settles_ends_in_a_clear_error_not_an_endless_wait()
+    {
+        var options = new SecretClientOptions();
+        _vault.Configure(options);
+        var impatient = new KeyVaultCallbackSecrets(
+            new SecretClient(_vault.VaultUri, _credential, options), "Callbacks__VaultUri",
+            _loggers.CreateLogger<KeyVaultCallbackSecrets>(),
+            new CallbackSecretsTiming(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(500)));
+        _vault.PurgeConflicts = int.MaxValue;
+        await impatient.StoreAsync("r1", Secrets);
+
+        var e = await Assert.ThrowsAsync<CallbackSecretsException>(() => impatient.DestroyAsync("r1").WaitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Contains("were not purged", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Callbacks__VaultUri", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Neither_the_number_nor_the_code_word_is_ever_logged()
     {
         await _store.StoreAsync("r1", Secrets);
