@@ -12,14 +12,19 @@ namespace Hotline.Tests.Secrets;
 /// <summary>
 /// A loopback HTTPS stand-in for the few Key Vault calls the app makes, answering as the service does:
 /// a 401 bearer challenge to an unauthenticated request, the latest version of a secret, 404 SecretNotFound,
-/// and a one-page secret listing. Secrets can be rotated and the vault can be made to fail.
+/// a one-page secret listing, and for per-request secrets: set (PUT), delete (the secret moves to the deleted
+/// secrets), get of a deleted secret, and purge (204; 403 with purge protection on). A deletion can be made to take
+/// a while (the deleted secret not yet visible, a purge refused with 409). Secrets can be rotated and the vault can
+/// be made to fail. Every authenticated request is recorded as "METHOD /path".
 /// </summary>
 public sealed class KeyVaultDouble : IAsyncDisposable
 {
     public const string Token = "test-access-token";
 
     private readonly ConcurrentDictionary<string, List<string>> _versions = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, DeletedSecret> _deleted = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<string> _calls = new();
     private WebApplication _app = null!;
 
     public X509Certificate2 Certificate { get; } = TestCertificates.SelfSignedLoopback();
@@ -29,9 +34,21 @@ public sealed class KeyVaultDouble : IAsyncDisposable
     /// <summary>Authenticated GETs of secret values ("name"), in order.</summary>
     public IReadOnlyCollection<string> Requests => _requests;
 
+    /// <summary>Every authenticated request, "METHOD /path" (no query), in order.</summary>
+    public IReadOnlyCollection<string> Calls => _calls;
+
     public int UnauthenticatedRequests { get; private set; }
 
     public bool Failing { get; set; }
+
+    /// <summary>As a vault with purge protection: purging a deleted secret is refused (403).</summary>
+    public bool PurgeProtection { get; set; }
+
+    /// <summary>How many reads of a just-deleted secret answer 404 (its deletion still in progress) before it shows.</summary>
+    public int DeletionPolls { get; set; }
+
+    /// <summary>How many purges of a just-deleted secret answer 409 (deletion still settling) before one succeeds.</summary>
+    public int PurgeConflicts { get; set; }
 
     public static async Task<KeyVaultDouble> StartAsync()
     {
@@ -40,8 +57,13 @@ public sealed class KeyVaultDouble : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(vault.Certificate)));
         vault._app = builder.Build();
+        vault._app.Use(vault.ChallengeAndRecord);
         vault._app.MapGet("/secrets", vault.List);
         vault._app.MapGet("/secrets/{name}/{version?}", vault.Get);
+        vault._app.MapPut("/secrets/{name}", vault.Set);
+        vault._app.MapDelete("/secrets/{name}", vault.Delete);
+        vault._app.MapGet("/deletedsecrets/{name}", vault.GetDeleted);
+        vault._app.MapDelete("/deletedsecrets/{name}", vault.Purge);
         await vault._app.StartAsync();
         var address = vault._app.Urls.First();
         vault.VaultUri = new Uri(address.TrimEnd('/') + "/");
@@ -62,13 +84,27 @@ public sealed class KeyVaultDouble : IAsyncDisposable
         });
     }
 
-    private IResult Get(string name, string? version, HttpRequest request)
+    public bool HasLive(string name) => _versions.ContainsKey(name);
+
+    public bool HasDeleted(string name) => _deleted.ContainsKey(name);
+
+    /// <summary>Every value the vault holds, live or deleted, every version.</summary>
+    public IReadOnlyList<string> AllValues()
     {
-        if (Challenge(request) is { } challenge)
+        var values = new List<string>();
+        foreach (var list in _versions.Values.Concat(_deleted.Values.Select(d => d.Versions)))
         {
-            return challenge;
+            lock (list)
+            {
+                values.AddRange(list);
+            }
         }
 
+        return values;
+    }
+
+    private IResult Get(string name, string? version)
+    {
         _requests.Enqueue(name);
         if (Failing)
         {
@@ -98,13 +134,8 @@ public sealed class KeyVaultDouble : IAsyncDisposable
         });
     }
 
-    private IResult List(HttpRequest request)
+    private IResult List()
     {
-        if (Challenge(request) is { } challenge)
-        {
-            return challenge;
-        }
-
         if (Failing)
         {
             return Results.StatusCode(503);
@@ -114,17 +145,155 @@ public sealed class KeyVaultDouble : IAsyncDisposable
         return Results.Json(new { value = items, nextLink = (string?)null });
     }
 
-    private IResult? Challenge(HttpRequest request)
+    private async Task<IResult> Set(string name, HttpRequest request)
     {
-        if (request.Headers.Authorization.ToString() == $"Bearer {Token}")
+        var body = await request.ReadFromJsonAsync<SetBody>();
+        if (body?.Value is null)
         {
-            return null;
+            return Error(400, "BadParameter", "The request body must carry a value.");
         }
 
-        UnauthenticatedRequests++;
-        request.HttpContext.Response.Headers.WWWAuthenticate =
-            "Bearer authorization=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\", resource=\"https://vault.azure.net\"";
-        return Results.StatusCode(401);
+        if (_deleted.ContainsKey(name))
+        {
+            return Error(409, "Conflict",
+                $"Secret {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.");
+        }
+
+        SetSecret(name, body.Value);
+        var list = _versions[name];
+        int count;
+        lock (list)
+        {
+            count = list.Count;
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        return Results.Json(new
+        {
+            value = body.Value,
+            contentType = body.ContentType,
+            id = new Uri(VaultUri, $"secrets/{name}/v{count}").ToString(),
+            attributes = Attributes(now),
+        });
+    }
+
+    private IResult Delete(string name)
+    {
+        if (_deleted.TryGetValue(name, out var deleting) && deleting.PendingPolls > 0)
+        {
+            return BeingDeleted();
+        }
+
+        if (!_versions.TryRemove(name, out var versions))
+        {
+            return NotFound(name);
+        }
+
+        var deleted = new DeletedSecret(versions, DateTimeOffset.UtcNow) { PendingPolls = DeletionPolls, PurgeConflicts = PurgeConflicts };
+        _deleted[name] = deleted;
+        return Results.Json(DeletedBundle(name, deleted));
+    }
+
+    private IResult GetDeleted(string name)
+    {
+        if (!_deleted.TryGetValue(name, out var deleted))
+        {
+            return Error(404, "SecretNotFound", $"Deleted Secret not found: {name}");
+        }
+
+        lock (deleted)
+        {
+            if (deleted.PendingPolls > 0)
+            {
+                deleted.PendingPolls--;
+                return Error(404, "SecretNotFound", $"Deleted Secret not found: {name}");
+            }
+        }
+
+        return Results.Json(DeletedBundle(name, deleted));
+    }
+
+    private IResult Purge(string name)
+    {
+        if (!_deleted.TryGetValue(name, out var deleted))
+        {
+            return Error(404, "SecretNotFound", $"Deleted Secret not found: {name}");
+        }
+
+        lock (deleted)
+        {
+            if (deleted.PendingPolls > 0 || deleted.PurgeConflicts > 0)
+            {
+                deleted.PurgeConflicts = Math.Max(0, deleted.PurgeConflicts - 1);
+                return BeingDeleted();
+            }
+        }
+
+        if (PurgeProtection)
+        {
+            return Error(403, "Forbidden",
+                "Operation \"purge\" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has elapsed.");
+        }
+
+        _deleted.TryRemove(name, out _);
+        return Results.StatusCode(204);
+    }
+
+    private object DeletedBundle(string name, DeletedSecret deleted)
+    {
+        int count;
+        lock (deleted.Versions)
+        {
+            count = deleted.Versions.Count;
+        }
+
+        var deletedAt = deleted.DeletedAt.ToUnixTimeSeconds();
+        return new
+        {
+            recoveryId = new Uri(VaultUri, $"deletedsecrets/{name}").ToString(),
+            deletedDate = deletedAt,
+            scheduledPurgeDate = deleted.DeletedAt.AddDays(7).ToUnixTimeSeconds(),
+            id = new Uri(VaultUri, $"secrets/{name}/v{count}").ToString(),
+            attributes = Attributes(deletedAt),
+        };
+    }
+
+    private static object Attributes(long at) =>
+        new { enabled = true, created = at, updated = at, recoveryLevel = "Recoverable+Purgeable", recoverableDays = 7 };
+
+    private static IResult NotFound(string name) =>
+        Error(404, "SecretNotFound", $"A secret with (name/id) {name} was not found in this key vault.");
+
+    private static IResult Error(int status, string code, string message) =>
+        Results.Json(new { error = new { code, message } }, statusCode: status);
+
+    private static IResult BeingDeleted() =>
+        Results.Json(
+            new { error = new { code = "Conflict", message = "Secret is currently being deleted.", innererror = new { code = "ObjectIsBeingDeleted" } } },
+            statusCode: 409);
+
+    private async Task ChallengeAndRecord(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Headers.Authorization.ToString() != $"Bearer {Token}")
+        {
+            UnauthenticatedRequests++;
+            context.Response.Headers.WWWAuthenticate =
+                "Bearer authorization=\"https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000\", resource=\"https://vault.azure.net\"";
+            context.Response.StatusCode = 401;
+            return;
+        }
+
+        _calls.Enqueue($"{context.Request.Method} {context.Request.Path.Value?.TrimEnd('/')}");
+        await next(context);
+    }
+
+    private sealed record SetBody(string? Value, string? ContentType);
+
+    private sealed record DeletedSecret(List<string> Versions, DateTimeOffset DeletedAt)
+    {
+        public int PendingPolls { get; set; }
+
+        public int PurgeConflicts { get; set; }
     }
 
     public async ValueTask DisposeAsync()
