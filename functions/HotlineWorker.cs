@@ -93,6 +93,7 @@ public static class HotlineWorker
         services.AddSingleton<StorageStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageStartup>());
         services.AddHotlineSecrets(settings.Secrets, hooks?.ConfigureKeyVaultClient);
+        services.AddCallbackSecrets(configuration, settings.Secrets, hooks?.ConfigureKeyVaultClient);
 
         services.AddConversations(configuration, environment, settings);
         services.AddVoice(configuration);

@@ -60,6 +60,7 @@ public sealed class StartupSettingsTests
             ["AzureWebJobsStorage:accountName"] = "hotlinestore",
             ["Secrets:Provider"] = null,
             ["Secrets:VaultUri"] = "https://hotline-kv.vault.azure.net/",
+            ["Callbacks:VaultUri"] = "https://hotline-callbacks-kv.vault.azure.net/",
             ["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
             ["Auth:Audience"] = "api://hotline",
                     ["Hotline:PublicBaseUrl"] = "https://hotline.example.org",
@@ -98,7 +99,7 @@ public sealed class StartupSettingsTests
     [Fact]
     public void Production_requires_a_sign_in_authority_and_audience()
     {
-        var vault = new Dictionary<string, string?> { ["Secrets:Provider"] = null, ["Secrets:VaultUri"] = "https://kv.vault.azure.net/" };
+        var vault = new Dictionary<string, string?> { ["Secrets:Provider"] = null, ["Secrets:VaultUri"] = "https://kv.vault.azure.net/", ["Callbacks:VaultUri"] = "https://callbacks-kv.vault.azure.net/" };
         var e = Assert.Throws<StartupSettingException>(() => Build("Production", vault));
         Assert.StartsWith("Missing required setting 'Auth__Authority'", e.Message, StringComparison.Ordinal);
 
@@ -125,6 +126,7 @@ public sealed class StartupSettingsTests
         {
             ["Secrets:Provider"] = null,
             ["Secrets:VaultUri"] = "https://kv.vault.azure.net/",
+            ["Callbacks:VaultUri"] = "https://hotline-callbacks-kv.vault.azure.net/",
             ["Auth:Authority"] = "https://login.microsoftonline.com/t/v2.0",
             ["Auth:Audience"] = "api://hotline",
         }));

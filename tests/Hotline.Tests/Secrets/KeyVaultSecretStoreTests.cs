@@ -102,6 +102,7 @@ public sealed class KeyVaultSecretStoreTests : IAsyncLifetime
             {
                 ["Secrets:Provider"] = "KeyVault",
                 ["Secrets:VaultUri"] = _vault.VaultUri.ToString(),
+                ["Callbacks:VaultUri"] = "https://hotline-callbacks-kv.vault.azure.net/",
             },
             b => b.Services.AddSingleton<Azure.Core.TokenCredential>(_credential),
             configureKeyVault: _vault.Configure);

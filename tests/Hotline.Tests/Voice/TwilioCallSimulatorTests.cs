@@ -180,6 +180,7 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
             ["Secrets:Provider"] = null,
             ["Secrets:LocalFile"] = null,
             ["Secrets:VaultUri"] = "https://hotline-kv.vault.azure.net/",
+            ["Callbacks:VaultUri"] = "https://hotline-callbacks-kv.vault.azure.net/",
             ["Auth:Authority"] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
             ["Auth:Audience"] = "api://hotline",
         }, needsStorage: false, environment: "Production");
