@@ -1,4 +1,5 @@
 using Hotline.Functions.Auth;
+using Hotline.Functions.Callbacks;
 using Hotline.Functions.Chat;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Dev;
@@ -99,6 +100,7 @@ public static class HotlineWorker
         services.AddVoice(configuration);
         services.AddHotlineAuth(settings.Auth);
         services.AddChat(configuration);
+        services.AddCallbacks(configuration);
         if (environment.IsDevelopment())
         {
             services.AddTwilioSimulator();

@@ -17,6 +17,10 @@ public static class TableNames
     /// <summary>Messages already handled (a keyed hash and a time), kept apart so they never slow the open list.</summary>
     public const string ProcessedMessages = "ProcessedMessages";
 
+    /// <summary>Callback requests (never their number or code word) and their index by when they are next due.</summary>
+    public const string Callbacks = "Callbacks";
+
     public static IReadOnlyList<string> All { get; } =
-        [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts, EscalationLog, Escalations, Partners, Referrals, ProcessedMessages];
+        [Roster, CounsellorLoads, Conversations, OpenConversations, Callers, Contacts, EscalationLog, Escalations, Partners, Referrals, ProcessedMessages,
+         Callbacks];
 }

@@ -62,6 +62,9 @@ public enum CallbackClosure
     AttemptsExhausted,
     Expired,
     Cancelled,
+
+    /// <summary>The number reached someone who does not know the caller: calling it again cannot reach her.</summary>
+    WrongNumber,
 }
 
 /// <summary>One try at calling the caller back.</summary>
@@ -108,4 +111,8 @@ public sealed record CallbackRequest(string Id, string ConversationId, string La
     public CallbackClosure? ClosedAs { get; init; }
 
     public DateTimeOffset? ClosedAt { get; init; }
+
+    /// <summary>The stored version this was read at (the row's ETag); an update succeeds only while it is current.</summary>
+    [JsonIgnore]
+    public string? Version { get; init; }
 }

@@ -1,0 +1,40 @@
+using System.Globalization;
+using Hotline.Callbacks;
+using Hotline.Functions.Configuration;
+using Hotline.Storage;
+
+namespace Hotline.Functions.Callbacks;
+
+public static class CallbackServices
+{
+    /// <summary>
+    /// Safe callbacks: the request store, the scheduler and its settings (checked now, at start-up). The scheduler
+    /// takes the requests' secrets (<see cref="ICallbackSecrets"/>) from the services, registered apart.
+    /// </summary>
+    public static IServiceCollection AddCallbacks(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(ReadSettings(configuration));
+        services.AddSingleton<ICallbackStore, TableCallbackStore>();
+        // Built on first use, not checked at start-up: the app starts (and serves everything else) even where no
+        // secret store for callback requests is registered; the CallbackRelease timer then fails, naming it.
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CallbackScheduler>(sp));
+        return services;
+    }
+
+    internal static CallbackSettings ReadSettings(IConfiguration configuration)
+    {
+        var reader = new SettingReader(configuration);
+        var defaults = CallbackSettings.Default;
+        var maxAttempts = defaults.MaxAttempts;
+        if (reader.String("Callbacks:MaxAttempts") is { } value
+            && (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out maxAttempts) || maxAttempts < 1))
+        {
+            throw new StartupSettingException("Setting 'Callbacks__MaxAttempts' is malformed: expected a whole number of at least 1.");
+        }
+
+        return new CallbackSettings(
+            reader.Duration("Callbacks:AttemptSpacing", defaults.AttemptSpacing),
+            maxAttempts,
+            reader.Duration("Callbacks:Expiry", defaults.Expiry));
+    }
+}
