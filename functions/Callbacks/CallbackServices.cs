@@ -8,16 +8,14 @@ namespace Hotline.Functions.Callbacks;
 public static class CallbackServices
 {
     /// <summary>
-    /// Safe callbacks: the request store, the scheduler and its settings (checked now, at start-up). The scheduler
-    /// takes the requests' secrets (<see cref="ICallbackSecrets"/>) from the services, registered apart.
+    /// Safe callbacks: the request store, the scheduler and its settings (checked now, at start-up). The requests'
+    /// secrets (<see cref="ICallbackSecrets"/>) are registered with the other secrets (AddCallbackSecrets).
     /// </summary>
     public static IServiceCollection AddCallbacks(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(ReadSettings(configuration));
         services.AddSingleton<ICallbackStore, TableCallbackStore>();
-        // Built on first use, not checked at start-up: the app starts (and serves everything else) even where no
-        // secret store for callback requests is registered; the CallbackRelease timer then fails, naming it.
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CallbackScheduler>(sp));
+        services.AddSingleton<CallbackScheduler>();
         return services;
     }
 

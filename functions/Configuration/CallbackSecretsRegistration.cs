@@ -2,6 +2,7 @@ using Azure.Identity;
 using Azure.Security.KeyVault.Secrets;
 using Hotline.Callbacks;
 using Hotline.Secrets;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Hotline.Functions.Configuration;
 
@@ -14,7 +15,8 @@ public static class CallbackSecretsRegistration
     /// vault of its own named by <c>Callbacks__VaultUri</c> (required, with no fallback to <c>Secrets__VaultUri</c>:
     /// that vault may keep purge protection, under which callers' numbers could not be purged, and the app should not
     /// hold the right to purge its own keys); locally, <c>dev-callbacks.json</c> next to the local secrets file.
-    /// Throws <see cref="StartupSettingException"/> naming the setting when it is missing or malformed.
+    /// Throws <see cref="StartupSettingException"/> naming the setting when it is missing or malformed. A host (or a
+    /// test) may register a store of its own first.
     /// </summary>
     public static IServiceCollection AddCallbackSecrets(
         this IServiceCollection services,
@@ -32,7 +34,7 @@ public static class CallbackSecretsRegistration
                     "callers' numbers need a second vault, without purge protection.");
             }
 
-            services.AddSingleton<ICallbackSecrets>(sp =>
+            services.TryAddSingleton<ICallbackSecrets>(sp =>
             {
                 var options = new SecretClientOptions();
                 configureClient?.Invoke(options);
@@ -47,7 +49,7 @@ public static class CallbackSecretsRegistration
         else
         {
             var folder = Path.GetDirectoryName(Path.GetFullPath(secrets.LocalFile))!;
-            services.AddSingleton<ICallbackSecrets>(new LocalFileCallbackSecrets(Path.Combine(folder, "dev-callbacks.json")));
+            services.TryAddSingleton<ICallbackSecrets>(new LocalFileCallbackSecrets(Path.Combine(folder, "dev-callbacks.json")));
         }
 
         return services;
