@@ -114,14 +114,6 @@ public sealed partial class SafeWindowParser
         return merged.Count > 0 ? new SafeWindowReading(merged, null) : new SafeWindowReading([], SafeWindowProblem.NoTimeLeft);
     }
 
-    /// <summary>Her safe windows from named hours (a voice keypad preset), by the same rules as her words.</summary>
-    public static IReadOnlyList<SafeWindow> Daily(DayHours hours, TimeZoneInfo zone, DateTimeOffset now, TimeSpan? horizon = null)
-    {
-        var end = now + (horizon ?? DefaultHorizon);
-        var group = new Group();
-        return Merge(group.Windows([(hours.Start, hours.End)], zone, now, end).Select(w => Clip(w, now, end)).OfType<SafeWindow>());
-    }
-
     /// <summary>Sorted, overlapping or touching windows joined.</summary>
     public static IReadOnlyList<SafeWindow> Merge(IEnumerable<SafeWindow> windows)
     {

@@ -213,8 +213,8 @@ public sealed class SafeWindowParserTests
     [Fact]
     public void Windows_are_worked_out_in_her_own_zone()
     {
-        var kyiv = TimeZoneInfo.FindSystemTimeZoneById("Europe/Madrid"); // UTC+1 in winter
-        var windows = _parser.Parse("tomorrow 20-22", "en", kyiv, Now).Windows;
+        var madrid = TimeZoneInfo.FindSystemTimeZoneById("Europe/Madrid"); // UTC+1 in winter
+        var windows = _parser.Parse("tomorrow 20-22", "en", madrid, Now).Windows;
         Assert.Equal([new SafeWindow(new(2026, 12, 1, 19, 0, 0, TimeSpan.Zero), new(2026, 12, 1, 21, 0, 0, TimeSpan.Zero))], windows);
     }
 
