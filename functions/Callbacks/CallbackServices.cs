@@ -16,6 +16,10 @@ public static class CallbackServices
         services.AddSingleton(ReadSettings(configuration));
         services.AddSingleton<ICallbackStore, TableCallbackStore>();
         services.AddSingleton<CallbackScheduler>();
+        // Her words for when it is safe, one file per language next to the caller texts; read on first use.
+        var textsFolder = new SettingReader(configuration).String("Texts:Folder") ?? Path.Combine(AppContext.BaseDirectory, "Texts");
+        services.AddSingleton(_ => new SafeWindowParser(SafeTimeWords.LoadAll(Path.Combine(textsFolder, "TimeWords"))));
+        services.AddSingleton(sp => new KeypadPresets(sp.GetRequiredService<SafeWindowParser>()));
         return services;
     }
 

@@ -13,6 +13,21 @@ namespace Hotline.Tests.Callbacks;
 public sealed class CallbackReleaseFunctionTests
 {
     [Fact]
+    public async Task The_app_reads_safe_times_with_the_word_files_it_ships_and_the_keypad_presets()
+    {
+        await using var app = await RunningApp.StartAsync(needsStorage: false);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Bucharest");
+        var now = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero); // 12:00 in Bucharest
+
+        var reading = app.Services.GetRequiredService<SafeWindowParser>().Parse("mâine seara", "ro", zone, now);
+        var evening = app.Services.GetRequiredService<KeypadPresets>().Windows('3', zone, now);
+
+        // "Tomorrow evening" in Romanian, read with the Romanian words copied next to the app: 17:00–21:00 there.
+        Assert.Equal([new SafeWindow(new DateTimeOffset(2026, 12, 2, 15, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 12, 2, 19, 0, 0, TimeSpan.Zero))], reading.Windows);
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 15, 0, 0, TimeSpan.Zero), evening!.Windows[0].Start);
+    }
+
+    [Fact]
     public async Task The_timer_releases_a_request_whose_window_has_come_and_not_before()
     {
         var start = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
