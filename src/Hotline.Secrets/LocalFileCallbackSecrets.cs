@@ -61,22 +61,6 @@ public sealed class LocalFileCallbackSecrets(string path) : ICallbackSecrets
             ? JsonSerializer.Deserialize<Dictionary<string, CallbackSecrets>>(File.ReadAllText(_path), JsonOptions) ?? []
             : [];
 
-    private void Save(Dictionary<string, CallbackSecrets> all)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        var temp = _path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            // Readable by the developer only: whatever numbers are typed in while testing.
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temp, options))
-        {
-            JsonSerializer.Serialize(stream, all, JsonOptions);
-        }
-
-        File.Move(temp, _path, overwrite: true);
-    }
+    // Readable by the developer only: whatever numbers are typed in while testing.
+    private void Save(Dictionary<string, CallbackSecrets> all) => PrivateJsonFile.Write(_path, all, JsonOptions);
 }

@@ -118,21 +118,7 @@ public sealed class LocalFileSecretStore : ISecretStore
 
     private void Save(Dictionary<string, string> values)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        var temp = _path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            // Readable by the developer only: these are real keys, even if only for local use.
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temp, options))
-        {
-            JsonSerializer.Serialize(stream, values, JsonOptions);
-        }
-
-        File.Move(temp, _path, overwrite: true);
+        PrivateJsonFile.Write(_path, values, JsonOptions); // readable by the developer only: real keys, if only for local use
         _loadedStamp = Stamp();
     }
 
