@@ -13,29 +13,11 @@ public sealed record CallTier(string Tier, IReadOnlyList<RoutingCandidate> Candi
 /// </summary>
 public static class CallRouter
 {
-    /// <summary>How many numbers one Twilio <c>&lt;Dial&gt;</c> rings at once.</summary>
+    /// <summary>How many counsellors' phones are rung at once for a call.</summary>
     public const int MaxRungAtOnce = 10;
 
     /// <summary>
-    /// Everyone who could be rung, tier after tier (each <see cref="RoutingCandidate.Tier"/> says which), at most
-    /// <paramref name="max"/>: for ringing as many as possible at once. To ring one tier at a time, use
-    /// <see cref="RankCallTiers"/>.
-    /// </summary>
-    public static IReadOnlyList<RoutingCandidate> RankForCall(
-        string language,
-        IEnumerable<Counsellor> roster,
-        IReadOnlyDictionary<string, int> openConversations,
-        RoutingPolicy policy,
-        DateTimeOffset now,
-        int max = MaxRungAtOnce,
-        IReadOnlySet<string>? exclude = null)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
-        return [.. RankAll(language, roster, openConversations, policy, now, exclude).Take(max)];
-    }
-
-    /// <summary>
-    /// The same counsellors grouped by tier, in the order of the chain, leaving out tiers with nobody in them; each tier
+    /// The counsellors who could be rung, grouped by tier, in the order of the chain, leaving out tiers with nobody in them; each tier
     /// holds at most <paramref name="max"/> (the first of its ranking). Ring the first tier; if nobody answers, the next
     /// (or rank again, excluding who was rung, to see who is free by then).
     /// </summary>

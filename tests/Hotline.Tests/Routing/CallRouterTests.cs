@@ -24,7 +24,7 @@ public sealed class CallRouterTests
         var consoleClosed = Ro("closed", 3) with { LastSeen = LongAgo };
         var neverSeen = Ro("never", 4);
 
-        var ranked = CallRouter.RankForCall("ro", [noPhoneAtConsole, consoleClosed, neverSeen, AtConsole, PhoneOnly], Open(), RoutingPolicy.Default, Now);
+        var ranked = Everyone(CallRouter.RankCallTiers("ro", [noPhoneAtConsole, consoleClosed, neverSeen, AtConsole, PhoneOnly], Open(), RoutingPolicy.Default, Now));
 
         Assert.Equal(["ioana", "mihai"], ranked.Select(c => c.Counsellor.Id).Order());
     }
@@ -36,8 +36,8 @@ public sealed class CallRouterTests
         var noCapacity = PhoneOnly with { Id = "zero", Capacity = 0 };
         var full = PhoneOnly with { Id = "full", Capacity = 2 };
 
-        var ranked = CallRouter.RankForCall(
-            "ro", [offCall, noCapacity, full, AtConsole, PhoneOnly], Open(("full", 2)), RoutingPolicy.Default, Now, exclude: new HashSet<string> { "mihai" });
+        var ranked = Everyone(CallRouter.RankCallTiers(
+            "ro", [offCall, noCapacity, full, AtConsole, PhoneOnly], Open(("full", 2)), RoutingPolicy.Default, Now, exclude: new HashSet<string> { "mihai" }));
 
         Assert.Equal(["ioana"], ranked.Select(c => c.Counsellor.Id));
     }
@@ -51,8 +51,8 @@ public sealed class CallRouterTests
         var roster = new[] { supervisor, brings, interpreted, AtConsole, PhoneOnly };
         var open = Open(("ioana", 1)); // Mihai has none open, so is rung first
 
-        var ranked = CallRouter.RankForCall("ro", roster, open, RoutingPolicy.Default, Now);
         var tiers = CallRouter.RankCallTiers("ro", roster, open, RoutingPolicy.Default, Now);
+        var ranked = Everyone(tiers);
 
         Assert.Equal(
             [("mihai", "language"), ("ioana", "language"), ("ana", "interpreter-service"), ("lucia", "any-with-interpreter"), ("sam", "supervisor")],
@@ -63,20 +63,18 @@ public sealed class CallRouterTests
     }
 
     [Fact]
-    public void At_most_ten_are_rung_at_once_and_each_tier_holds_at_most_ten()
+    public void Each_tier_holds_at_most_ten_the_most_rung_at_once()
     {
         var speakers = Enumerable.Range(0, 14).Select(i => Ro($"ro{i:00}", 10 + i) with { TakesCallsOnPhone = true }).ToList();
         var supervisor = Phoned(new Counsellor("sam", "Sam", ["en"], OnCall: true, Capacity: 1) { SupervisorOnDuty = true, TakesCallsOnPhone = true }, 99);
         List<Counsellor> roster = [.. speakers, supervisor];
 
-        var ranked = CallRouter.RankForCall("ro", roster, Open(), RoutingPolicy.Default, Now);
-        var three = CallRouter.RankForCall("ro", roster, Open(), RoutingPolicy.Default, Now, max: 3);
         var tiers = CallRouter.RankCallTiers("ro", roster, Open(), RoutingPolicy.Default, Now);
+        var three = CallRouter.RankCallTiers("ro", roster, Open(), RoutingPolicy.Default, Now, max: 3);
 
-        Assert.Equal(10, ranked.Count);
-        Assert.All(ranked, c => Assert.Equal("language", c.Tier));
-        Assert.Equal(3, three.Count);
         Assert.Equal(10, tiers[0].Candidates.Count);
+        Assert.All(tiers[0].Candidates, c => Assert.Equal("language", c.Tier));
+        Assert.Equal(3, three[0].Candidates.Count);
         Assert.Equal(["sam"], tiers[1].Candidates.Select(c => c.Counsellor.Id));
     }
 
@@ -84,7 +82,7 @@ public sealed class CallRouterTests
     public void Nobody_who_can_be_rung_gives_no_tiers()
     {
         Assert.Empty(CallRouter.RankCallTiers("ro", [AtConsole with { OnCall = false }], Open(), RoutingPolicy.Default, Now));
-        Assert.Empty(CallRouter.RankForCall("uk", [AtConsole, PhoneOnly], Open(), new RoutingPolicy([], TimeSpan.FromMinutes(2)), Now));
+        Assert.Empty(CallRouter.RankCallTiers("uk", [AtConsole, PhoneOnly], Open(), new RoutingPolicy([], TimeSpan.FromMinutes(2)), Now));
     }
 
     [Fact]
@@ -100,4 +98,6 @@ public sealed class CallRouterTests
     private static Counsellor Phoned(Counsellor c, int n) => c with { Phone = StaffPhoneNumber.Parse($"+44 7700 900{n:000}") };
 
     private static Dictionary<string, int> Open(params (string Id, int Count)[] counts) => counts.ToDictionary(c => c.Id, c => c.Count);
+
+    private static List<RoutingCandidate> Everyone(IReadOnlyList<CallTier> tiers) => [.. tiers.SelectMany(t => t.Candidates)];
 }
