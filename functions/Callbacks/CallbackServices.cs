@@ -20,6 +20,7 @@ public static class CallbackServices
         var textsFolder = new SettingReader(configuration).String("Texts:Folder") ?? Path.Combine(AppContext.BaseDirectory, "Texts");
         services.AddSingleton(_ => new SafeWindowParser(SafeTimeWords.LoadAll(Path.Combine(textsFolder, "TimeWords"))));
         services.AddSingleton(sp => new KeypadPresets(sp.GetRequiredService<SafeWindowParser>()));
+        services.AddSingleton<CallbackIntake>();
         return services;
     }
 
@@ -34,9 +35,30 @@ public static class CallbackServices
             throw new StartupSettingException("Setting 'Callbacks__MaxAttempts' is malformed: expected a whole number of at least 1.");
         }
 
+        var zone = reader.String("Callbacks:TimeZone") ?? defaults.TimeZone;
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
+        {
+            throw new StartupSettingException($"Setting 'Callbacks__TimeZone' is malformed: '{zone}' is not a known IANA time zone (e.g. Europe/Bucharest).");
+        }
+
+        // Cover stories are said aloud to whoever answers: short, neutral, separated by '|'.
+        var stories = reader.String("Callbacks:CoverStories") is { } list
+            ? list.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : defaults.CoverStories;
+        if (stories.Count == 0 || stories.Any(s => s.Length > 200))
+        {
+            throw new StartupSettingException("Setting 'Callbacks__CoverStories' is malformed: expected one or more stories of at most 200 characters, separated by '|'.");
+        }
+
         return new CallbackSettings(
             reader.Duration("Callbacks:AttemptSpacing", defaults.AttemptSpacing),
             maxAttempts,
-            reader.Duration("Callbacks:Expiry", defaults.Expiry));
+            reader.Duration("Callbacks:Expiry", defaults.Expiry))
+        {
+            TimeZone = zone,
+            CoverStories = stories,
+            SetupLifetime = reader.Duration("Callbacks:SetupLifetime", defaults.SetupLifetime),
+            ClosedRetention = reader.Duration("Callbacks:ClosedRetention", defaults.ClosedRetention),
+        };
     }
 }

@@ -10,7 +10,7 @@ namespace Hotline.Storage;
 /// Callback requests in one partition of <c>Callbacks</c>, so that a request and its index rows always change together
 /// in one entity group transaction guarded by the request's ETag:
 /// <list type="bullet">
-/// <item><c>open-{id}</c>: an open request (waiting or released); the counsellor and board lists read this range.</item>
+/// <item><c>open-{id}</c>: an open request (a draft, waiting or released); the counsellor and board lists read this range.</item>
 /// <item><c>due-{ticks}-{id}</c>: one per open request, keyed by <see cref="CallbackTiming.NextCheckAt"/>, so the
 /// scheduler reads the requests due by now with one range query, however many wait for later windows.</item>
 /// <item><c>closed-{id}</c>: a request once closed (moved out of the open range).</item>
@@ -212,6 +212,7 @@ public sealed class TableCallbackStore(StorageAccount account) : ICallbackStore
         ["CoverStory"] = r.CoverStory,
         ["Urgent"] = r.Urgent,
         ["Status"] = r.Status.ToString(),
+        ["SetupStep"] = r.SetupStep,
         ["ReleasedTo"] = r.ReleasedTo,
         ["ReleasedAt"] = r.ReleasedAt,
         ["Attempts"] = JsonSerializer.Serialize(r.Attempts),
@@ -238,6 +239,7 @@ public sealed class TableCallbackStore(StorageAccount account) : ICallbackStore
             CoverStory = e.GetString("CoverStory") ?? string.Empty,
             Urgent = e.GetBoolean("Urgent") ?? false,
             Status = Enum.Parse<CallbackStatus>(e.GetString("Status")!),
+            SetupStep = e.GetString("SetupStep"),
             ReleasedTo = e.GetString("ReleasedTo"),
             ReleasedAt = e.GetDateTimeOffset("ReleasedAt"),
             Attempts = JsonSerializer.Deserialize<List<CallbackAttempt>>(e.GetString("Attempts") ?? "[]") ?? [],

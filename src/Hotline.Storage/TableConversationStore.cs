@@ -502,6 +502,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         ["EmergencyAt"] = c.EmergencyAt,
         ["EscalationId"] = c.EscalationId,
         ["CallbackRequestedAt"] = c.CallbackRequestedAt,
+        ["CallbackRequestId"] = c.CallbackRequestId,
         ["Calls"] = c.Calls.Count == 0 ? null : JsonSerializer.Serialize(c.Calls),
     };
 
@@ -527,6 +528,7 @@ public sealed class TableConversationStore(StorageAccount account, MessageTextPr
         EmergencyAt = e.GetDateTimeOffset("EmergencyAt"),
         EscalationId = e.GetString("EscalationId"),
         CallbackRequestedAt = e.GetDateTimeOffset("CallbackRequestedAt"),
+        CallbackRequestId = e.GetString("CallbackRequestId"),
         Calls = e.GetString("Calls") is { } calls ? JsonSerializer.Deserialize<List<Hotline.Calls.PhoneCall>>(calls) ?? [] : [],
         Version = e.ETag.ToString(),
     };

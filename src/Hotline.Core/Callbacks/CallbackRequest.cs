@@ -38,6 +38,12 @@ public enum CallbackStatus
 
     /// <summary>Over: the caller was reached, the attempts ran out, it expired or was cancelled. Its secrets are destroyed.</summary>
     Closed,
+
+    /// <summary>
+    /// Being set up by the caller, one question at a time (by message): never released. Unconfirmed past its expiry
+    /// (<see cref="CallbackSettings.SetupLifetime"/>), it closes and its secrets are destroyed.
+    /// </summary>
+    Draft,
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<CallbackOutcome>))]
@@ -98,6 +104,9 @@ public sealed record CallbackRequest(string Id, string ConversationId, string La
     public bool Urgent { get; init; }
 
     public CallbackStatus Status { get; init; } = CallbackStatus.Waiting;
+
+    /// <summary>While a draft: the question the caller is answering (the channel's own name for it).</summary>
+    public string? SetupStep { get; init; }
 
     public string? ReleasedTo { get; init; }
 

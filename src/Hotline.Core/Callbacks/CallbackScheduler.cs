@@ -3,10 +3,30 @@ using Hotline.Routing;
 
 namespace Hotline.Callbacks;
 
-/// <summary>How callbacks are retried and how long a request lives.</summary>
+/// <summary>How callbacks are retried, how long a request lives, and what they are made with.</summary>
 public sealed record CallbackSettings(TimeSpan AttemptSpacing, int MaxAttempts, TimeSpan Expiry)
 {
+    // Declared before Default, which uses it.
+    public static IReadOnlyList<string> DefaultCoverStories { get; } =
+    [
+        "A reminder from the clinic about an appointment",
+        "A delivery company about a parcel",
+        "A short survey about mobile phone service",
+    ];
+
     public static CallbackSettings Default { get; } = new(TimeSpan.FromMinutes(30), 3, TimeSpan.FromDays(7));
+
+    /// <summary>How long a caller may take to finish setting up a request (<see cref="CallbackStatus.Draft"/>).</summary>
+    public TimeSpan SetupLifetime { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>The IANA time zone in which callers' safe times are understood and shown.</summary>
+    public string TimeZone { get; init; } = "UTC";
+
+    /// <summary>What a counsellor may say if someone else answers; the first is used unless another is chosen.</summary>
+    public IReadOnlyList<string> CoverStories { get; init; } = DefaultCoverStories;
+
+    /// <summary>How long a closed request's row (no secrets: its windows and outcomes) is kept for the board.</summary>
+    public TimeSpan ClosedRetention { get; init; } = TimeSpan.FromDays(30);
 }
 
 /// <summary>What became of an outcome a counsellor reported.</summary>
@@ -41,16 +61,17 @@ public sealed class CallbackScheduler(
 {
     /// <summary>
     /// Stores a new request and its secrets (secrets first, so a stored request always has them). Its expiry is capped
-    /// at <see cref="CallbackSettings.Expiry"/> after it was made. False, with the secrets destroyed again, when a
-    /// request with that id exists.
+    /// at <see cref="CallbackSettings.Expiry"/> after it was made (a draft's at <see cref="CallbackSettings.SetupLifetime"/>).
+    /// False, with the secrets destroyed again, when a request with that id exists.
     /// </summary>
     public async Task<bool> CreateAsync(CallbackRequest request, CallbackSecrets requestSecrets, CancellationToken cancellationToken = default)
     {
-        var longest = request.RequestedAt + settings.Expiry;
+        var draft = request.Status == CallbackStatus.Draft;
+        var longest = request.RequestedAt + (draft ? settings.SetupLifetime : settings.Expiry);
         var stored = request with
         {
             ExpiresAt = request.ExpiresAt == default || request.ExpiresAt > longest ? longest : request.ExpiresAt,
-            Status = CallbackStatus.Waiting,
+            Status = draft ? CallbackStatus.Draft : CallbackStatus.Waiting,
         };
         await secrets.StoreAsync(request.Id, requestSecrets, cancellationToken);
         if (await store.CreateAsync(stored, cancellationToken))

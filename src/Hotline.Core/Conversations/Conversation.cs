@@ -91,6 +91,9 @@ public sealed record Conversation
     /// <summary>When the caller asked to be contacted later (the CALLBACK keyword); counsellors see it.</summary>
     public DateTimeOffset? CallbackRequestedAt { get; init; }
 
+    /// <summary>The caller's latest callback request (a draft while she sets it up); a new one replaces it.</summary>
+    public string? CallbackRequestId { get; init; }
+
     /// <summary>When it was closed; its reply address is deleted a grace period later.</summary>
     public DateTimeOffset? ClosedAt { get; init; }
 

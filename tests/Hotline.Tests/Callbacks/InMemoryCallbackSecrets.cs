@@ -10,6 +10,9 @@ public sealed class InMemoryCallbackSecrets : ICallbackSecrets
 
     public ConcurrentQueue<string> Destroyed { get; } = new();
 
+    /// <summary>The requests whose secrets are held now.</summary>
+    public IReadOnlyCollection<string> Stored => [.. _secrets.Keys];
+
     /// <summary>When set, the next destruction throws (a vault that does not answer) and destroys nothing.</summary>
     public bool FailNextDestroy { get; set; }
 
