@@ -84,12 +84,12 @@ public sealed class SimulatedCallsTests
         Assert.Contains("•••• 0123", view.Problem, StringComparison.Ordinal);
     }
 
-    private sealed class Clients : IHttpClientFactory
+    internal sealed class Clients : IHttpClientFactory
     {
         public HttpClient CreateClient(string name) => new();
     }
 
-    private sealed class Secrets : ISecretStore
+    internal sealed class Secrets : ISecretStore
     {
         public ValueTask<string> GetAsync(string name, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(name == TwilioSecrets.AccountSid.Name ? TwilioApiDouble.AccountSid : FakeVoiceApp.AuthToken);
