@@ -16,7 +16,7 @@
     state.token = null;
     clearTimeout(state.timer);
     clearTimeout(state.retryTimer);
-    $('callback').reset();
+    $('callback')?.reset(); // gone already when quick exit is pressed again while the way out loads
     if (token) {
       // Tell the counsellor the caller has gone; never wait for it.
       fetch('/api/chat/leave', { method: 'POST', keepalive: true, credentials: 'omit', headers: { 'X-Chat-Session': token } }).catch(() => {});
