@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using System.Threading.RateLimiting;
+using Hotline.Callbacks;
 using Hotline.Conversations;
 using Hotline.Functions.Configuration;
 using Hotline.Functions.Hosting;
@@ -27,6 +28,10 @@ public static partial class ChatEndpoints
     internal const string MessageLimit = "chat-message";
     internal const string PollLimit = "chat-poll";
     internal const string LeaveLimit = "chat-leave";
+    internal const string CallbackLimit = "chat-callback";
+    internal const int MaxCallbackNumberCharacters = 40;
+    internal const int MaxCallbackWhenCharacters = 200;
+    internal const int MaxCodeWordCharacters = 40;
     private static readonly TimeSpan ClosedStaysReadable = TimeSpan.FromMinutes(10);
     private static readonly HashSet<string> RightToLeft = new(StringComparer.OrdinalIgnoreCase) { "ar", "he", "fa", "ur" };
 
@@ -58,13 +63,16 @@ public static partial class ChatEndpoints
             .Add(PollLimit, http => RateLimitPartition.GetFixedWindowLimiter(
                 SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 120, Window = TimeSpan.FromMinutes(1) }), refused)
             .Add(LeaveLimit, http => RateLimitPartition.GetFixedWindowLimiter(
-                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1) }), refused));
+                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1) }), refused)
+            // Enough to correct a number or a time several times; a flood of requests is not a caller.
+            .Add(CallbackLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+                SessionHeaderOf(http) ?? ClientAddress(http), _ => new FixedWindowRateLimiterOptions { PermitLimit = 10, Window = TimeSpan.FromMinutes(1) }), refused));
         return services;
     }
 
     /// <summary>Everything the page shows, in one language, and the languages it can switch to.</summary>
     internal static Results<Ok<ChatTexts>, ProblemHttpResult> Texts(
-        string language, CallerTexts texts, LanguageSettings languages, ChatSettings chat, SmsSettings sms)
+        string language, CallerTexts texts, LanguageSettings languages, ChatSettings chat, SmsSettings sms, SafeWindowParser parser)
     {
         var offered = languages.Supported.Where(texts.Has).ToList();
         if (!offered.Contains(language, StringComparer.OrdinalIgnoreCase))
@@ -88,8 +96,17 @@ public static partial class ChatEndpoints
             offered.Select(code => new ChatLanguage(code, texts.LanguageName(code))).ToList(),
             pageTexts,
             chat.QuickExitUrl.ToString(),
-            ChatSettings.MaxMessageCharacters));
+            ChatSettings.MaxMessageCharacters,
+            new Dictionary<string, string>
+            {
+                // Hours, so a quick choice reads the same in every language.
+                ["morning"] = Hours(parser.Hours.Morning),
+                ["afternoon"] = Hours(parser.Hours.Afternoon),
+                ["evening"] = Hours(parser.Hours.Evening),
+            }));
     }
+
+    private static string Hours(DayHours hours) => $"{(int)hours.Start.TotalHours}-{(int)hours.End.TotalHours}";
 
     /// <summary>A new anonymous session: nothing is stored until the first message.</summary>
     internal static async Task<Ok<ChatSession>> StartSessionAsync(ChatSessions sessions, CancellationToken ct) =>
@@ -98,7 +115,7 @@ public static partial class ChatEndpoints
     internal static async Task<Results<Ok<ChatSendResult>, ProblemHttpResult>> SendAsync(
         HttpRequest request, ChatMessageRequest? body, InboundMessageHandler handler, ImmediateRouter router, ChatSessions sessions,
         ChatSessionRecords records, IConversationStore store, CallerPseudonymizer pseudonymizer, NewConversationCeiling ceiling,
-        TimeProvider time, CancellationToken ct)
+        CallerTexts texts, SmsSettings sms, TimeProvider time, CancellationToken ct)
     {
         var (check, refused) = await AuthenticateAsync(request.HttpContext, sessions, records, pseudonymizer, ct);
         if (refused is not null)
@@ -152,8 +169,90 @@ public static partial class ChatEndpoints
             router.Request(id, outcome.RoutingFallback);
         }
 
-        return TypedResults.Ok(new ChatSendResult(outcome.Reply));
+        return TypedResults.Ok(new ChatSendResult(outcome.Reply, outcome.Reply is { } reply && IsOutOfHours(reply, texts, sms)));
     }
+
+    /// <summary>The reply is the out-of-hours answer (in any language): nobody can answer now, so a callback is offered.</summary>
+    private static bool IsOutOfHours(string reply, CallerTexts texts, SmsSettings sms)
+    {
+        var values = new Dictionary<string, string> { ["EmergencyNumber"] = sms.EmergencyNumber };
+        return texts.Languages.Any(language => string.Equals(reply, texts.Get(language, CallerText.ChatOutOfHours, values), StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The caller asks to be called back, from the form on the page. Her number and code word go to the callback
+    /// intake (and from there only to the callback secrets), never into the conversation, a log or the answer; a
+    /// refusal says why in her language, without repeating them. The page's request id makes a resent form ask once.
+    /// </summary>
+    internal static async Task<Results<Ok<ChatCallbackResult>, ProblemHttpResult>> CallbackAsync(
+        HttpRequest request, ChatCallbackRequest? body, ChatSessions sessions, ChatSessionRecords records, IConversationStore store,
+        CallerPseudonymizer pseudonymizer, CallbackIntake intake, CallerTexts texts, ChatSettings chat, CancellationToken ct)
+    {
+        var (check, refused) = await AuthenticateAsync(request.HttpContext, sessions, records, pseudonymizer, ct);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        if (body?.Id is null || !MessageIdPattern().IsMatch(body.Id))
+        {
+            return Problem(400, "'id' must be 16 to 32 lower-case hexadecimal characters, the same when the form is sent again.");
+        }
+
+        if (body.Number?.Length > MaxCallbackNumberCharacters || body.When?.Length > MaxCallbackWhenCharacters
+            || body.CodeWord?.Length > MaxCodeWordCharacters)
+        {
+            return Problem(400, $"'number' and 'codeWord' are at most {MaxCallbackNumberCharacters} characters, 'when' at most {MaxCallbackWhenCharacters}.");
+        }
+
+        var conversation = await OpenConversationAsync(check.Token!, store, pseudonymizer, ct);
+        var language = body.Language is { } chosen && texts.Has(chosen) ? chosen.ToLowerInvariant() : conversation?.Language ?? CallerTexts.FallbackLanguage;
+        if (conversation is null)
+        {
+            return Refused(409, CallerText.ChatCallbackNoChat, null);
+        }
+
+        var number = CallbackNumber.Read(body.Number, chat.PhoneRegion, ownNumber: null);
+        if (!number.IsValid)
+        {
+            return Refused(400, NumberProblem(number.Problem), "number");
+        }
+
+        var when = intake.ReadWindows(body.When, language);
+        if (!when.Understood)
+        {
+            return Refused(400, when.Problem == SafeWindowProblem.NoTimeLeft ? CallerText.ChatCallbackWhenPassed : CallerText.ChatCallbackWhenNotUnderstood, "when");
+        }
+
+        var codeWord = body.CodeWord?.Trim() is { Length: > 0 } word ? word : null;
+        var asked = await intake.RequestAsync(
+            conversation.Id, Channels.Chat, "chat-callback-" + body.Id,
+            new CallbackAsk(number.E164!, when.Windows, body.MayLeaveMessage ?? false, codeWord), ct);
+        return asked switch
+        {
+            { Request: { } made } => TypedResults.Ok(new ChatCallbackResult(texts.Get(
+                language, CallerText.ChatCallbackSent, new Dictionary<string, string> { ["Windows"] = intake.Describe(made.Windows, language) }))),
+            { Problem: CallbackAskProblem.NoWindow } => Refused(400, CallerText.ChatCallbackWhenPassed, "when"),
+            _ => Refused(409, CallerText.ChatCallbackNoChat, null),
+        };
+
+        ProblemHttpResult Refused(int status, CallerText reason, string? field) => TypedResults.Problem(
+            texts.Get(language, reason), statusCode: status,
+            extensions: field is null ? null : new Dictionary<string, object?> { ["field"] = field });
+    }
+
+    /// <summary>
+    /// What to tell her about a number <see cref="CallbackNumber"/> refused, in her language: its reasons are in
+    /// English and never repeat the number.
+    /// </summary>
+    internal static CallerText NumberProblem(string? problem) => problem switch
+    {
+        null => CallerText.ChatCallbackNumberCheck,
+        _ when problem.Contains("no number", StringComparison.OrdinalIgnoreCase) => CallerText.ChatCallbackNumberMissing,
+        _ when problem.Contains("country code", StringComparison.OrdinalIgnoreCase) => CallerText.ChatCallbackNumberCountryCode,
+        _ when problem.Contains("mobile or home", StringComparison.OrdinalIgnoreCase) => CallerText.ChatCallbackNumberNotPersonal,
+        _ => CallerText.ChatCallbackNumberCheck, // too short, too long, letters, digits not in use in its country
+    };
 
     /// <summary>
     /// The session's conversation since <paramref name="after"/>: the caller's messages and the replies. A conversation
@@ -296,15 +395,25 @@ public static partial class ChatEndpoints
 
 public sealed record ChatLanguage(string Code, string Name);
 
+/// <param name="CallbackTimes">What each quick choice of the callback form writes for when it is safe (morning, afternoon, evening).</param>
 public sealed record ChatTexts(
     string Language, string Direction, IReadOnlyList<ChatLanguage> Languages, IReadOnlyDictionary<string, string> Texts,
-    string QuickExitUrl, int MaxLength);
+    string QuickExitUrl, int MaxLength, IReadOnlyDictionary<string, string> CallbackTimes);
 
 public sealed record ChatSession(string Token);
 
 public sealed record ChatMessageRequest(string? Id, string? Text, string? Language);
 
-public sealed record ChatSendResult(string? Reply);
+/// <param name="OfferCallback">The reply says nobody can answer now: the page offers a callback.</param>
+public sealed record ChatSendResult(string? Reply, bool OfferCallback = false);
+
+/// <param name="Id">Made by the page for this request, and sent again unchanged when the form is resent.</param>
+/// <param name="Number">The number to call her on (required: the chat has no number of its own).</param>
+/// <param name="When">Her words for when it is safe, e.g. "after 20", "tomorrow morning".</param>
+public sealed record ChatCallbackRequest(string? Id, string? Number, string? When, bool? MayLeaveMessage, string? CodeWord, string? Language);
+
+/// <param name="Confirmation">A discreet confirmation in her language that says her times back (never her number or code word).</param>
+public sealed record ChatCallbackResult(string Confirmation);
 
 public sealed record ChatMessageView(string Id, string Direction, string Text, DateTimeOffset At);
 

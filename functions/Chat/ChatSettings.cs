@@ -22,6 +22,15 @@ public sealed record ChatSettings(Uri QuickExitUrl, string PageTitle, string? Ic
     /// <summary>How long a session token is accepted after it was issued.</summary>
     public TimeSpan SessionLifetime { get; init; } = DefaultSessionLifetime;
 
+    /// <summary>
+    /// The country (ISO 3166 code, e.g. "RO") in which a callback number written in national form is read: the chat
+    /// has no line of a country to go by. Unknown ("ZZ") when unset: numbers are then written with + and their
+    /// country code.
+    /// </summary>
+    public string PhoneRegion { get; init; } = UnknownRegion;
+
+    internal const string UnknownRegion = "ZZ";
+
     internal static ChatSettings Read(IConfiguration configuration)
     {
         var reader = new SettingReader(configuration);
@@ -61,9 +70,16 @@ public sealed record ChatSettings(Uri QuickExitUrl, string PageTitle, string? Ic
             throw new StartupSettingException("Setting 'Chat__NewConversationsPerMinute' is malformed: expected a whole number of at least 1.");
         }
 
+        var region = reader.String("Chat:PhoneRegion")?.ToUpperInvariant() ?? UnknownRegion;
+        if (region != UnknownRegion && !PhoneNumbers.PhoneNumberUtil.GetInstance().GetSupportedRegions().Contains(region))
+        {
+            throw new StartupSettingException("Setting 'Chat__PhoneRegion' is malformed: expected a two-letter country code, e.g. RO.");
+        }
+
         return new ChatSettings(exit, title, icon)
         {
             NewConversationsPerMinute = perMinute,
+            PhoneRegion = region,
             SessionLifetime = reader.Duration("Chat:SessionLifetime", DefaultSessionLifetime),
         };
     }

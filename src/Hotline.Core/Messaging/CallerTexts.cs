@@ -51,6 +51,36 @@ public enum CallerText
     ChatWaitingToSend,
     ChatNoConnection,
 
+    // The chat page's callback form: never the number or code word in any of them.
+    ChatCallbackAsk,
+    ChatCallbackOffer,
+    ChatCallbackHeading,
+    ChatCallbackIntro,
+    ChatCallbackNumberLabel,
+    ChatCallbackNumberHint,
+    ChatCallbackWhenLabel,
+    ChatCallbackWhenHint,
+    ChatCallbackMorning,
+    ChatCallbackAfternoon,
+    ChatCallbackEvening,
+    ChatCallbackMessageLabel,
+    ChatCallbackMessageNo,
+    ChatCallbackMessageYes,
+    ChatCallbackCodeWordLabel,
+    ChatCallbackCodeWordHint,
+    ChatCallbackSend,
+    ChatCallbackCancel,
+
+    /// <summary>Says her times back ({Windows}); discreet, never her number or code word.</summary>
+    ChatCallbackSent,
+    ChatCallbackNumberMissing,
+    ChatCallbackNumberCountryCode,
+    ChatCallbackNumberNotPersonal,
+    ChatCallbackNumberCheck,
+    ChatCallbackWhenNotUnderstood,
+    ChatCallbackWhenPassed,
+    ChatCallbackNoChat,
+
     // The voice line's spoken prompts (Hotline.Functions.Voice). A language without a Twilio voice plays recordings
     // of these texts instead.
     VoiceLanguageMenuOption,

@@ -30,6 +30,7 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
     [
         "TwilioSms", "VoiceIncoming", "VoiceMenu", "VoiceSafety", "VoiceWait", "VoiceLeft", "VoiceWhisper", "VoiceAccept", "VoiceOffer",
         "VoiceRecorded", "VoiceRecordingStatus", "VoiceStatus", "VoiceRecording", "Health", "SignInConfig", "DevToken", "ChatTexts", "ChatSessionStart", "ChatSend", "ChatPoll", "ChatLeave",
+        "ChatCallback",
         "ChatPage", "ConsolePage", "SupervisorPage", "PartnerPage",
     ];
 

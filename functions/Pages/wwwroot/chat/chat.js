@@ -8,7 +8,7 @@
   // it back from the conversation (so a message is never shown twice nor lost from view).
   const state = { token: null, texts: null, language: 'en', lastAt: null, seen: new Set(), outgoing: [], sending: false,
     retryTimer: null, retryDelay: 0, timer: null, polling: false, pollAgain: false, statusKey: null,
-    started: false, ended: false, escAt: 0, textsRequest: 0 };
+    started: false, ended: false, escAt: 0, textsRequest: 0, callbackId: null, callbackSending: false };
   const maxLength = () => (state.texts ? state.texts.maxLength : 1000);
 
   function quickExit() {
@@ -16,6 +16,7 @@
     state.token = null;
     clearTimeout(state.timer);
     clearTimeout(state.retryTimer);
+    $('callback')?.reset(); // gone already when quick exit is pressed again while the way out loads
     if (token) {
       // Tell the counsellor the caller has gone; never wait for it.
       fetch('/api/chat/leave', { method: 'POST', keepalive: true, credentials: 'omit', headers: { 'X-Chat-Session': token } }).catch(() => {});
@@ -41,8 +42,16 @@
     document.documentElement.lang = texts.language;
     document.documentElement.dir = texts.direction;
     const labels = { exit: 'quickExit', 'language-label': 'languageLabel', heading: 'heading', intro: 'intro', 'exit-hint': 'quickExitHint',
-      start: 'start', 'message-label': 'messageLabel', send: 'send', leave: 'leave' };
+      start: 'start', 'message-label': 'messageLabel', send: 'send', leave: 'leave',
+      'callback-open': 'callbackAsk', 'callback-heading': 'callbackHeading', 'callback-intro': 'callbackIntro',
+      'callback-number-label': 'callbackNumberLabel', 'callback-number-hint': 'callbackNumberHint',
+      'callback-when-label': 'callbackWhenLabel', 'callback-when-hint': 'callbackWhenHint', 'callback-morning': 'callbackMorning',
+      'callback-afternoon': 'callbackAfternoon', 'callback-evening': 'callbackEvening', 'callback-message-label': 'callbackMessageLabel',
+      'callback-message-no-label': 'callbackMessageNo', 'callback-message-yes-label': 'callbackMessageYes',
+      'callback-code-label': 'callbackCodeWordLabel', 'callback-code-hint': 'callbackCodeWordHint', 'callback-send': 'callbackSend',
+      'callback-cancel': 'callbackCancel' };
     for (const [id, key] of Object.entries(labels)) $(id).textContent = t(key);
+    for (const e of $('transcript').querySelectorAll('[data-text]')) e.textContent = t(e.dataset.text);
     const select = $('language');
     if (select.options.length !== texts.languages.length) {
       select.replaceChildren(...texts.languages.map((l) => new Option(l.name, l.code)));
@@ -192,7 +201,10 @@
   // A message accepted and shown back is done with; the app's answer to it (if any) goes right after it.
   function settle() {
     for (const m of state.outgoing.filter((o) => o.accepted && o.shown)) {
-      if (m.reply) m.li.after(line('note', m.reply));
+      if (!m.reply) continue;
+      const note = line('note', m.reply);
+      m.li.after(note);
+      if (m.offerCallback) note.after(callbackOffer());
     }
     state.outgoing = state.outgoing.filter((o) => !(o.accepted && o.shown));
   }
@@ -225,11 +237,14 @@
         body: JSON.stringify({ id: next.id, text: next.text, language: next.language }),
       });
       if (response.ok) {
-        next.reply = (await response.json()).reply;
+        const result = await response.json();
+        next.reply = result.reply;
+        next.offerCallback = result.offerCallback;
         next.accepted = true;
         next.li.classList.remove('unsent');
         next.li.querySelector('.state')?.remove();
         state.started = true;
+        $('callback-open').hidden = false;
         state.retryDelay = 0;
         if (!state.outgoing.some((o) => !o.accepted)) setStatus(null);
         settle();
@@ -280,8 +295,112 @@
     clearTimeout(state.timer);
     clearTimeout(state.retryTimer);
     $('composer').hidden = true;
+    closeCallback();
+    $('callback-open').hidden = true;
+    for (const button of $('transcript').querySelectorAll('.offer button')) button.disabled = true;
     addLine('note', t('ended'));
   }
+
+  const newId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+  // Nobody can answer now: a call back is offered where she reads that, not only behind the discreet button.
+  function callbackOffer() {
+    const li = document.createElement('li');
+    li.className = 'note offer';
+    const text = document.createElement('span');
+    text.dataset.text = 'callbackOffer';
+    text.textContent = t('callbackOffer');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'primary';
+    button.dataset.text = 'callbackAsk';
+    button.textContent = t('callbackAsk');
+    button.addEventListener('click', openCallback);
+    li.append(text, button);
+    return li;
+  }
+
+  // The form takes the composer's place at the bottom of the screen while it is open.
+  function openCallback() {
+    if (!state.token) return;
+    $('composer').hidden = true;
+    $('callback').hidden = false;
+    $('callback-open').setAttribute('aria-expanded', 'true');
+    $('callback-number').focus();
+  }
+
+  // Closing empties the form: her number and code word are not kept on the page once she is done with them.
+  function closeCallback() {
+    const form = $('callback');
+    const open = !form.hidden;
+    form.reset();
+    state.callbackId = null;
+    $('callback-status').textContent = '';
+    for (const field of form.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+    form.hidden = true;
+    $('callback-open').setAttribute('aria-expanded', 'false');
+    if (!state.ended) {
+      $('composer').hidden = false;
+      if (open) $('message').focus();
+    }
+  }
+
+  $('callback-open').addEventListener('click', () => ($('callback').hidden ? openCallback() : closeCallback()));
+  $('callback-cancel').addEventListener('click', closeCallback);
+  // A request id stands for exactly what was sent: resending unchanged asks once, a change is a new request.
+  for (const event of ['input', 'change']) $('callback').addEventListener(event, () => { state.callbackId = null; });
+  for (const choice of $('callback').querySelectorAll('[data-when]')) {
+    choice.addEventListener('click', () => {
+      $('callback-when').value = (state.texts && state.texts.callbackTimes[choice.dataset.when]) || '';
+      state.callbackId = null;
+      $('callback-when').focus();
+    });
+  }
+
+  $('callback').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!state.token || state.callbackSending) return;
+    state.callbackId = state.callbackId || newId();
+    state.callbackSending = true;
+    $('callback-send').disabled = true;
+    const status = $('callback-status');
+    status.textContent = '';
+    for (const field of $('callback').querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+    try {
+      const response = await fetch('/api/chat/callback', {
+        method: 'POST', headers: headers(), credentials: 'omit',
+        body: JSON.stringify({
+          id: state.callbackId, number: $('callback-number').value, when: $('callback-when').value,
+          mayLeaveMessage: $('callback-message-yes').checked, codeWord: $('callback-code').value, language: state.language,
+        }),
+      });
+      if (response.ok) {
+        const confirmation = (await response.json()).confirmation;
+        closeCallback();
+        addLine('note', confirmation);
+      } else if (response.status === 401) {
+        over();
+      } else if (response.status === 429) {
+        status.textContent = t('tooFast');
+      } else if (response.status >= 500 || response.status === 408) {
+        throw new Error(String(response.status));
+      } else {
+        // The reason, in her language, never repeating what she wrote; the field it is about is marked and focused.
+        const problem = await response.json().catch(() => null);
+        status.textContent = (problem && problem.detail) || t('sendFailed');
+        const field = problem && { number: 'callback-number', when: 'callback-when' }[problem.field];
+        if (field) {
+          $(field).setAttribute('aria-invalid', 'true');
+          $(field).focus();
+        }
+      }
+    } catch (err) {
+      status.textContent = t('noConnection');
+    } finally {
+      state.callbackSending = false;
+      $('callback-send').disabled = false;
+    }
+  });
 
   $('start').addEventListener('click', async () => {
     $('start').disabled = true;
@@ -307,7 +426,7 @@
     const text = box.value.trim();
     if (!text || !state.token) return;
     for (const part of split(text, maxLength())) {
-      const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+      const id = newId();
       const message = { id, text: part, language: state.language, li: line('in', part, 'you'), accepted: false, shown: false, reply: null };
       state.outgoing.push(message);
       $('transcript').append(message.li);
