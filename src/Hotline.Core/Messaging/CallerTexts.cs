@@ -64,6 +64,14 @@ public enum CallerText
     VoiceCallbackNoted,
     VoiceGoodbye,
     VoiceNoChoice,
+    VoiceCallbackMornings,
+    VoiceCallbackAfternoons,
+    VoiceCallbackEvenings,
+    VoiceCallbackAnyTime,
+    VoiceCallbackMessage,
+    VoiceCallbackNoNumber,
+    VoiceCallbackConfirmed,
+    VoiceCallbackNotArranged,
 }
 
 /// <summary>
