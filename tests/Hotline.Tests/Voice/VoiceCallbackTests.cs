@@ -136,15 +136,19 @@ public sealed class VoiceCallbackTests : IAsyncLifetime
         Assert.Equal(conversation.Id, request.ConversationId);
         Assert.Equal(new CallbackSecrets(Caller, null), await Secrets.ReadAsync(request.Id));
 
-        // Evenings (17:00–21:00) on her clock, every day until the request expires; one already begun starts when made.
+        // Evenings (17:00–21:00) on her clock, every day until the request expires: one already begun starts when
+        // made, and the last may be cut short by the expiry.
         var zone = TimeZoneInfo.FindSystemTimeZoneById(Zone);
         Assert.True(request.Windows.Count >= 6, $"{request.Windows.Count} windows");
         for (var i = 0; i < request.Windows.Count; i++)
         {
             var (start, end) = (TimeZoneInfo.ConvertTime(request.Windows[i].Start, zone), TimeZoneInfo.ConvertTime(request.Windows[i].End, zone));
-            Assert.Equal(TimeSpan.FromHours(21), end.TimeOfDay);
-            Assert.True(start.TimeOfDay == TimeSpan.FromHours(17) || (i == 0 && start <= request.RequestedAt && start.Date == end.Date),
+            var (first, last) = (i == 0, i == request.Windows.Count - 1);
+            Assert.True(start.TimeOfDay == TimeSpan.FromHours(17) || (first && start <= request.RequestedAt), $"window {i}: {start:O} – {end:O}");
+            Assert.True(end.TimeOfDay == TimeSpan.FromHours(21) || (last && end <= request.ExpiresAt && end > request.ExpiresAt.AddMinutes(-1)),
                 $"window {i}: {start:O} – {end:O}");
+            Assert.Equal(start.Date, end.Date);
+            Assert.True(start.TimeOfDay >= TimeSpan.FromHours(17) && end.TimeOfDay <= TimeSpan.FromHours(21), $"window {i}: {start:O} – {end:O}");
         }
 
         // The board counts the call among those left to follow up (voicemails and callback requests).
