@@ -130,6 +130,49 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
         return response.ToString();
     }
 
+    /// <summary>She asked for a callback: when is it safe? One key for each of the keypad's safe times, said in her language.</summary>
+    public string CallbackTimes(Uri publicBase, string conversationId, string language, int attempt)
+    {
+        var response = new VoiceResponse();
+        var action = Step(publicBase, "callback-time", conversationId, ("attempt", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var gather = KeyPress(action, timeoutSeconds: 6);
+        foreach (var (_, prompt) in VoiceCatalogue.CallbackTimes)
+        {
+            gather.Append(catalogue.Prompt(prompt, language, publicBase));
+        }
+
+        response.Append(gather);
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
+        return response.ToString();
+    }
+
+    /// <summary>May a message be left when she does not answer? Nothing pressed is no (the step is posted without a key).</summary>
+    public string CallbackMessage(Uri publicBase, string conversationId, string language)
+    {
+        var response = new VoiceResponse();
+        var action = Step(publicBase, "callback-message", conversationId);
+        var gather = KeyPress(action, timeoutSeconds: 6);
+        gather.Append(catalogue.Prompt(VoicePrompt.CallbackMessage, language, publicBase));
+        response.Append(gather);
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
+        return response.ToString();
+    }
+
+    /// <summary>
+    /// Her number cannot be seen (withheld) or called: no callback can be made, so the voicemail is offered instead,
+    /// by the offer's own step on its last attempt (nothing pressed then says goodbye).
+    /// </summary>
+    public string CallbackWithoutNumber(Uri publicBase, string conversationId, string language)
+    {
+        var response = new VoiceResponse();
+        var action = Step(publicBase, "offer", conversationId, ("attempt", "2"));
+        var gather = KeyPress(action, timeoutSeconds: 6);
+        gather.Append(catalogue.Prompt(VoicePrompt.CallbackNoNumber, language, publicBase));
+        response.Append(gather);
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
+        return response.ToString();
+    }
+
     public string Voicemail(Uri publicBase, string conversationId, string language)
     {
         var response = new VoiceResponse();

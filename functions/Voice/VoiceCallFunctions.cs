@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Hotline.Callbacks;
 using Hotline.Calls;
 using Hotline.Conversations;
 using Hotline.Functions.Hosting;
@@ -13,7 +14,7 @@ namespace Hotline.Functions.Voice;
 /// <summary>
 /// Twilio's voice webhooks, one function per step of a call: a new call, the language menu, the safety line, the
 /// wait in the call's queue (with the rounds of ringing) and leaving it, a counsellor's whisper and acceptance, the
-/// offer when nobody answered, the voicemail, and the call's status. Every request's Twilio signature is checked before anything else (no token: the signature
+/// offer when nobody answered, the voicemail or the callback's safe time, and the call's status. Every request's Twilio signature is checked before anything else (no token: the signature
 /// is the credential); every answer is TwiML that leads the caller somewhere, never to silence.
 /// </summary>
 [AllowAnonymous]
@@ -25,6 +26,9 @@ public sealed partial class VoiceCallFunctions(
     CallDesk desk,
     CallSettings settings,
     CounsellorRinger ringer,
+    CallbackIntake callbacks,
+    KeypadPresets presets,
+    CallbackSettings callbackSettings,
     TimeProvider time)
 {
     private const int MaxBytes = TwilioWebhookRequest.MaxRequestBytes;
@@ -180,13 +184,60 @@ public sealed partial class VoiceCallFunctions(
                     await desk.StartVoicemailAsync(conversation.Id, callSid, ct);
                     return answers.Voicemail(Base(request), conversation.Id, conversation.Language);
                 case VoiceCatalogue.CallbackKey:
-                    await desk.RequestCallbackAsync(conversation.Id, callSid, ct);
-                    return answers.Closing(Base(request), conversation.Language, VoicePrompt.CallbackNoted, VoicePrompt.Goodbye);
+                    // Her own number is the one to call back: without one that can be called, the voicemail instead.
+                    return CallDesk.CallbackNumberOf(form["From"], form["To"]) is null
+                        ? answers.CallbackWithoutNumber(Base(request), conversation.Id, conversation.Language)
+                        : answers.CallbackTimes(Base(request), conversation.Id, conversation.Language, attempt: 1);
                 default:
                     return Attempt(request) < 2
                         ? answers.Offer(Base(request), conversation.Id, conversation.Language, attempt: 2)
                         : answers.Closing(Base(request), conversation.Language, VoicePrompt.Goodbye);
             }
+        });
+
+    /// <summary>
+    /// The caller's safe time for a callback (one of <see cref="VoiceCatalogue.CallbackTimes"/>): the request is made
+    /// now, with her number read again from this signed request (it is never put in an address), so it exists even
+    /// if she must hang up at once; then, may a message be left? Nothing pressed: once more, then no request.
+    /// </summary>
+    [Function("VoiceCallbackTime"), RequestBodyLimit(MaxBytes)]
+    public Task<IResult> CallbackTime([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/callback-time")] HttpRequest request, CancellationToken ct) =>
+        OnCallAsync(request, ct, async (form, conversation) =>
+        {
+            var language = conversation.Language;
+            var key = form["Digits"] is [var digit] && VoiceCatalogue.CallbackTimes.Any(t => t.Key == digit) ? digit : (char?)null;
+            if (key is null)
+            {
+                return Attempt(request) < 2
+                    ? answers.CallbackTimes(Base(request), conversation.Id, language, attempt: 2)
+                    : answers.Closing(Base(request), language, VoicePrompt.NoChoice, VoicePrompt.CallbackNotArranged, VoicePrompt.Goodbye);
+            }
+
+            if (CallDesk.CallbackNumberOf(form["From"], form["To"]) is not { } number)
+            {
+                return answers.CallbackWithoutNumber(Base(request), conversation.Id, language);
+            }
+
+            var windows = presets.Windows(key.Value, callbacks.TimeZone, time.GetUtcNow(), callbackSettings.Expiry)?.Windows ?? [];
+            var made = windows.Count == 0
+                ? null
+                : await desk.RequestCallbackAsync(conversation.Id, conversation.CurrentCall!.CallSid, new CallbackAsk(number, windows, MayLeaveMessage: false, CodeWord: null), ct);
+            return made is null
+                ? answers.Closing(Base(request), language, VoicePrompt.CallbackNotArranged, VoicePrompt.Goodbye)
+                : answers.CallbackMessage(Base(request), conversation.Id, language);
+        });
+
+    /// <summary>Whether a message may be left when she does not answer (1 yes, anything else no), then the confirmation.</summary>
+    [Function("VoiceCallbackMessage"), RequestBodyLimit(MaxBytes)]
+    public Task<IResult> CallbackMessage([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/twilio/voice/callback-message")] HttpRequest request, CancellationToken ct) =>
+        OnCallAsync(request, ct, async (form, conversation) =>
+        {
+            if (form["Digits"] == VoiceCatalogue.MayLeaveMessageKey)
+            {
+                await desk.AllowCallbackMessageAsync(conversation.Id, conversation.CurrentCall!.CallSid, ct);
+            }
+
+            return answers.Closing(Base(request), conversation.Language, VoicePrompt.CallbackConfirmed, VoicePrompt.Goodbye);
         });
 
     /// <summary>The voicemail was recorded (Record's action): thank the caller.</summary>

@@ -17,6 +17,14 @@ public enum VoicePrompt
     CallbackNoted,
     Goodbye,
     NoChoice,
+    CallbackMornings,
+    CallbackAfternoons,
+    CallbackEvenings,
+    CallbackAnyTime,
+    CallbackMessage,
+    CallbackNoNumber,
+    CallbackConfirmed,
+    CallbackNotArranged,
 }
 
 /// <summary>One option of the keypad language menu: the key to press and the language it chooses.</summary>
@@ -52,6 +60,22 @@ public sealed class VoiceCatalogue
 
     public const string LeaveMessageKey = "1";
     public const string CallbackKey = "2";
+
+    /// <summary>
+    /// The safe times offered for a callback, in the order they are said: each prompt says its key, which is the
+    /// keypad preset of the same words (<see cref="Hotline.Callbacks.KeypadPresets.Defaults"/>: 1 morning, 2 afternoon,
+    /// 3 evening, 4 any time).
+    /// </summary>
+    public static readonly IReadOnlyList<(char Key, VoicePrompt Prompt)> CallbackTimes =
+    [
+        ('1', VoicePrompt.CallbackMornings),
+        ('2', VoicePrompt.CallbackAfternoons),
+        ('3', VoicePrompt.CallbackEvenings),
+        ('4', VoicePrompt.CallbackAnyTime),
+    ];
+
+    /// <summary>After the time: 1 if a message may be left when she does not answer; anything else (or nothing) is no.</summary>
+    public const string MayLeaveMessageKey = "1";
 
     /// <summary>The key a counsellor presses to accept a call after the whisper.</summary>
     public const string AcceptKey = "1";
@@ -247,6 +271,14 @@ public sealed class VoiceCatalogue
         VoicePrompt.CallbackNoted => CallerText.VoiceCallbackNoted,
         VoicePrompt.Goodbye => CallerText.VoiceGoodbye,
         VoicePrompt.NoChoice => CallerText.VoiceNoChoice,
+        VoicePrompt.CallbackMornings => CallerText.VoiceCallbackMornings,
+        VoicePrompt.CallbackAfternoons => CallerText.VoiceCallbackAfternoons,
+        VoicePrompt.CallbackEvenings => CallerText.VoiceCallbackEvenings,
+        VoicePrompt.CallbackAnyTime => CallerText.VoiceCallbackAnyTime,
+        VoicePrompt.CallbackMessage => CallerText.VoiceCallbackMessage,
+        VoicePrompt.CallbackNoNumber => CallerText.VoiceCallbackNoNumber,
+        VoicePrompt.CallbackConfirmed => CallerText.VoiceCallbackConfirmed,
+        VoicePrompt.CallbackNotArranged => CallerText.VoiceCallbackNotArranged,
         _ => throw new ArgumentOutOfRangeException(nameof(prompt)),
     };
 

@@ -29,7 +29,8 @@ speak() { # text, file name: 16 kb/s mono MP3, small enough to ship and clear en
   lame --quiet -m m -b 16 --resample 16 "$tmp/p.wav" "$out/$2.mp3"
 }
 
-for prompt in Safety Waiting NobodyAnswered VoicemailInstructions VoicemailSaved CallbackNoted Goodbye NoChoice; do
+for prompt in Safety Waiting NobodyAnswered VoicemailInstructions VoicemailSaved CallbackNoted Goodbye NoChoice \
+    CallbackMornings CallbackAfternoons CallbackEvenings CallbackAnyTime CallbackMessage CallbackNoNumber CallbackConfirmed CallbackNotArranged; do
   speak "$(text "Voice$prompt")" "$prompt"
 done
 case "$key" in '*') name=star ;; '#') name=hash ;; *) name=$key ;; esac

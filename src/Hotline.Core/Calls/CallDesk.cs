@@ -1,9 +1,11 @@
+using Hotline.Callbacks;
 using Hotline.Conversations;
 using Hotline.Escalations;
 using Hotline.Messaging;
 using Hotline.Privacy;
 using Hotline.Roster;
 using Hotline.Routing;
+using PhoneNumbers;
 
 namespace Hotline.Calls;
 
@@ -47,6 +49,8 @@ public sealed class CallDesk(
     IWorkQueue queue,
     InboundSettings settings,
     RoutingPolicy policy,
+    CallbackIntake callbacks,
+    ICallbackStore callbackRequests,
     TimeProvider time)
 {
     public const string PressedNineSource = "pressed-9";
@@ -342,9 +346,33 @@ public sealed class CallDesk(
         }
     }
 
-    /// <summary>The caller asked to be called back: a counsellor is found to follow it up once the call is over.</summary>
-    public async Task RequestCallbackAsync(string conversationId, string callSid, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The number to call a caller back on: the one she is calling from (as the provider gave it), read for the country
+    /// of the line she called. Null when it is withheld or cannot be called (the provider's placeholder for a withheld
+    /// number, "anonymous", a short code...).
+    /// </summary>
+    public static string? CallbackNumberOf(string? from, string? line) =>
+        CallbackNumber.Read(from ?? "", RegionOf(line), ownNumber: null).E164;
+
+    /// <summary>
+    /// The caller asked on the keypad to be called back: the request is made (once for the call, however often the
+    /// provider retries) with her number kept only among the request's secrets, and the call records it; a counsellor
+    /// is found to follow the conversation up once the call is over. Null when the call is not at the offer any more,
+    /// or no request could be made.
+    /// </summary>
+    public async Task<CallbackRequest?> RequestCallbackAsync(string conversationId, string callSid, CallbackAsk ask, CancellationToken cancellationToken = default)
     {
+        if (await FindAsync(conversationId, callSid, cancellationToken) is not { CurrentCall.Phase: CallPhase.Offer })
+        {
+            return null;
+        }
+
+        var made = await callbacks.RequestAsync(conversationId, Channels.Voice, callSid, ask, cancellationToken);
+        if (made.Request is not { } request)
+        {
+            return null;
+        }
+
         var now = time.GetUtcNow();
         var updated = await UpdateCallAsync(conversationId, callSid, (c, call) => call.Phase != CallPhase.Offer
             ? null
@@ -356,6 +384,40 @@ public sealed class CallDesk(
         if (updated is { CurrentCall.Phase: CallPhase.Ended })
         {
             await RouteForFollowUpAsync(updated, cancellationToken);
+        }
+
+        return request;
+    }
+
+    /// <summary>
+    /// The caller of the call's callback request said a message may be left when she does not answer (the request
+    /// is made without, the safe choice, so a caller who hangs up before answering is never left one).
+    /// </summary>
+    public async Task AllowCallbackMessageAsync(string conversationId, string callSid, CancellationToken cancellationToken = default)
+    {
+        var id = CallbackIntake.RequestIdFor(conversationId, callSid);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            if (await callbackRequests.FindAsync(id, cancellationToken) is not { Status: CallbackStatus.Waiting or CallbackStatus.Released, MayLeaveMessage: false } request
+                || await callbackRequests.TryUpdateAsync(request with { MayLeaveMessage = true }, cancellationToken))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"Callback request {id} kept changing.");
+    }
+
+    private static string RegionOf(string? line)
+    {
+        try
+        {
+            var util = PhoneNumberUtil.GetInstance();
+            return util.GetRegionCodeForNumber(util.Parse(line ?? "", "ZZ")) ?? "ZZ";
+        }
+        catch (NumberParseException)
+        {
+            return "ZZ"; // an unknown line: only a number in international form can be read
         }
     }
 

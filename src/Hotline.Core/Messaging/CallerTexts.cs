@@ -94,6 +94,14 @@ public enum CallerText
     VoiceCallbackNoted,
     VoiceGoodbye,
     VoiceNoChoice,
+    VoiceCallbackMornings,
+    VoiceCallbackAfternoons,
+    VoiceCallbackEvenings,
+    VoiceCallbackAnyTime,
+    VoiceCallbackMessage,
+    VoiceCallbackNoNumber,
+    VoiceCallbackConfirmed,
+    VoiceCallbackNotArranged,
 }
 
 /// <summary>

@@ -29,6 +29,7 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
     private static readonly HashSet<string> Public =
     [
         "TwilioSms", "VoiceIncoming", "VoiceMenu", "VoiceSafety", "VoiceWait", "VoiceLeft", "VoiceWhisper", "VoiceAccept", "VoiceOffer",
+        "VoiceCallbackTime", "VoiceCallbackMessage",
         "VoiceRecorded", "VoiceRecordingStatus", "VoiceStatus", "VoiceRecording", "Health", "SignInConfig", "DevToken", "ChatTexts", "ChatSessionStart", "ChatSend", "ChatPoll", "ChatLeave",
         "ChatCallback",
         "ChatPage", "ConsolePage", "SupervisorPage", "PartnerPage",

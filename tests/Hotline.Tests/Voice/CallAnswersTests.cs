@@ -52,6 +52,9 @@ public sealed class CallAnswersTests
             Add(nameof(CallAnswers.Whisper), answers.Whisper(PublicBase, Conversation, CallSid, "counsellor1", language, emergency: true));
             Add(nameof(CallAnswers.Offer), answers.Offer(PublicBase, Conversation, language, attempt: 2));
             Add(nameof(CallAnswers.Voicemail), answers.Voicemail(PublicBase, Conversation, language));
+            Add(nameof(CallAnswers.CallbackTimes), answers.CallbackTimes(PublicBase, Conversation, language, attempt: 1));
+            Add(nameof(CallAnswers.CallbackMessage), answers.CallbackMessage(PublicBase, Conversation, language));
+            Add(nameof(CallAnswers.CallbackWithoutNumber), answers.CallbackWithoutNumber(PublicBase, Conversation, language));
             foreach (var prompt in Enum.GetValues<VoicePrompt>().Where(p => p != VoicePrompt.LanguageMenuOption))
             {
                 Add(nameof(CallAnswers.Closing), answers.Closing(PublicBase, language, prompt, VoicePrompt.Goodbye));

@@ -292,8 +292,10 @@ public sealed class VoiceCallTests : IAsyncLifetime
         await NobodyAnswersARoundAsync(call);
         await NobodyAnswersARoundAsync(call);
         await call.PressAsync("2");
+        await call.PressAsync("3"); // evenings
+        await call.PressAsync("2"); // no message
 
-        AssertHeard(call.CallerHeard, Said(VoicePrompt.CallbackNoted, "ro"));
+        AssertHeard(call.CallerHeard, Said(VoicePrompt.CallbackConfirmed, "ro"));
         Assert.Equal(CallState.Ended, call.State);
         var conversation = await Eventually.ReturnsAsync(async () =>
             await VoiceConversationAsync() is { Status: ConversationStatus.Offered, CallbackRequestedAt: not null } c ? c : null,

@@ -278,4 +278,29 @@ public sealed class VoiceCatalogueTests(ITestOutputHelper output)
         _ = catalogue.Prompt(VoicePrompt.Waiting, "ro", PublicBase);
         Assert.Equal(1, reads);
     }
+
+    [Fact]
+    public void The_callback_times_offered_on_the_keypad_are_the_keypad_presets_and_each_prompt_says_its_key_in_every_language()
+    {
+        var words = new Dictionary<VoicePrompt, string>
+        {
+            [VoicePrompt.CallbackMornings] = "morning",
+            [VoicePrompt.CallbackAfternoons] = "afternoon",
+            [VoicePrompt.CallbackEvenings] = "evening",
+            [VoicePrompt.CallbackAnyTime] = "any time",
+        };
+        Assert.Equal(Hotline.Callbacks.KeypadPresets.Defaults.OrderBy(p => p.Key), VoiceCatalogue.CallbackTimes.Select(t => KeyValuePair.Create(t.Key, words[t.Prompt])));
+
+        var catalogue = Catalogue();
+        foreach (var language in catalogue.Languages.Where(l => catalogue.VoiceOf(l) is not null))
+        {
+            foreach (var (key, prompt) in VoiceCatalogue.CallbackTimes)
+            {
+                Assert.Contains(key.ToString(), catalogue.Text(prompt, language, null), StringComparison.Ordinal);
+            }
+
+            Assert.Contains(VoiceCatalogue.MayLeaveMessageKey, catalogue.Text(VoicePrompt.CallbackMessage, language, null), StringComparison.Ordinal);
+            Assert.Contains(VoiceCatalogue.LeaveMessageKey, catalogue.Text(VoicePrompt.CallbackNoNumber, language, null), StringComparison.Ordinal);
+        }
+    }
 }
