@@ -1,3 +1,4 @@
+using Hotline.Callbacks;
 using Hotline.Escalations;
 using Hotline.Language;
 using Hotline.Messaging;
@@ -60,6 +61,8 @@ public sealed class InboundMessageHandler(
     DangerWordDetector danger,
     EmergencyRaiser emergencies,
     RoutingPolicy policy,
+    SmsCallbackExchange callbacks,
+    CallbackIntake callbackIntake,
     TimeProvider time)
 {
     private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase)
@@ -72,9 +75,6 @@ public sealed class InboundMessageHandler(
     private const string SystemActor = "system";
 
     private static readonly HashSet<string> HelpWords = new(StringComparer.OrdinalIgnoreCase) { "HELP", "INFO" };
-
-    // The out-of-hours answer tells the caller to reply CALLBACK, in every language.
-    private static readonly HashSet<string> CallbackWords = new(StringComparer.OrdinalIgnoreCase) { "CALLBACK" };
 
     public async Task<InboundOutcome> HandleAsync(InboundMessage message, CancellationToken cancellationToken = default)
     {
@@ -172,7 +172,7 @@ public sealed class InboundMessageHandler(
             LastInboundAt = message.ReceivedAt,
             HotlineNumber = message.To,
             Reachable = !StopWords.Contains(keyword),
-            CallbackRequestedAt = CallbackWords.Contains(keyword) ? now : null,
+            CallbackRequestedAt = callbacks.IsRequest(keyword) ? now : null,
             // Only SMS needs an address to reply to; a chat page fetches its replies itself.
             ProtectedReplyAddress = isSms ? await replyAddresses.ProtectAsync(message.From, id, cancellationToken) : null,
         };
@@ -217,7 +217,7 @@ public sealed class InboundMessageHandler(
         // The answer promises only what will happen: who on call and present can take this language, if anyone.
         var tier = ConversationRouter.ExpectedTier(language, await rosterRead, policy, time.GetUtcNow());
         var reply = conversation.CallbackRequestedAt is not null
-            ? texts.Get(language, CallerText.CallbackConfirmation)
+            ? await callbacks.StartAsync(conversation, message, cancellationToken) ?? texts.Get(language, CallerText.CallbackConfirmation)
             : tier is null
             ? OutOfHours(language, isSms)
             : !isSms
@@ -280,7 +280,10 @@ public sealed class InboundMessageHandler(
     private async Task<InboundOutcome> ContinueAsync(
         Conversation conversation, InboundMessage message, string keyword, string? chosenLanguage, CancellationToken cancellationToken)
     {
-        var stored = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, message.Body, message.ReceivedAt);
+        // While she sets up a callback, her number and code word are kept only with the request, never as she wrote them.
+        var draft = message.Channel == Channels.Sms ? await callbacks.DraftOfAsync(conversation, cancellationToken) : null;
+        var body = draft is not null && SmsCallbackExchange.TranscriptLineFor(draft) is { } line ? new SensitiveText(line) : message.Body;
+        var stored = new ConversationMessage(NewMessageId(), MessageDirection.Inbound, body, message.ReceivedAt);
         if (!await store.AppendAsync(conversation.Id, stored, message.ProviderMessageId, cancellationToken))
         {
             // A redelivery: if the first delivery marked an emergency and died before announcing it, finish that now.
@@ -301,17 +304,28 @@ public sealed class InboundMessageHandler(
             // Twilio's own opt-out handling answers STOP and START unless the account turned it off for us to answer.
             reply = settings.AnswerOptOutKeywords ? texts.Get(conversation.Language, CallerText.StopConfirmation) : null;
             optOutAnswer = true;
+            // Twilio has opted her out (CANCEL is one of its words): a callback she was setting up ends too, the safe reading.
+            if (draft is not null)
+            {
+                await callbacks.CancelAsync(draft, cancellationToken);
+            }
+        }
+        else if (callbacks.IsRequest(keyword))
+        {
+            reply = await callbacks.StartAsync(conversation, message, cancellationToken) ?? texts.Get(conversation.Language, CallerText.CallbackConfirmation);
+        }
+        else if (draft is not null)
+        {
+            reply = await callbacks.AnswerAsync(conversation, draft, message, cancellationToken);
+            if (StartWords.Contains(keyword))
+            {
+                change = c => c with { Reachable = true }; // YES opts her in again at Twilio as well
+            }
         }
         else if (StartWords.Contains(keyword))
         {
             change = c => c with { Reachable = true };
             reply = settings.AnswerOptOutKeywords ? texts.Get(conversation.Language, CallerText.StartConfirmation) : null;
-        }
-        else if (CallbackWords.Contains(keyword))
-        {
-            var asked = time.GetUtcNow();
-            change = c => c.CallbackRequestedAt is null ? c with { CallbackRequestedAt = asked } : c;
-            reply = texts.Get(conversation.Language, CallerText.CallbackConfirmation);
         }
         else if (MenuWords.Contains(keyword))
         {
@@ -369,6 +383,9 @@ public sealed class InboundMessageHandler(
 
         var open = caller.OpenConversationId is { } id ? await store.FindAsync(id, cancellationToken) : null;
         language = open?.Language ?? language;
+        // A callback she asked for goes with her data, and its number and code word are destroyed.
+        await callbackIntake.CancelForConversationsAsync(
+            caller.ConversationIds.Append(caller.OpenConversationId).Append(caller.LastConversationId).OfType<string>(), cancellationToken);
         await store.EraseCallerAsync(caller, cancellationToken);
         if (open?.AssignedTo is { } counsellor)
         {

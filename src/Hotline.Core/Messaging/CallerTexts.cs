@@ -16,6 +16,23 @@ public enum CallerText
     StartConfirmation,
     DeleteConfirmation,
 
+    // Asking for a callback by message (Hotline.Callbacks.SmsCallbackExchange), a question at a time.
+    CallbackAskNumber,
+    CallbackNumberNotANumber,
+    CallbackNumberWrongLength,
+    CallbackNumberNotCallable,
+    CallbackAskWhen,
+    CallbackWhenNotUnderstood,
+    CallbackAskMessage,
+    CallbackAskWord,
+    CallbackSummary,
+    CallbackMessageYes,
+    CallbackMessageNo,
+    CallbackWordSet,
+    CallbackWordNone,
+    CallbackConfirmed,
+    CallbackCancelled,
+
     // What a caller is told when nobody on call and present speaks their language (see ConversationRouter.ExpectedTier).
     AcknowledgementInterpreter,
     AcknowledgementOtherLanguage,
@@ -173,6 +190,13 @@ public sealed class CallerTexts
 
     public IReadOnlyList<string> DeleteKeywords(string language) => For(language).DeleteKeywords;
 
+    /// <summary>The words that start a callback request by message in this language (upper case; may be empty).</summary>
+    public IReadOnlyList<string> CallbackKeywords(string language) => For(language).CallbackKeywords;
+
+    /// <summary>The language's words for one answer in a callback request by message (upper case; may be empty).</summary>
+    public IReadOnlyList<string> CallbackAnswerWords(string language, CallbackAnswer answer) =>
+        For(language).CallbackAnswers.GetValueOrDefault(answer) ?? [];
+
     /// <summary>
     /// Words and phrases that suggest an emergency in this language, each with the situation it signals (optional in
     /// a file; may be empty).
@@ -187,6 +211,11 @@ public sealed class CallerTexts
         string Name, string Review, IReadOnlyDictionary<CallerText, string> Texts, IReadOnlyList<string> DeleteKeywords,
         IReadOnlyList<DangerPhrase> DangerWords)
     {
+        public IReadOnlyList<string> CallbackKeywords { get; init; } = [];
+
+        public IReadOnlyDictionary<CallbackAnswer, IReadOnlyList<string>> CallbackAnswers { get; init; } =
+            new Dictionary<CallbackAnswer, IReadOnlyList<string>>();
+
         public static LanguageTexts Parse(string file)
         {
             var name = Path.GetFileName(file);
@@ -221,7 +250,40 @@ public sealed class CallerTexts
 
             var danger = root.TryGetProperty("DangerWords", out var d) ? ParseDangerWords(name, d) : [];
 
-            return new LanguageTexts(Required("_language"), Required("_review"), texts, keywords, danger);
+            // Optional: English's callback words are understood in every language.
+            var callbackKeywords = root.TryGetProperty("CallbackKeywords", out var c) ? WordList(name, "CallbackKeywords", c) : [];
+            var answers = new Dictionary<CallbackAnswer, IReadOnlyList<string>>();
+            if (root.TryGetProperty("CallbackAnswerWords", out var a))
+            {
+                if (a.ValueKind != JsonValueKind.Object)
+                {
+                    throw new CallerTextsException($"{name}: 'CallbackAnswerWords' must map each answer ({string.Join(", ", Enum.GetNames<CallbackAnswer>())}) to a list of words.");
+                }
+
+                foreach (var entry in a.EnumerateObject())
+                {
+                    answers[Enum.TryParse<CallbackAnswer>(entry.Name, out var answer) && Enum.IsDefined(answer)
+                        ? answer
+                        : throw new CallerTextsException($"{name}: 'CallbackAnswerWords' has '{entry.Name}', which is not one of {string.Join(", ", Enum.GetNames<CallbackAnswer>())}.")]
+                        = WordList(name, "CallbackAnswerWords." + entry.Name, entry.Value);
+                }
+            }
+
+            return new LanguageTexts(Required("_language"), Required("_review"), texts, keywords, danger)
+            {
+                CallbackKeywords = callbackKeywords,
+                CallbackAnswers = answers,
+            };
+        }
+
+        private static List<string> WordList(string name, string key, JsonElement list)
+        {
+            if (list.ValueKind != JsonValueKind.Array || list.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
+            {
+                throw new CallerTextsException($"{name}: '{key}' must be a list of words.");
+            }
+
+            return list.EnumerateArray().Select(x => x.GetString()!.Trim().ToUpperInvariant()).Where(x => x.Length > 0).ToList();
         }
 
         // { "held-against-will": ["locked in", …], "violence-now": […], … }: each phrase carries its situation.
@@ -275,3 +337,20 @@ public sealed class CallerTexts
 }
 
 public sealed class CallerTextsException(string message) : Exception(message);
+
+/// <summary>The answers a caller gives by keyword while asking for a callback by message.</summary>
+public enum CallbackAnswer
+{
+    /// <summary>Confirms what was read back, or takes the number she is writing from.</summary>
+    Ok,
+    Skip,
+    Yes,
+    No,
+    Cancel,
+
+    /// <summary>At the confirmation: change the number (and likewise the next three).</summary>
+    Number,
+    Time,
+    Message,
+    Word,
+}

@@ -178,9 +178,9 @@ public sealed class InboundSmsTests : IAsyncLifetime
         await Eventually.TrueAsync(async () => (await Store.FindAsync(record!.OpenConversationId!))!.Status == ConversationStatus.Waiting,
             "the conversation to wait for a counsellor");
 
-        // As the answer says: CALLBACK. The caller is told it was noted, in Romanian; counsellors see the request.
+        // As the answer says: CALLBACK. The caller is asked, in Romanian, which number to call; counsellors see the request.
         var callback = await (await _twilio.SendSmsAsync(Caller, "callback")).Content.ReadAsStringAsync();
-        Assert.Contains($"<Message>{System.Security.SecurityElement.Escape(texts.Get("ro", CallerText.CallbackConfirmation))}</Message>", callback, StringComparison.Ordinal);
+        Assert.Contains($"<Message>{System.Security.SecurityElement.Escape(texts.Get("ro", CallerText.CallbackAskNumber))}</Message>", callback, StringComparison.Ordinal);
         var waiting = (await Store.FindAsync(record!.OpenConversationId!))!;
         Assert.NotNull(waiting.CallbackRequestedAt);
         using var sam = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
