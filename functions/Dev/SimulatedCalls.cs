@@ -10,8 +10,9 @@ namespace Hotline.Functions.Dev;
 /// The voice calls placed from the local simulator's call page (Development only): each one a <see cref="SimulatedCall"/>
 /// playing Twilio's part against the app's own voice webhooks over HTTP, kept in memory under an id and dropped
 /// <see cref="KeptAfterEnd"/> after it ended. All of them come in to one <see cref="SimulatedTwilio"/> account, whose
-/// Calls and Queues API the app reaches under <c>/dev/twilio/api/</c>; the calls the app creates there are shown with
-/// the calls placed after them.
+/// Calls and Queues API the app reaches under <c>/dev/twilio/api/</c>, made with the first page call or the app's
+/// first API request. The calls the app creates there are shown with the calls placed before them, and all together
+/// (<see cref="AppCalls"/>): a safe callback is created with no page call.
 /// </summary>
 public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretStore secrets, SmsSettings settings, TimeProvider time)
 {
@@ -21,6 +22,9 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
 
     private readonly ConcurrentDictionary<string, Entry> _calls = new(StringComparer.Ordinal);
+
+    /// <summary>When each call the app created was first seen ended, by its index: it leaves <see cref="AppCalls"/> <see cref="KeptAfterEnd"/> later.</summary>
+    private readonly ConcurrentDictionary<int, DateTimeOffset> _createdEnded = new();
     private readonly SemaphoreSlim _accountMade = new(1, 1);
     private SimulatedTwilio? _account;
 
@@ -35,16 +39,7 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
         var account = await AccountAsync(self);
         var id = "c" + Guid.NewGuid().ToString("N")[..12];
         var entry = new Entry(id, from, to, time.GetUtcNow(), account.Calls.Count);
-        try
-        {
-            using var timeout = new CancellationTokenSource(StepTimeout);
-            entry.Call = await account.StartCallAsync(from, to, timeout.Token);
-        }
-        catch (Exception e) when (IsCallFailure(e))
-        {
-            throw new CallStepException(MaskNumbers(e.Message), e);
-        }
-
+        await RunStepAsync(async t => entry.Call = await account.StartCallAsync(from, to, t), problem: null);
         _calls[id] = entry;
         return View(entry);
     }
@@ -70,19 +65,7 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
             return null;
         }
 
-        try
-        {
-            using var timeout = new CancellationTokenSource(StepTimeout);
-            await step(entry.Call, timeout.Token);
-            entry.LastProblem = null;
-        }
-        catch (Exception e) when (IsCallFailure(e))
-        {
-            // A refused answer quotes the TwiML, which may hold a caller's number.
-            entry.LastProblem = MaskNumbers(e.Message);
-            throw new CallStepException(entry.LastProblem, e);
-        }
-
+        await RunStepAsync(t => step(entry.Call, t), problem => entry.LastProblem = problem);
         return View(entry);
     }
 
@@ -93,12 +76,64 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
             ? step(outbound, ct)
             : throw new CallFlowException($"The app created no call {index}."));
 
-    /// <summary>Twilio's Calls and Queues API as the app calls it; 404 until a call was placed from the page.</summary>
+    /// <summary>
+    /// Every call the app created through the REST API, newest first, each dropped <see cref="KeptAfterEnd"/> after it
+    /// ended; the numbers called are masked (a counsellor's phone), as are the numbers their Dials ring.
+    /// </summary>
+    public SimulatedAppCallsView AppCalls()
+    {
+        if (Volatile.Read(ref _account) is not { } account)
+        {
+            return new SimulatedAppCallsView(0, []);
+        }
+
+        var now = time.GetUtcNow();
+        var shown = new List<SimulatedOutboundView>();
+        foreach (var call in account.Calls.Reverse())
+        {
+            if (call.State == OutboundCallState.Ended && now - _createdEnded.GetOrAdd(call.Index, now) > KeptAfterEnd)
+            {
+                continue;
+            }
+
+            shown.Add(OutboundView(call) with { To = DialingParty.Masked(call.To) });
+        }
+
+        return new SimulatedAppCallsView(account.Seconds, shown);
+    }
+
+    /// <summary>Runs one step of call number <paramref name="index"/> the app created, shown or not with a page call; null when there is no such call.</summary>
+    /// <exception cref="CallStepException">The step does not fit where that call is, or the app answered as Twilio would not accept.</exception>
+    public async Task<SimulatedAppCallsView?> AppCallStepAsync(int index, Func<OutboundCall, CancellationToken, Task> step)
+    {
+        if (Volatile.Read(ref _account)?.Calls.SingleOrDefault(c => c.Index == index) is not { } call)
+        {
+            return null;
+        }
+
+        await RunStepAsync(t => step(call, t), problem: null);
+        return AppCalls();
+    }
+
+    /// <summary>Time passes on the account's clock: created calls ring out at their Timeout, the numbers their Dials ring at the Dial's.</summary>
+    /// <exception cref="CallStepException">A caller is queued (their own Wait moves the clock), or a timeout's callback failed.</exception>
+    public async Task<SimulatedAppCallsView> PassTimeAsync(TimeSpan duration)
+    {
+        if (Volatile.Read(ref _account) is { } account)
+        {
+            await RunStepAsync(t => account.PassTimeAsync(duration, t), problem: null);
+        }
+
+        return AppCalls();
+    }
+
+    /// <summary>Twilio's Calls and Queues API as the app calls it: the account is made with the first request if no page call made it.</summary>
     /// <param name="path">From <c>/2010-04-01/</c> on.</param>
-    public Task<IResult> ServeApiAsync(HttpRequest request, string path, CancellationToken ct) =>
-        Volatile.Read(ref _account) is { } account
-            ? SimulatedTwilioApi.ServeAsync(account, request, path, ct)
-            : Task.FromResult(Results.Json(new { code = 20404, message = "The requested resource was not found", status = 404 }, statusCode: 404));
+    public async Task<IResult> ServeApiAsync(HttpRequest request, string path, CancellationToken ct) =>
+        await SimulatedTwilioApi.ServeAsync(await AccountAsync(Self(request)), request, path, ct);
+
+    /// <summary>The app as <paramref name="request"/> reached it (on loopback): where Twilio's requests go.</summary>
+    public static Uri Self(HttpRequest request) => new($"{request.Scheme}://{request.Host}/");
 
     /// <summary>Every phone number in <paramref name="text"/> masked as counsellors' phones are shown: <c>•••• 0123</c>.</summary>
     public static string MaskNumbers(string text) => PhoneNumber().Replace(text, m => "•••• " + m.Value[^4..]);
@@ -133,6 +168,26 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
         }
     }
 
+    /// <summary>
+    /// Runs a step with the step timeout; a failure is thrown as a <see cref="CallStepException"/> with the numbers in
+    /// it masked (a refused answer quotes the TwiML, which may hold a caller's number) and given to <paramref name="problem"/>.
+    /// </summary>
+    private static async Task RunStepAsync(Func<CancellationToken, Task> step, Action<string?>? problem)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(StepTimeout);
+            await step(timeout.Token);
+            problem?.Invoke(null);
+        }
+        catch (Exception e) when (IsCallFailure(e))
+        {
+            var message = MaskNumbers(e.Message);
+            problem?.Invoke(message);
+            throw new CallStepException(message, e);
+        }
+    }
+
     private static bool IsCallFailure(Exception e) =>
         e is CallFlowException or InvalidOperationException or TwimlProblemsException or HttpRequestException or OperationCanceledException
             or System.Xml.XmlException;
@@ -154,14 +209,16 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
             call.ElapsedSeconds,
             call.CallerHeard,
             LegViews(call.Legs),
-            [.. call.Account.Calls.Where(c => c.Index > entry.OutboundBefore)
-                .Select(c => new SimulatedOutboundView(c.Index, c.To, c.From, c.State.ToString(), c.Status, c.Heard, LegViews(c.Legs)))],
+            [.. call.Account.Calls.Where(c => c.Index > entry.OutboundBefore).Select(OutboundView)],
             [.. call.Requests.Select(r => new SimulatedRequestView(
                 r.Side, r.Method, r.Method == "GET" ? r.Url.AbsolutePath : r.Url.PathAndQuery,
                 r.Parameters.Where(p => ShownParameters.Contains(p.Key))
                     .ToDictionary(p => p.Key, p => IsLeg(r.Side) && p.Key is "To" or "From" ? DialingParty.Masked(p.Value) : p.Value)))],
             entry.LastProblem);
     }
+
+    private static SimulatedOutboundView OutboundView(OutboundCall c) =>
+        new(c.Index, c.To, c.From, c.State.ToString(), c.Status, c.Heard, LegViews(c.Legs));
 
     /// <summary>Dialled numbers are shown masked: a &lt;Dial&gt; may ring a caller back.</summary>
     private static List<SimulatedLegView> LegViews(IEnumerable<DialLeg> legs) =>
@@ -235,5 +292,9 @@ public sealed record SimulatedLegView(int Index, string Number, string CallerId,
 /// <param name="Legs">The numbers its current &lt;Dial&gt; rings (a caller called back).</param>
 public sealed record SimulatedOutboundView(
     int Index, string To, string From, string State, string Status, IReadOnlyList<string> Heard, IReadOnlyList<SimulatedLegView> Legs);
+
+/// <summary>The calls the app created, newest first, and the account's clock.</summary>
+/// <param name="Seconds">Seconds on the simulated account's clock.</param>
+public sealed record SimulatedAppCallsView(long Seconds, IReadOnlyList<SimulatedOutboundView> Calls);
 
 public sealed record SimulatedRequestView(string Side, string Method, string Path, IReadOnlyDictionary<string, string> Parameters);

@@ -58,7 +58,7 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
 
         return Secured(request, await RunAsync(async () =>
         {
-            var view = await Calls.StartAsync(body.From.Trim(), body.To.Trim(), new Uri($"{request.Scheme}://{request.Host}/"));
+            var view = await Calls.StartAsync(body.From.Trim(), body.To.Trim(), SimulatedCalls.Self(request));
             return Results.Created($"/dev/twilio/calls/{view.Id}", view);
         }));
     }
@@ -128,80 +128,61 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
 
     /// <summary>
     /// A phone the app called through the REST API: answer, press {keys}, quiet, reject, hangup, dial-timeout (its
-    /// &lt;Dial&gt;&lt;Queue&gt; waits on an empty queue). Numbered from 1 in the order the app created them.
+    /// &lt;Dial&gt;&lt;Queue&gt; waits on an empty queue, or the numbers its Dial rings ring out). Numbered from 1 in
+    /// the order the app created them.
     /// </summary>
     [Function("DevTwilioCallOutboundStep")]
-    public async Task<IResult> OutboundStep(
+    public Task<IResult> OutboundStep(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/calls/{id}/outbound/{n}/{step}")] HttpRequest request,
-        string id, string n, string step, CancellationToken ct)
-    {
-        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
-        {
-            return Secured(request, Results.Problem("The created call is a number from 1.", statusCode: 400));
-        }
-
-        if (!OutboundSteps.Contains(step))
-        {
-            return Secured(request, NoStep());
-        }
-
-        var input = await request.ReadJsonAsync<StepInput>(ct) ?? new StepInput(null, null, null);
-        Func<OutboundCall, CancellationToken, Task>? action = step switch
-        {
-            "answer" => (c, t) => c.AnswerAsync(t),
-            "press" when SimulatedCalls.AreKeys(input.Keys) => (c, t) => c.PressAsync(input.Keys!, t),
-            "press" => null,
-            "quiet" => (c, t) => c.StayQuietAsync(t),
-            "reject" => (c, t) => c.RejectAsync(t),
-            "hangup" => (c, t) => c.HangUpAsync(t),
-            "dial-timeout" => (c, t) => c.DialTimesOutAsync(t),
-            _ => null,
-        };
-        if (action is null)
-        {
-            return Secured(request, Calls.Find(id) is null ? NoCall() : Results.Problem("'keys' must be 1 to 20 of 0-9, * and #.", statusCode: 400));
-        }
-
-        if (Calls.Find(id) is { } view && view.Outbound.All(c => c.Index != index))
-        {
-            return Secured(request, Results.Problem($"No call {index} was created by the app since this call came in.", statusCode: 404));
-        }
-
-        return Secured(request, await RunAsync(async () => await Calls.OutboundStepAsync(id, index, action) is { } shown ? TypedResults.Ok(shown) : NoCall()));
-    }
+        string id, string n, string step, CancellationToken ct) =>
+        CreatedCallStepAsync(request, id, n, leg: null, step, ct);
 
     /// <summary>
     /// A number dialled by the &lt;Dial&gt; of a phone the app called (a caller called back): answer, press {keys}, quiet,
     /// reject, hangup. <c>outbound/{n}/dial-timeout</c> lets it ring out.
     /// </summary>
     [Function("DevTwilioCallOutboundLegStep")]
-    public async Task<IResult> OutboundLegStep(
+    public Task<IResult> OutboundLegStep(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/calls/{id}/outbound/{n}/legs/{m}/{step}")] HttpRequest request,
-        string id, string n, string m, string step, CancellationToken ct)
+        string id, string n, string m, string step, CancellationToken ct) =>
+        CreatedCallStepAsync(request, id, n, m, step, ct);
+
+    /// <summary>
+    /// Every call the app created through the REST API, newest first, with the account's clock: those of a safe callback
+    /// come with no page call. The numbers called are masked.
+    /// </summary>
+    [Function("DevTwilioAppCalls")]
+    public IResult AppCalls([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dev/twilio/outbound")] HttpRequest request) =>
+        Secured(request, TypedResults.Ok(Calls.AppCalls()));
+
+    /// <summary>The steps of <c>calls/{id}/outbound/{n}/…</c> for any call the app created, page call or not.</summary>
+    [Function("DevTwilioAppCallStep")]
+    public Task<IResult> AppCallStep(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/outbound/{n}/{step}")] HttpRequest request,
+        string n, string step, CancellationToken ct) =>
+        CreatedCallStepAsync(request, id: null, n, leg: null, step, ct);
+
+    /// <summary>The steps of a number the &lt;Dial&gt; of a call the app created rings: answer, press {keys}, quiet, reject, hangup.</summary>
+    [Function("DevTwilioAppCallLegStep")]
+    public Task<IResult> AppCallLegStep(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/outbound/{n}/legs/{m}/{step}")] HttpRequest request,
+        string n, string m, string step, CancellationToken ct) =>
+        CreatedCallStepAsync(request, id: null, n, m, step, ct);
+
+    /// <summary>
+    /// Time passes on the simulated account's clock ({seconds}, 0 to 3600): calls the app created ring out at their
+    /// Timeout, and the numbers their Dials ring at the Dial's. 409 while a caller is queued (their Wait moves the clock).
+    /// </summary>
+    [Function("DevTwilioAppCallsWait")]
+    public async Task<IResult> AppCallsWait(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/outbound/wait")] HttpRequest request, CancellationToken ct)
     {
-        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || !int.TryParse(m, NumberStyles.None, CultureInfo.InvariantCulture, out var leg))
+        if (await request.ReadJsonAsync<StepInput>(ct) is not { Seconds: >= 0 and <= 3600 } input)
         {
-            return Secured(request, Results.Problem("The created call and its leg are numbers from 1.", statusCode: 400));
+            return Secured(request, Results.Problem("'seconds' must be 0 to 3600.", statusCode: 400));
         }
 
-        if (!LegSteps.Contains(step))
-        {
-            return Secured(request, NoStep());
-        }
-
-        var action = LegAction(step, await request.ReadJsonAsync<StepInput>(ct));
-        if (action is null)
-        {
-            return Secured(request, Calls.Find(id) is null ? NoCall() : Results.Problem("'keys' must be 1 to 20 of 0-9, * and #.", statusCode: 400));
-        }
-
-        if (Calls.Find(id)?.Outbound.SingleOrDefault(c => c.Index == index) is { } outbound && outbound.Legs.All(l => l.Index != leg))
-        {
-            return Secured(request, Results.Problem($"Call {index} dials no leg {leg}.", statusCode: 404));
-        }
-
-        return Secured(request, await RunAsync(async () =>
-            await Calls.OutboundStepAsync(id, index, (c, t) => action(c.Legs.Single(l => l.Index == leg), t)) is { } shown ? TypedResults.Ok(shown) : NoCall()));
+        return Secured(request, await RunAsync(async () => TypedResults.Ok(await Calls.PassTimeAsync(TimeSpan.FromSeconds(input.Seconds.Value)))));
     }
 
     /// <summary>
@@ -227,6 +208,65 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/api/2010-04-01/Accounts/{sid}/Calls.json")] HttpRequest request,
         string sid, CancellationToken ct) =>
         await Calls.ServeApiAsync(request, $"/2010-04-01/Accounts/{sid}/Calls.json", ct);
+
+    /// <summary>
+    /// A step of call <paramref name="n"/> the app created (or of leg <paramref name="leg"/> its Dial rings): shown with
+    /// page call <paramref name="id"/>, whose view is answered, or (id null) among all the app's calls, answered in full.
+    /// </summary>
+    private async Task<IResult> CreatedCallStepAsync(HttpRequest request, string? id, string n, string? leg, string step, CancellationToken ct)
+    {
+        var legIndex = 0;
+        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var index)
+            || (leg is not null && !int.TryParse(leg, NumberStyles.None, CultureInfo.InvariantCulture, out legIndex)))
+        {
+            return Secured(request, Results.Problem(leg is null ? "The created call is a number from 1." : "The created call and its leg are numbers from 1.", statusCode: 400));
+        }
+
+        if (!(leg is null ? OutboundSteps : LegSteps).Contains(step))
+        {
+            return Secured(request, NoStep());
+        }
+
+        var input = await request.ReadJsonAsync<StepInput>(ct);
+        var action = leg is null
+            ? OutboundAction(step, input)
+            : LegAction(step, input) is { } legAction ? (c, t) => legAction(c.Legs.Single(l => l.Index == legIndex), t) : null;
+        var shown = id is null ? Calls.AppCalls().Calls : Calls.Find(id)?.Outbound;
+        if (action is null)
+        {
+            return Secured(request, id is not null && shown is null ? NoCall() : Results.Problem("'keys' must be 1 to 20 of 0-9, * and #.", statusCode: 400));
+        }
+
+        var call = shown?.SingleOrDefault(c => c.Index == index);
+        if (shown is not null && call is null)
+        {
+            return Secured(request, Results.Problem(
+                id is null ? $"The app created no call {index} (calls are dropped some minutes after they end)." : $"No call {index} was created by the app since this call came in.",
+                statusCode: 404));
+        }
+
+        if (leg is not null && call is not null && call.Legs.All(l => l.Index != legIndex))
+        {
+            return Secured(request, Results.Problem($"Call {index} dials no leg {legIndex}.", statusCode: 404));
+        }
+
+        return Secured(request, await RunAsync(async () => id is null
+            ? await Calls.AppCallStepAsync(index, action) is { } all ? TypedResults.Ok(all) : NoCall()
+            : await Calls.OutboundStepAsync(id, index, action) is { } view ? TypedResults.Ok(view) : NoCall()));
+    }
+
+    /// <summary>A step of a phone the app called; null for bad input.</summary>
+    private static Func<OutboundCall, CancellationToken, Task>? OutboundAction(string step, StepInput? input) => step switch
+    {
+        "answer" => (c, t) => c.AnswerAsync(t),
+        "press" when SimulatedCalls.AreKeys(input?.Keys) => (c, t) => c.PressAsync(input!.Keys!, t),
+        "press" => null,
+        "quiet" => (c, t) => c.StayQuietAsync(t),
+        "reject" => (c, t) => c.RejectAsync(t),
+        "hangup" => (c, t) => c.HangUpAsync(t),
+        "dial-timeout" => (c, t) => c.DialTimesOutAsync(t),
+        _ => null,
+    };
 
     /// <summary>A rung phone's step (a leg of a &lt;Dial&gt;); null for bad input.</summary>
     private static Func<DialLeg, CancellationToken, Task>? LegAction(string step, StepInput? input) => step switch

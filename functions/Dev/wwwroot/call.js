@@ -1,5 +1,6 @@
 // The call page: dials the hotline through /dev/twilio/calls, shows the chosen call (polled every second while it is
-// live) and sends the caller's and each phone's steps. Everything is put on the page as text.
+// live) and sends the caller's and each phone's steps. Below, every call the app made through the Calls API
+// (/dev/twilio/outbound, polled every second), with or without a call from this page. Everything is put on the page as text.
 'use strict';
 const $ = (id) => document.getElementById(id);
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -54,27 +55,38 @@ function lines(list, texts) {
   }));
 }
 
-async function step(path, body) {
-  $('status').textContent = '';
+// Posts a step; the answer is drawn by done, a refusal written in status.
+async function post(url, body, done, status, again) {
+  status.textContent = '';
   try {
-    const response = await fetch('/dev/twilio/calls/' + encodeURIComponent(currentId) + '/' + path, {
+    const response = await fetch(url, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body || {}),
     });
     if (response.ok) {
-      show(await response.json());
+      done(await response.json());
     } else {
       const problem = await response.json().catch(() => ({}));
-      $('status').textContent = 'Not done: ' + (problem.detail || 'the simulator answered ' + response.status);
-      await poll();
+      status.textContent = 'Not done: ' + (problem.detail || 'the simulator answered ' + response.status);
+      await again();
     }
   } catch (e) {
-    $('status').textContent = 'Not done: the app cannot be reached.';
+    status.textContent = 'Not done: the app cannot be reached.';
   }
+}
+
+// A step of the chosen call: caller steps, legs/N/…, outbound/N/….
+function step(path, body) {
+  return post('/dev/twilio/calls/' + encodeURIComponent(currentId) + '/' + path, body, show, $('status'), poll);
+}
+
+// A step of a call the app made, in "Calls the app made": outbound/N/…, outbound/N/legs/M/….
+function appStep(path, body) {
+  return post('/dev/twilio/' + path, body, showAppCalls, $('app-status'), pollAppCalls);
 }
 
 // A rung phone: a leg of the caller's <Dial> (legs/N/…), a call the app created through the REST API (outbound/N/…)
 // or a number that call's <Dial> rings (outbound/N/legs/M/…).
-function legCard(leg, kind) {
+function legCard(leg, kind, send = step) {
   const card = document.createElement('article');
   card.className = 'leg';
   card.dataset.leg = String(leg.index);
@@ -86,16 +98,16 @@ function legCard(leg, kind) {
   controls.className = 'controls';
   const keys = document.createElement('div');
   keys.className = 'keypad';
-  const send = (path) => (body) => step((kind || 'legs') + '/' + leg.index + '/' + path, body);
-  keypad(keys, send('press'));
+  const sendStep = (path) => (body) => send((kind || 'legs') + '/' + leg.index + '/' + path, body);
+  keypad(keys, sendStep('press'));
   const actions = document.createElement('div');
   actions.className = 'actions';
   actions.append(
-    button('Answer', () => send('answer')(), 'answer'),
-    button('Reject (busy)', () => send('reject')(), 'reject'),
-    button('Stay quiet', () => send('quiet')(), 'quiet'),
-    button('Hang up', () => send('hangup')(), 'hangup danger'));
-  if (kind === 'outbound') actions.append(button('Let the queue wait time out', () => send('dial-timeout')(), 'dial-timeout'));
+    button('Answer', () => sendStep('answer')(), 'answer'),
+    button('Reject (busy)', () => sendStep('reject')(), 'reject'),
+    button('Stay quiet', () => sendStep('quiet')(), 'quiet'),
+    button('Hang up', () => sendStep('hangup')(), 'hangup danger'));
+  if (kind === 'outbound') actions.append(button('Let the queue wait time out', () => sendStep('dial-timeout')(), 'dial-timeout'));
   controls.append(keys, actions);
   const title = document.createElement('h5');
   title.textContent = 'This phone hears';
@@ -144,7 +156,7 @@ function fillLeg(card, leg, live, title) {
 }
 
 // The numbers a created call's <Dial> rings (a caller called back), as phones inside that call's card.
-function showDialled(card, c) {
+function showDialled(card, c, send) {
   let box = card.querySelector(':scope > .dialled');
   if (!box) {
     box = document.createElement('section');
@@ -160,8 +172,8 @@ function showDialled(card, c) {
   if (list.dataset.key !== key) {
     list.dataset.key = key;
     list.replaceChildren(...c.legs.map((leg) => {
-      const legCardElement = legCard(leg, 'outbound/' + c.index + '/legs');
-      legCardElement.querySelector('.actions').append(button('Let it ring out', () => step('outbound/' + c.index + '/dial-timeout'), 'ring-out'));
+      const legCardElement = legCard(leg, 'outbound/' + c.index + '/legs', send);
+      legCardElement.querySelector('.actions').append(button('Let it ring out', () => send('outbound/' + c.index + '/dial-timeout'), 'ring-out'));
       return legCardElement;
     }));
   }
@@ -179,16 +191,15 @@ const OUTBOUND_STATES = {
   Ended: 'Ended',
 };
 
-// The calls the app created (a counsellor's phone rung for the queued caller): the same card as a dialled leg.
-function showOutbound(call) {
-  const container = $('outbound');
-  const key = call.outbound.map((c) => c.index + c.to).join();
+// The calls the app created (a counsellor's phone rung for the queued caller, or to call a caller back): the same card
+// as a dialled leg. send posts a step under the chosen call, or under /dev/twilio/outbound.
+function showOutbound(container, outbound, send) {
+  const key = outbound.map((c) => c.index + c.to).join();
   if (container.dataset.key !== key) {
     container.dataset.key = key;
-    container.replaceChildren(...call.outbound.map((c) => legCard(c, 'outbound')));
+    container.replaceChildren(...outbound.map((c) => legCard(c, 'outbound', send)));
   }
-  $('no-outbound').hidden = call.outbound.length > 0;
-  for (const c of call.outbound) {
+  for (const c of outbound) {
     const card = container.querySelector(':scope > [data-leg="' + c.index + '"]');
     card.querySelector('h4').textContent = 'Call ' + c.index + ' from the app: ' + c.to;
     card.querySelector('p').textContent = 'Shows the call as from ' + c.from;
@@ -204,8 +215,22 @@ function showOutbound(call) {
     card.querySelector('.dial-timeout').hidden = c.state !== 'WaitingForQueue';
     card.querySelector('.controls').hidden = !(ringing || on);
     lines(card.querySelector('ol'), c.heard);
-    showDialled(card, c);
+    showDialled(card, c, send);
   }
+}
+
+// "Calls the app made": every created call, the number called shown masked (a counsellor's phone).
+function showAppCalls(view) {
+  $('app-clock').textContent = view.seconds + ' s on the account clock';
+  $('no-app-calls').hidden = view.calls.length > 0;
+  showOutbound($('app-outbound'), view.calls, appStep);
+}
+
+async function pollAppCalls() {
+  try {
+    const response = await fetch('/dev/twilio/outbound', { cache: 'no-store' });
+    if (response.ok) showAppCalls(await response.json());
+  } catch (e) { /* the app is restarting: the next tick tries again */ }
 }
 
 function show(call) {
@@ -227,7 +252,8 @@ function show(call) {
   $('hangup').disabled = !live;
   lines($('caller-heard'), call.callerHeard);
   showLegs(call);
-  showOutbound(call);
+  $('no-outbound').hidden = call.outbound.length > 0;
+  showOutbound($('outbound'), call.outbound, step);
   lines($('requests'), call.requests.map((r) => r.side + ': ' + r.method + ' ' + r.path + '  ' +
     Object.entries(r.parameters).map(([k, v]) => k + '=' + v).join(' ')));
 }
@@ -301,8 +327,13 @@ $('dial-timeout').addEventListener('click', () => step('dial-timeout'));
 $('talk').addEventListener('click', () => step('talk', { seconds: 60 }));
 $('wait').addEventListener('click', () => step('wait', { seconds: Number($('wait-seconds').value) }));
 $('hangup').addEventListener('click', () => step('hangup'));
+$('app-wait').addEventListener('click', () => post('/dev/twilio/outbound/wait', { seconds: Number($('app-wait-seconds').value) },
+  showAppCalls, $('app-status'), pollAppCalls));
 
 loadLines();
 poll();
 // Every second while a call is live.
 setInterval(() => { if (calls.some((c) => c.state !== 'Ended')) poll(); }, 1000);
+// The app may ring a phone at any time (a counsellor's "Call now"): every second.
+pollAppCalls();
+setInterval(pollAppCalls, 1000);

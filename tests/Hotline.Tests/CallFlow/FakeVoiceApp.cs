@@ -16,11 +16,13 @@ public sealed class FakeVoiceApp : IAsyncDisposable
     public static readonly Uri PublicBase = new("https://hotline.example.org");
 
     private readonly WebApplication _app;
+    private readonly string _authToken;
 
-    private FakeVoiceApp(WebApplication app, HttpClient http)
+    private FakeVoiceApp(WebApplication app, HttpClient http, string authToken)
     {
         _app = app;
         Http = http;
+        _authToken = authToken;
     }
 
     /// <summary>Each request's public URL and whether its signature was valid, in arrival order.</summary>
@@ -31,13 +33,14 @@ public sealed class FakeVoiceApp : IAsyncDisposable
     public static SimulatedCallOptions Options => new() { PublicBase = PublicBase, AuthToken = AuthToken };
 
     /// <summary>Starts the app with the routes <paramref name="map"/> adds.</summary>
-    public static async Task<FakeVoiceApp> StartAsync(Action<WebApplication> map)
+    /// <param name="authToken">The token Twilio signs with (the running app's own, when its simulator calls this one).</param>
+    public static async Task<FakeVoiceApp> StartAsync(Action<WebApplication> map, string authToken = AuthToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        var fake = new FakeVoiceApp(app, new HttpClient());
+        var fake = new FakeVoiceApp(app, new HttpClient(), authToken);
         app.Use(fake.CheckSignatureAsync);
         map(app);
         await app.StartAsync();
@@ -60,7 +63,7 @@ public sealed class FakeVoiceApp : IAsyncDisposable
         var parameters = request.HasFormContentType
             ? (await request.ReadFormAsync()).ToDictionary(p => p.Key, p => p.Value.ToString())
             : [];
-        var valid = new RequestValidator(AuthToken).Validate(url, parameters, request.Headers["X-Twilio-Signature"].ToString());
+        var valid = new RequestValidator(_authToken).Validate(url, parameters, request.Headers["X-Twilio-Signature"].ToString());
         Signatures.Enqueue((url, valid));
         if (!valid)
         {

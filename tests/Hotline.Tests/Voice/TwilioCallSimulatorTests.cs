@@ -7,6 +7,7 @@ using Hotline.Functions.Dev;
 using Hotline.Functions.Sms;
 using Hotline.Privacy;
 using Hotline.Roster;
+using Hotline.Secrets;
 using Hotline.Tests.CallFlow;
 using Hotline.Tests.Infrastructure;
 using Microsoft.Playwright;
@@ -301,5 +302,60 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
         await Assertions.Expect(counsellor.Locator("> ol.heard")).ToContainTextAsync("say[en-US/man]: Callback completed");
         Assert.Equal([$"/dev/twilio/calls/{id}/outbound/1/legs/1/answer", $"/dev/twilio/calls/{id}/outbound/1/legs/1/hangup"], posted);
         Assert.DoesNotContain(callBack, await page.ContentAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_the_call_page_with_no_call_placed_a_counsellors_callback_shows_among_the_calls_the_app_made_and_rings_the_caller_masked()
+    {
+        // The app's callback webhooks are stood in for by a fake app, signed with the app's own token: the simulator's
+        // account is made to ring it before the app's first request. The page, its routes and the Calls API are the app's.
+        const string callBack = "+447700900123";
+        var token = await _app.Services.GetRequiredService<ISecretStore>().GetAsync(TwilioSecrets.AuthToken.Name);
+        await using var fake = await FakeVoiceApp.StartAsync(a =>
+        {
+            a.MapPost("/api/twilio/callback", () => FakeVoiceApp.Twiml(
+                $"""<Response><Dial callerId="{RomanianLine}" action="/api/twilio/dialed"><Number>{callBack}</Number></Dial></Response>"""));
+            a.MapPost("/api/twilio/dialed", (HttpRequest r) => FakeVoiceApp.Twiml($"<Response><Say>Callback {r.Form["DialCallStatus"]}</Say></Response>"));
+        }, token);
+        await _app.Services.GetRequiredService<SimulatedCalls>().AccountAsync(fake.Http.BaseAddress!);
+
+        var page = await chromium.NewPageAsync();
+        await page.AddInitScriptAsync(
+            "window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => " +
+            "window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));");
+        await page.GotoAsync(new Uri(_app.BaseAddress, "dev/twilio/call").ToString());
+        await Assertions.Expect(page.Locator("#no-app-calls")).ToBeVisibleAsync();
+
+        // The counsellor presses "Call now": the app creates a call to their phone, which rings on the page.
+        Assert.Equal(HttpStatusCode.Created, (await TwilioCallSimulatorApiTests.CreateCallAsync(_app, IoanaPhone, RomanianLine, "/api/twilio/callback")).StatusCode);
+        var counsellor = page.Locator("#app-outbound > .leg");
+        await Assertions.Expect(counsellor.Locator("h4").First).ToHaveTextAsync("Call 1 from the app: •••• 0201");
+        await Assertions.Expect(counsellor.Locator(":scope > .state")).ToHaveTextAsync("Ringing (ringing)");
+        await page.FillAsync("#app-wait-seconds", "5");
+        await page.ClickAsync("#app-wait");
+        await Assertions.Expect(page.Locator("#app-clock")).ToHaveTextAsync("5 s on the account clock");
+
+        await counsellor.Locator(":scope > .controls .answer").ClickAsync();
+        await Assertions.Expect(counsellor.Locator(":scope > .state")).ToHaveTextAsync("Its <Dial> rings a number (in-progress)");
+        var phone = counsellor.Locator(".dialled .leg");
+        await Assertions.Expect(phone.Locator("h4")).ToHaveTextAsync("Phone 1: •••• 0123");
+        await Assertions.Expect(phone.Locator("p").First).ToHaveTextAsync("Shows the call as from " + RomanianLine);
+        await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Let it ring out" })).ToBeVisibleAsync();
+
+        await phone.GetByRole(AriaRole.Button, new() { Name = "Answer" }).ClickAsync();
+        await Assertions.Expect(phone.Locator(".state")).ToHaveTextAsync("Connected to the caller");
+        await Assertions.Expect(counsellor.Locator(":scope > .state")).ToHaveTextAsync("Connected to the caller (in-progress)");
+        await Chromium.ScreenshotAsync(page, "call-simulator-app-calls");
+
+        await phone.GetByRole(AriaRole.Button, new() { Name = "Hang up" }).ClickAsync();
+        await Assertions.Expect(phone.Locator(".state")).ToHaveTextAsync("Ended (completed)");
+        await Assertions.Expect(counsellor.Locator(":scope > ol.heard")).ToContainTextAsync("say[en-US/man]: Callback completed");
+        await Assertions.Expect(counsellor.Locator(":scope > .state")).ToHaveTextAsync("Ended (completed)");
+        await Assertions.Expect(page.Locator("#calls li")).ToHaveCountAsync(0);
+        Assert.All(fake.Signatures, s => Assert.True(s.Valid, s.Url));
+        var content = await page.ContentAsync();
+        Assert.DoesNotContain(callBack, content, StringComparison.Ordinal);
+        Assert.DoesNotContain(IoanaPhone, content, StringComparison.Ordinal);
+        Assert.Empty(await page.EvaluateAsync<string[]>("() => window.__violations"));
     }
 }
