@@ -21,6 +21,7 @@ public static class CallbackServices
         services.AddSingleton(_ => new SafeWindowParser(SafeTimeWords.LoadAll(Path.Combine(textsFolder, "TimeWords"))));
         services.AddSingleton(sp => new KeypadPresets(sp.GetRequiredService<SafeWindowParser>()));
         services.AddSingleton<CallbackIntake>();
+        services.AddCallbackCalls(configuration);
         return services;
     }
 
