@@ -131,8 +131,8 @@ public static partial class CallbackEndpoints
         return TypedResults.Ok(CallbackView.From(result.Request!, intake));
     }
 
-    /// <summary>The conversation's current callback request, without its secrets; null when it has none.</summary>
-    internal static async Task<Results<Ok<CallbackView?>, ProblemHttpResult>> OfConversationAsync(
+    /// <summary>The conversation's current callback request, without its secrets; 204 when it has none.</summary>
+    internal static async Task<Results<Ok<CallbackView>, NoContent, ProblemHttpResult>> OfConversationAsync(
         string conversationId, ClaimsPrincipal user, IConversationStore conversations, CallbackIntake intake, CancellationToken ct)
     {
         var (conversation, refused) = await ConversationEndpoints.AccessibleAsync(conversationId, user, conversations, ct);
@@ -142,7 +142,7 @@ public static partial class CallbackEndpoints
         }
 
         var current = await intake.CurrentAsync(conversation!, ct);
-        return TypedResults.Ok<CallbackView?>(current is null ? null : CallbackView.From(current, intake));
+        return current is null ? TypedResults.NoContent() : TypedResults.Ok(CallbackView.From(current, intake));
     }
 
     /// <summary>The callbacks released to me: the calls I am to make now, most urgent and soonest over first.</summary>

@@ -31,6 +31,7 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
         "TwilioSms", "VoiceIncoming", "VoiceMenu", "VoiceSafety", "VoiceWait", "VoiceLeft", "VoiceWhisper", "VoiceAccept", "VoiceOffer",
         "VoiceRecorded", "VoiceRecordingStatus", "VoiceStatus", "VoiceRecording", "Health", "SignInConfig", "DevToken", "ChatTexts", "ChatSessionStart", "ChatSend", "ChatPoll", "ChatLeave",
         "ChatPage", "ConsolePage", "SupervisorPage", "PartnerPage",
+        "CallbackCallAnswered", "CallbackCallDialed",
     ];
 
     private const string UnknownId = "r-00000000000000000000";
