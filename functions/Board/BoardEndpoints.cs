@@ -1,3 +1,4 @@
+using Hotline.Callbacks;
 using Hotline.Conversations;
 using Hotline.Functions.Auth;
 using Hotline.Functions.Configuration;
@@ -15,17 +16,25 @@ namespace Hotline.Functions.Board;
 /// </summary>
 public static class BoardEndpoints
 {
+    /// <summary>A callback due this long and not yet called is overdue on the board.</summary>
+    public static readonly TimeSpan CallbackOverdueAfter = TimeSpan.FromMinutes(15);
+
+    /// <summary>How far back the board counts callbacks' outcomes.</summary>
+    public static readonly TimeSpan CallbackOutcomesSince = TimeSpan.FromDays(7);
+
     internal static async Task<Ok<BoardNow>> NowAsync(
-        IConversationStore store, IRosterStore roster, ICounsellorLoads loads, IContactStatistics statistics, LanguageSettings languages,
-        CallerTexts texts, RoutingPolicy policy, TimeProvider time, CancellationToken ct)
+        IConversationStore store, IRosterStore roster, ICounsellorLoads loads, IContactStatistics statistics, ICallbackStore callbacks,
+        LanguageSettings languages, CallerTexts texts, RoutingPolicy policy, TimeProvider time, CancellationToken ct)
     {
-        // Four reads, whatever the number of conversations: the open list's summaries, the roster, the loads, and
-        // the last day's calls.
+        // Six reads, whatever the number of conversations: the open list's summaries, the roster, the loads, the
+        // last day's calls, and the open and lately closed callback requests.
         var now = time.GetUtcNow();
         var openRead = store.ListOpenSummariesAsync(ct);
         var rosterRead = roster.ListAsync(ct);
         var loadsRead = loads.OpenCountsAsync(ct);
         var callsRead = statistics.ListCallsAsync(now.AddHours(-24), now, ct);
+        var callbacksOpenRead = callbacks.ListOpenAsync(cancellationToken: ct);
+        var callbacksClosedRead = callbacks.ListClosedSinceAsync(now - CallbackOutcomesSince, ct);
         var open = await openRead;
         var counsellors = await rosterRead;
         var held = await loadsRead;
@@ -71,7 +80,46 @@ public static class BoardEndpoints
         var emergencies = open.Where(c => c.EmergencyAt is not null).OrderBy(c => c.EmergencyAt)
             .Select(c => new OpenEmergency(c.Id, c.Language, c.Status.ToString().ToLowerInvariant(), c.AssignedTo, c.EmergencyAt!.Value))
             .ToList();
-        return TypedResults.Ok(new BoardNow(now, names, waiting, coverage, load, emergencies) { Calls = callsByLanguage });
+        return TypedResults.Ok(new BoardNow(now, names, waiting, coverage, load, emergencies)
+        {
+            Calls = callsByLanguage,
+            Callbacks = CallbacksByLanguage(await callbacksOpenRead, await callbacksClosedRead, now),
+        });
+    }
+
+    /// <summary>
+    /// Per language: callbacks due now (inside a window: released to a counsellor, or waiting because nobody can take
+    /// them), those due for longer than <see cref="CallbackOverdueAfter"/>, those waiting for a later window, and what
+    /// the attempts of the last <see cref="CallbackOutcomesSince"/> came to. Requests still being set up are not counted.
+    /// </summary>
+    internal static List<LanguageCallbacks> CallbacksByLanguage(
+        IReadOnlyList<CallbackRequest> open, IReadOnlyList<CallbackRequest> closed, DateTimeOffset now)
+    {
+        var since = now - CallbackOutcomesSince;
+        var requests = open.Where(r => r.Status != CallbackStatus.Draft).Concat(closed).ToList();
+        return requests.GroupBy(r => r.Language).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                // When each open request became due: its release, or the start of the window it waits in now.
+                var dueSince = g.Select(r => r.Status switch
+                {
+                    CallbackStatus.Released => r.ReleasedAt,
+                    CallbackStatus.Waiting when CallbackTiming.NextReleaseAt(r) is { } at && at <= now && r.Windows.Any(w => w.Contains(now)) => at,
+                    _ => null,
+                }).OfType<DateTimeOffset>().ToList();
+                var attempts = g.SelectMany(r => r.Attempts).Where(a => a.At >= since && a.Outcome is not null).ToLookup(a => a.Outcome!.Value);
+                return new LanguageCallbacks(
+                    g.Key,
+                    dueSince.Count,
+                    dueSince.Count(at => now - at >= CallbackOverdueAfter),
+                    g.Count(r => r.Status == CallbackStatus.Waiting && CallbackTiming.NextReleaseAt(r) is { } at && at > now),
+                    attempts[CallbackOutcome.Reached].Count(),
+                    attempts[CallbackOutcome.ReachedNotSafe].Count(),
+                    attempts[CallbackOutcome.NoAnswer].Count() + attempts[CallbackOutcome.MessageLeft].Count(),
+                    attempts[CallbackOutcome.WrongNumber].Count(),
+                    g.Count(r => r.ClosedAs is CallbackClosure.Expired or CallbackClosure.AttemptsExhausted && r.ClosedAt >= since));
+            })
+            .ToList();
     }
 
     internal static async Task<Ok<BoardHistory>> HistoryAsync(IContactStatistics statistics, TimeProvider time, CancellationToken ct)
@@ -133,7 +181,19 @@ public sealed record BoardNow(
 {
     /// <summary>Phone calls per language: waiting now, and how the last 24 hours' calls ended.</summary>
     public IReadOnlyList<LanguageCalls> Calls { get; init; } = [];
+
+    /// <summary>Callbacks per language: due now, overdue, later, and the last 7 days' outcomes.</summary>
+    public IReadOnlyList<LanguageCallbacks> Callbacks { get; init; } = [];
 }
+
+/// <summary>
+/// A language's callbacks: due now, overdue (due for 15 minutes or more and not yet called), waiting for a later
+/// window; and over the last 7 days the attempts that reached the caller, reached someone else (the cover story was
+/// used), found no answer (a message may have been left) or a wrong number, and the requests that ended without
+/// reaching her (expired, or attempts exhausted).
+/// </summary>
+public sealed record LanguageCallbacks(
+    string Language, int Due, int Overdue, int Later, int Reached, int ReachedNotSafe, int NoAnswer, int WrongNumber, int EndedUnreached);
 
 /// <summary>
 /// A language's phone calls: callers waiting for a person now (and since when the longest has), and the last 24

@@ -1,3 +1,4 @@
+using Hotline.Callbacks;
 using Hotline.Conversations;
 using Hotline.Functions.Auth;
 using Hotline.Functions.Configuration;
@@ -13,11 +14,11 @@ namespace Hotline.Functions.Board;
 [Authorize(Policy = Policies.Supervisor)]
 public sealed class BoardFunctions(
     IConversationStore store, IRosterStore roster, ICounsellorLoads loads, LanguageSettings languages, CallerTexts texts,
-    RoutingPolicy policy, IContactStatistics statistics, TimeProvider time)
+    RoutingPolicy policy, IContactStatistics statistics, ICallbackStore callbacks, TimeProvider time)
 {
     [Function("Board")]
     public async Task<IResult> Now([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/board")] HttpRequest request, CancellationToken ct) =>
-        await BoardEndpoints.NowAsync(store, roster, loads, statistics, languages, texts, policy, time, ct);
+        await BoardEndpoints.NowAsync(store, roster, loads, statistics, callbacks, languages, texts, policy, time, ct);
 
     [Function("BoardHistory")]
     public async Task<IResult> History([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/board/history")] HttpRequest request, CancellationToken ct) =>

@@ -15,6 +15,17 @@ public sealed class CallbackReleaseFunction(CallbackScheduler scheduler, TimePro
 }
 
 /// <summary>
+/// Timer: every hour, the rows of callback requests closed longer than <c>Callbacks__ClosedRetention</c> ago are
+/// deleted (their secrets went when they closed; the rows kept only windows and outcomes for the board).
+/// </summary>
+public sealed class CallbackRetentionFunction(CallbackScheduler scheduler, TimeProvider time)
+{
+    [Function("CallbackRetention")]
+    public Task Run([TimerTrigger("0 17 * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+        scheduler.ForgetClosedAsync(time.GetUtcNow(), cancellationToken);
+}
+
+/// <summary>
 /// Callbacks in the console: asked for during a conversation, mine to make now, the call through the hotline, its
 /// outcome, cancelling (see <see cref="CallbackEndpoints"/> for who may do what).
 /// </summary>

@@ -42,7 +42,7 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
         }
         catch (Exception e) when (IsCallFailure(e))
         {
-            throw new CallStepException(e.Message, e);
+            throw new CallStepException(MaskNumbers(e.Message), e);
         }
 
         _calls[id] = entry;
@@ -78,8 +78,9 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
         }
         catch (Exception e) when (IsCallFailure(e))
         {
-            entry.LastProblem = e.Message;
-            throw new CallStepException(e.Message, e);
+            // A refused answer quotes the TwiML, which may hold a caller's number.
+            entry.LastProblem = MaskNumbers(e.Message);
+            throw new CallStepException(entry.LastProblem, e);
         }
 
         return View(entry);
@@ -98,6 +99,9 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
         Volatile.Read(ref _account) is { } account
             ? SimulatedTwilioApi.ServeAsync(account, request, path, ct)
             : Task.FromResult(Results.Json(new { code = 20404, message = "The requested resource was not found", status = 404 }, statusCode: 404));
+
+    /// <summary>Every phone number in <paramref name="text"/> masked as counsellors' phones are shown: <c>•••• 0123</c>.</summary>
+    public static string MaskNumbers(string text) => PhoneNumber().Replace(text, m => "•••• " + m.Value[^4..]);
 
     /// <summary>Keys as a keypad has them: 0–9, * and #.</summary>
     public static bool AreKeys(string? keys) => keys is { Length: > 0 and <= 20 } && Keypad().IsMatch(keys);
@@ -149,14 +153,21 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
             state.ToString(),
             call.ElapsedSeconds,
             call.CallerHeard,
-            [.. call.Legs.Select(l => new SimulatedLegView(l.Index, l.Number, l.CallerId, l.State.ToString(), l.Outcome, l.Heard))],
+            LegViews(call.Legs),
             [.. call.Account.Calls.Where(c => c.Index > entry.OutboundBefore)
-                .Select(c => new SimulatedOutboundView(c.Index, c.To, c.From, c.State.ToString(), c.Status, c.Heard))],
+                .Select(c => new SimulatedOutboundView(c.Index, c.To, c.From, c.State.ToString(), c.Status, c.Heard, LegViews(c.Legs)))],
             [.. call.Requests.Select(r => new SimulatedRequestView(
                 r.Side, r.Method, r.Method == "GET" ? r.Url.AbsolutePath : r.Url.PathAndQuery,
-                r.Parameters.Where(p => ShownParameters.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value)))],
+                r.Parameters.Where(p => ShownParameters.Contains(p.Key))
+                    .ToDictionary(p => p.Key, p => IsLeg(r.Side) && p.Key is "To" or "From" ? DialingParty.Masked(p.Value) : p.Value)))],
             entry.LastProblem);
     }
+
+    /// <summary>Dialled numbers are shown masked: a &lt;Dial&gt; may ring a caller back.</summary>
+    private static List<SimulatedLegView> LegViews(IEnumerable<DialLeg> legs) =>
+        [.. legs.Select(l => new SimulatedLegView(l.Index, l.MaskedNumber, l.CallerId, l.State.ToString(), l.Outcome, l.Heard))];
+
+    private static bool IsLeg(string side) => side.StartsWith("leg ", StringComparison.Ordinal) || side.Contains(" leg ", StringComparison.Ordinal);
 
     private static readonly HashSet<string> ShownParameters =
         ["From", "To", "CallStatus", "Digits", "DialCallStatus", "DialCallDuration", "RecordingDuration", "CallDuration", "CallbackSource",
@@ -181,6 +192,9 @@ public sealed partial class SimulatedCalls(IHttpClientFactory clients, ISecretSt
 
     [GeneratedRegex("^[0-9*#]+$")]
     private static partial Regex Keypad();
+
+    [GeneratedRegex(@"\+[0-9]{7,15}")]
+    private static partial Regex PhoneNumber();
 
     /// <param name="outboundBefore">How many calls the app had created before this one came in.</param>
     private sealed class Entry(string id, string from, string to, DateTimeOffset startedAt, int outboundBefore)
@@ -212,11 +226,14 @@ public sealed record SimulatedCallView(
     string Id, string From, string To, string State, long ElapsedSeconds, IReadOnlyList<string> CallerHeard,
     IReadOnlyList<SimulatedLegView> Legs, IReadOnlyList<SimulatedOutboundView> Outbound, IReadOnlyList<SimulatedRequestView> Requests, string? Problem);
 
+/// <param name="Number">The number dialled, masked (<c>•••• 0123</c>).</param>
 /// <param name="CallerId">The number this phone shows as calling.</param>
 public sealed record SimulatedLegView(int Index, string Number, string CallerId, string State, string? Outcome, IReadOnlyList<string> Heard);
 
-/// <summary>A call the app created through the REST API (a counsellor's phone rung for the queued caller).</summary>
+/// <summary>A call the app created through the REST API (a counsellor's phone rung for the queued caller, or to call a caller back).</summary>
 /// <param name="Status">Twilio's status: ringing, in-progress, completed, canceled, no-answer, busy, failed.</param>
-public sealed record SimulatedOutboundView(int Index, string To, string From, string State, string Status, IReadOnlyList<string> Heard);
+/// <param name="Legs">The numbers its current &lt;Dial&gt; rings (a caller called back).</param>
+public sealed record SimulatedOutboundView(
+    int Index, string To, string From, string State, string Status, IReadOnlyList<string> Heard, IReadOnlyList<SimulatedLegView> Legs);
 
 public sealed record SimulatedRequestView(string Side, string Method, string Path, IReadOnlyDictionary<string, string> Parameters);

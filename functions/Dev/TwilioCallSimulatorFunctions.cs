@@ -116,17 +116,7 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
             return Secured(request, NoStep());
         }
 
-        var input = await request.ReadJsonAsync<StepInput>(ct) ?? new StepInput(null, null, null);
-        Func<DialLeg, CancellationToken, Task>? action = step switch
-        {
-            "answer" => (leg, t) => leg.AnswerAsync(t),
-            "press" when SimulatedCalls.AreKeys(input.Keys) => (leg, t) => leg.PressAsync(input.Keys!, t),
-            "press" => null,
-            "quiet" => (leg, t) => leg.StayQuietAsync(t),
-            "reject" => (leg, t) => leg.RejectAsync(t),
-            "hangup" => (leg, t) => leg.HangUpAsync(t),
-            _ => null,
-        };
+        var action = LegAction(step, await request.ReadJsonAsync<StepInput>(ct));
         if (Calls.Find(id) is { } view && view.Legs.All(l => l.Index != index))
         {
             return Secured(request, Results.Problem($"The call has no leg {index}.", statusCode: 404));
@@ -181,6 +171,40 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
     }
 
     /// <summary>
+    /// A number dialled by the &lt;Dial&gt; of a phone the app called (a caller called back): answer, press {keys}, quiet,
+    /// reject, hangup. <c>outbound/{n}/dial-timeout</c> lets it ring out.
+    /// </summary>
+    [Function("DevTwilioCallOutboundLegStep")]
+    public async Task<IResult> OutboundLegStep(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/calls/{id}/outbound/{n}/legs/{m}/{step}")] HttpRequest request,
+        string id, string n, string m, string step, CancellationToken ct)
+    {
+        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || !int.TryParse(m, NumberStyles.None, CultureInfo.InvariantCulture, out var leg))
+        {
+            return Secured(request, Results.Problem("The created call and its leg are numbers from 1.", statusCode: 400));
+        }
+
+        if (!LegSteps.Contains(step))
+        {
+            return Secured(request, NoStep());
+        }
+
+        var action = LegAction(step, await request.ReadJsonAsync<StepInput>(ct));
+        if (action is null)
+        {
+            return Secured(request, Calls.Find(id) is null ? NoCall() : Results.Problem("'keys' must be 1 to 20 of 0-9, * and #.", statusCode: 400));
+        }
+
+        if (Calls.Find(id)?.Outbound.SingleOrDefault(c => c.Index == index) is { } outbound && outbound.Legs.All(l => l.Index != leg))
+        {
+            return Secured(request, Results.Problem($"Call {index} dials no leg {leg}.", statusCode: 404));
+        }
+
+        return Secured(request, await RunAsync(async () =>
+            await Calls.OutboundStepAsync(id, index, (c, t) => action(c.Legs.Single(l => l.Index == leg), t)) is { } shown ? TypedResults.Ok(shown) : NoCall()));
+    }
+
+    /// <summary>
     /// Twilio's Calls and Queues API as the app calls it (<c>Twilio__ApiBaseUrl</c> set by <c>./hotline up</c>): updates
     /// or reads a call (<c>Calls/{Sid}.json</c>).
     /// </summary>
@@ -203,6 +227,18 @@ public sealed class TwilioCallSimulatorFunctions(IServiceProvider services)
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "dev/twilio/api/2010-04-01/Accounts/{sid}/Calls.json")] HttpRequest request,
         string sid, CancellationToken ct) =>
         await Calls.ServeApiAsync(request, $"/2010-04-01/Accounts/{sid}/Calls.json", ct);
+
+    /// <summary>A rung phone's step (a leg of a &lt;Dial&gt;); null for bad input.</summary>
+    private static Func<DialLeg, CancellationToken, Task>? LegAction(string step, StepInput? input) => step switch
+    {
+        "answer" => (leg, t) => leg.AnswerAsync(t),
+        "press" when SimulatedCalls.AreKeys(input?.Keys) => (leg, t) => leg.PressAsync(input!.Keys!, t),
+        "press" => null,
+        "quiet" => (leg, t) => leg.StayQuietAsync(t),
+        "reject" => (leg, t) => leg.RejectAsync(t),
+        "hangup" => (leg, t) => leg.HangUpAsync(t),
+        _ => null,
+    };
 
     private static Task Talk(SimulatedCall call, int seconds)
     {

@@ -140,6 +140,37 @@ public sealed class TableCallbackStore(StorageAccount account) : ICallbackStore
     public Task<IReadOnlyList<CallbackRequest>> ListReleasedToAsync(string counsellorId, CancellationToken cancellationToken = default) =>
         QueryOpenAsync(TableClient.CreateQueryFilter($"Status eq {nameof(CallbackStatus.Released)} and ReleasedTo eq {counsellorId}"), cancellationToken);
 
+    public async Task<IReadOnlyList<CallbackRequest>> ListClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        var result = new List<CallbackRequest>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(ClosedFilter($"ClosedAt ge {since}"), cancellationToken: cancellationToken))
+        {
+            result.Add(ToRequest(e));
+        }
+
+        return result;
+    }
+
+    public async Task<int> ForgetClosedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var pending = (await ListSecretsToDestroyAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var forgotten = 0;
+        await foreach (var e in Table.QueryAsync<TableEntity>(ClosedFilter($"ClosedAt lt {before}"), select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            if (!pending.Contains(e.RowKey[ClosedPrefix.Length..]))
+            {
+                await Table.DeleteEntityAsync(Partition, e.RowKey, ETag.All, cancellationToken);
+                forgotten++;
+            }
+        }
+
+        return forgotten;
+    }
+
+    private static string ClosedFilter(FormattableString extra) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {ClosedPrefix} and RowKey lt {Next(ClosedPrefix)}")
+        + " and " + TableClient.CreateQueryFilter(extra);
+
     public async Task<IReadOnlyList<string>> ListSecretsToDestroyAsync(CancellationToken cancellationToken = default)
     {
         var ids = new List<string>();

@@ -10,7 +10,7 @@ public enum LegState
     /// <summary>Picked up; its &lt;Number url&gt; document (the whisper) is playing or waiting for keys.</summary>
     Answered,
 
-    /// <summary>Connected to the caller.</summary>
+    /// <summary>Connected to the call that dialled it.</summary>
     Bridged,
 
     /// <summary>Over: see <see cref="DialLeg.Outcome"/>.</summary>
@@ -18,19 +18,20 @@ public enum LegState
 }
 
 /// <summary>
-/// One number a &lt;Dial&gt; rings: a child call of the caller's. When it answers, Twilio requests the &lt;Number url&gt;
+/// One number a &lt;Dial&gt; rings: a child call of the call whose document dialled (the caller who came in, or a
+/// call the app created). When it answers, Twilio requests the &lt;Number url&gt;
 /// for it (CallSid of this leg, ParentCallSid, From = the Dial's callerId, To = the number, Direction=outbound-dial,
 /// CallStatus=in-progress) and plays that document to this person only; when the document ends without &lt;Hangup&gt;,
-/// the leg is bridged to the caller and every other leg is cancelled.
+/// the leg is bridged to that call and every other leg is cancelled.
 /// </summary>
 public sealed class DialLeg : CallParty
 {
-    private readonly SimulatedCall _call;
+    private readonly DialingParty _call;
     private readonly SemaphoreSlim _turn = new(1, 1);
     private int _sequence;
     private volatile LegState _state = LegState.Ringing;
 
-    internal DialLeg(SimulatedCall call, CallWebhooks webhooks, CallClock clock, SimulatedCallOptions options, int index, string number, string callerId, XElement? noun)
+    internal DialLeg(DialingParty call, CallWebhooks webhooks, CallClock clock, SimulatedCallOptions options, int index, string number, string callerId, XElement? noun)
         : base(webhooks, clock, options, TwilioSids.New("CA"))
     {
         _call = call;
@@ -46,7 +47,10 @@ public sealed class DialLeg : CallParty
     /// <summary>The number dialled.</summary>
     public string Number { get; }
 
-    /// <summary>The caller ID this number sees: the Dial's callerId, or else the caller's number.</summary>
+    /// <summary>The number as the page shows it: <c>•••• 0123</c>.</summary>
+    public string MaskedNumber => DialingParty.Masked(Number);
+
+    /// <summary>The caller ID this number sees: the Dial's callerId, or else the dialling call's own number.</summary>
     public string CallerId { get; }
 
     public LegState State
@@ -64,7 +68,7 @@ public sealed class DialLeg : CallParty
 
     internal string SideName => Side;
 
-    private protected override string Side => "leg " + Index.ToString(CultureInfo.InvariantCulture);
+    private protected override string Side => _call.LegSidePrefix + Index.ToString(CultureInfo.InvariantCulture);
 
     private protected override bool Live => _state is LegState.Answered or LegState.Bridged;
 

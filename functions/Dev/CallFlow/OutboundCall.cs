@@ -13,8 +13,11 @@ public enum OutboundCallState
     /// <summary>A &lt;Dial&gt;&lt;Queue&gt; waits for someone to join an empty queue (until <see cref="OutboundCall.DialTimesOutAsync"/>).</summary>
     WaitingForQueue,
 
-    /// <summary>Connected by &lt;Dial&gt;&lt;Queue&gt; to the caller taken from the queue.</summary>
+    /// <summary>Connected by &lt;Dial&gt;&lt;Queue&gt; to the caller taken from the queue, or by &lt;Dial&gt;&lt;Number&gt; to a leg.</summary>
     Bridged,
+
+    /// <summary>A &lt;Dial&gt; rings its &lt;Number&gt; nouns (<see cref="DialingParty.Legs"/>).</summary>
+    Dialing,
 
     /// <summary>Over: see <see cref="OutboundCall.Outcome"/>.</summary>
     Ended,
@@ -25,14 +28,15 @@ public enum OutboundCallState
 /// test answers, refuses or fails it, the app cancels it, or the account's clock passes its Timeout (no-answer).
 /// Answered, Twilio requests its <see cref="Url"/> (CallSid of this call, Direction=outbound-api,
 /// CallStatus=in-progress) and plays the document to this person; a &lt;Dial&gt;&lt;Queue&gt;name&lt;/Queue&gt;&lt;/Dial&gt;
-/// in it connects them with the first caller waiting in that queue. Its StatusCallback, if the app gave one, gets the
-/// events it asked for (default: completed).
+/// in it connects them with the first caller waiting in that queue; a &lt;Dial&gt; with &lt;Number&gt; nouns rings
+/// those numbers (<see cref="DialingParty.Legs"/>) and connects the first to answer. Its StatusCallback, if the app gave
+/// one, gets the events it asked for (default: completed).
 /// </summary>
 /// <remarks>
 /// The person's own steps run one at a time on this call. The app's REST updates (cancel, complete) change the call's
 /// state without waiting for those steps: a document still playing then stops, as when Twilio hangs up.
 /// </remarks>
-public sealed class OutboundCall : CallParty
+public sealed class OutboundCall : DialingParty
 {
     private readonly SimulatedTwilio _account;
     private readonly object _sync = new();
@@ -42,12 +46,8 @@ public sealed class OutboundCall : CallParty
     private readonly string[] _statusEvents;
     private volatile OutboundCallState _state = OutboundCallState.Ringing;
     private int _sequence;
-    private XElement? _dial;
-    private Uri? _dialDocumentUrl;
-    private long _dialStartedAt;
     private SimulatedTwilio.Queue? _dialQueue;
     private SimulatedCall? _caller;
-    private long _bridgedAt;
     private long? _answeredAt;
     private long? _endedAt;
 
@@ -106,14 +106,24 @@ public sealed class OutboundCall : CallParty
     /// <summary>Seconds since the phone answered (until the call ended); 0 if it never did.</summary>
     public long Duration => _answeredAt is { } answered ? (_endedAt ?? Clock.Seconds) - answered : 0;
 
-    /// <summary>The CallSid of the caller connected by &lt;Dial&gt;&lt;Queue&gt;, while bridged.</summary>
-    public string? BridgedTo => _state == OutboundCallState.Bridged ? _caller?.CallSid : null;
+    /// <summary>The CallSid of the caller connected by &lt;Dial&gt;&lt;Queue&gt;, or of the leg connected by &lt;Dial&gt;&lt;Number&gt;, while bridged.</summary>
+    public string? BridgedTo => _state == OutboundCallState.Bridged ? _caller?.CallSid ?? BridgedLeg?.CallSid : null;
 
     internal long RingingDeadline { get; }
 
+    /// <summary>When the numbers its &lt;Dial&gt; rings end no-answer, while they ring.</summary>
+    internal long? NumbersRingUntil => _state == OutboundCallState.Dialing && CurrentDial is not null ? NumbersDeadline : null;
+
+    internal override string LegSidePrefix => Side + " leg ";
+
+    // It dials callers back: their numbers are not written out in full.
+    internal override bool MasksDialledNumbers => true;
+
     private protected override string Side => "call " + SimulatedTwilio.Text(Index);
 
-    private protected override bool Live => _state is OutboundCallState.InProgress or OutboundCallState.WaitingForQueue or OutboundCallState.Bridged;
+    private protected override bool Live => _state is OutboundCallState.InProgress or OutboundCallState.WaitingForQueue or OutboundCallState.Bridged or OutboundCallState.Dialing;
+
+    private protected override bool RingingNumbers => _state == OutboundCallState.Dialing;
 
     /// <summary>The phone answers: Twilio requests <see cref="Url"/> and plays it.</summary>
     public Task AnswerAsync(CancellationToken ct = default) => TurnAsync(async () =>
@@ -152,13 +162,14 @@ public sealed class OutboundCall : CallParty
     public Task FailAsync(CancellationToken ct = default) => RefuseAsync("failed", ct);
 
     /// <summary>
-    /// The person hangs up. Bridged: the caller's &lt;Enqueue&gt; action follows (QueueResult=bridged) and the caller goes
-    /// on with its answer.
+    /// The person hangs up. Bridged from a queue: the caller's &lt;Enqueue&gt; action follows (QueueResult=bridged) and
+    /// the caller goes on with its answer. Dialling numbers: ringing legs are cancelled (the Dial action gets
+    /// no-answer), a bridged leg is hung up (completed, with DialCallSid and DialCallDuration); the action's answer is
+    /// checked, not played.
     /// </summary>
     public Task HangUpAsync(CancellationToken ct = default) => TurnAsync(async () =>
     {
-        var state = _state;
-        if (state is not (OutboundCallState.InProgress or OutboundCallState.WaitingForQueue or OutboundCallState.Bridged))
+        if (!Live)
         {
             throw new CallFlowException($"Call {Index} is {Status}: only an answered call can hang up (a ringing one can RejectAsync).");
         }
@@ -167,15 +178,24 @@ public sealed class OutboundCall : CallParty
         await HangUpByTwilioAsync(ct);
     });
 
-    /// <summary>The &lt;Dial&gt; waiting on an empty queue reaches its timeout (default 30 s): its action gets no-answer.</summary>
+    /// <summary>
+    /// The &lt;Dial&gt; reaches its timeout (default 30 s; the clock moves there): numbers still ringing end no-answer
+    /// (the action follows once no leg is left), a wait on an empty queue ends (its action gets no-answer).
+    /// </summary>
     public Task DialTimesOutAsync(CancellationToken ct = default) => TurnAsync(async () =>
     {
-        if (_state != OutboundCallState.WaitingForQueue)
+        if (_state == OutboundCallState.Dialing)
         {
-            throw new CallFlowException($"Call {Index} is {_state}, not waiting in a <Dial><Queue>.");
+            await NumbersTimeOutAsync(ct);
+            return;
         }
 
-        Clock.AdvanceTo(_dialStartedAt + IntegerOf(_dial!, "timeout", 30));
+        if (_state != OutboundCallState.WaitingForQueue)
+        {
+            throw new CallFlowException($"Call {Index} is {_state}, not in a <Dial> that rings or waits on a queue.");
+        }
+
+        Clock.AdvanceTo(DialStartedAt + IntegerOf(CurrentDial!, "timeout", 30));
         _account.StopWaiting(_dialQueue!, this);
         _state = OutboundCallState.InProgress;
         await SettleAsync(await FinishDialAsync("no-answer", bridged: null, ct), ct);
@@ -224,9 +244,19 @@ public sealed class OutboundCall : CallParty
         }
 
         var caller = _caller;
+        _caller = null;
         _state = OutboundCallState.InProgress;
         Hear("caller hung up");
         await SettleAsync(await FinishDialAsync("completed", caller, ct), ct);
+    });
+
+    /// <summary>The account's clock passed the Dial's timeout while its numbers rang: those still ringing end no-answer.</summary>
+    internal Task NumbersRingOutAsync(CancellationToken ct) => TurnAsync(async () =>
+    {
+        if (NumbersRingUntil is { } until && until <= Clock.Seconds)
+        {
+            await NumbersTimeOutAsync(ct);
+        }
     });
 
     private protected override List<KeyValuePair<string, string>> CallParameters(string callStatus) =>
@@ -242,18 +272,35 @@ public sealed class OutboundCall : CallParty
         new("ApiVersion", "2010-04-01"),
     ];
 
-    /// <summary>&lt;Dial&gt;&lt;Queue&gt;name&lt;/Queue&gt;&lt;/Dial&gt;: connects with the first caller in the queue.</summary>
+    /// <summary>
+    /// &lt;Dial&gt;&lt;Queue&gt;name&lt;/Queue&gt;&lt;/Dial&gt;: connects with the first caller in the queue.
+    /// &lt;Dial&gt; with &lt;Number&gt; nouns (or a number as its text): rings them, showing the Dial's callerId (else
+    /// this call's own From).
+    /// </summary>
     private protected override async Task<PartyStop> DialAsync(XElement dial, CancellationToken ct)
     {
         var nouns = dial.Elements().ToList();
         if (nouns is not [{ Name.LocalName: "Queue" } noun])
         {
-            throw new CallFlowException($"{Side}: the simulated account dials one <Queue> from a created call, nothing else.");
+            if (nouns.Any(n => n.Name.LocalName != "Number"))
+            {
+                throw new CallFlowException($"{Side}: the simulated account dials one <Queue>, or <Number> nouns, from a created call; nothing else.");
+            }
+
+            lock (_sync)
+            {
+                if (_state != OutboundCallState.InProgress)
+                {
+                    return PartyStop.Gone;
+                }
+
+                _state = OutboundCallState.Dialing;
+            }
+
+            return await RingNumbersAsync(dial, From, ct);
         }
 
-        _dial = dial;
-        _dialDocumentUrl = DocumentUrl;
-        _dialStartedAt = Clock.Seconds;
+        StartDial(dial);
         var name = noun.Value.Trim();
         var (queue, caller) = _account.Dequeue(name, this);
         if (queue is null)
@@ -286,7 +333,7 @@ public sealed class OutboundCall : CallParty
 
             _state = OutboundCallState.Bridged;
             _caller = caller;
-            _bridgedAt = Clock.Seconds;
+            BridgedAt = Clock.Seconds;
         }
 
         Hear("connected to caller");
@@ -318,10 +365,26 @@ public sealed class OutboundCall : CallParty
             _account.StopWaiting(_dialQueue!, this);
         }
 
-        await NotifyAsync("completed", "completed", ct);
-        if (was == OutboundCallState.Bridged)
+        // Dialling numbers: the legs go too, and Twilio still requests the Dial action (not played).
+        var leg = was == OutboundCallState.Bridged && _caller is null ? BridgedLeg : null;
+        if (was == OutboundCallState.Dialing || leg is not null)
         {
-            await _caller!.QueueBridgeEndedAsync(this, ct);
+            await HangUpLegsAsync(except: leg, ct);
+            if (leg is not null)
+            {
+                await EndLegAsync(leg, "completed", "the other side hung up", ct);
+            }
+
+            if (CurrentDial is not null)
+            {
+                await DialActionAsync(leg is null ? "no-answer" : "completed", leg?.CallSid, onLine: false, ct);
+            }
+        }
+
+        await NotifyAsync("completed", "completed", ct);
+        if (was == OutboundCallState.Bridged && _caller is { } caller)
+        {
+            await caller.QueueBridgeEndedAsync(this, ct);
         }
     }
 
@@ -333,22 +396,42 @@ public sealed class OutboundCall : CallParty
         }
     });
 
-    /// <summary>The Dial is over: its action (if any) is requested and played, else the verbs after it.</summary>
-    private async Task<PartyStop> FinishDialAsync(string dialCallStatus, SimulatedCall? bridged, CancellationToken ct)
+    /// <summary>The &lt;Dial&gt;&lt;Queue&gt; is over: its action (if any) is requested and played, else the verbs after it.</summary>
+    private Task<PartyStop> FinishDialAsync(string dialCallStatus, SimulatedCall? bridged, CancellationToken ct)
     {
-        var dial = _dial!;
-        _dial = null;
         _dialQueue = null;
-        List<KeyValuePair<string, string>> result = [new("DialCallStatus", dialCallStatus), new("DialBridged", bridged is null ? "false" : "true")];
-        if (bridged is not null)
+        return DialActionAsync(dialCallStatus, bridged?.CallSid, onLine: true, ct);
+    }
+
+    private protected override Task LockedAsync(Func<Task> step) => TurnAsync(step);
+
+    private protected override void Connected(DialLeg leg)
+    {
+        lock (_sync)
         {
-            result.Add(new("DialCallSid", bridged.CallSid));
-            result.Add(new("DialCallDuration", SimulatedTwilio.Text(Clock.Seconds - _bridgedAt)));
+            if (_state == OutboundCallState.Dialing)
+            {
+                _state = OutboundCallState.Bridged;
+            }
         }
 
-        return Attribute(dial, "action") is { } action
-            ? await FetchAndRunAsync(new Uri(_dialDocumentUrl!, action.Trim()), MethodOf(dial), "in-progress", result, ct)
-            : await RunAsync(ct);
+        Hear($"connected to leg {leg.Index}");
+    }
+
+    private protected override async Task NumbersDialOverAsync(string dialCallStatus, bool onLine, CancellationToken ct)
+    {
+        lock (_sync)
+        {
+            if (_state is not (OutboundCallState.Dialing or OutboundCallState.Bridged))
+            {
+                // Hung up meanwhile (by the app): the hang-up has requested the action.
+                return;
+            }
+
+            _state = OutboundCallState.InProgress;
+        }
+
+        await SettleAsync(await DialActionAsync(dialCallStatus, BridgedLeg?.CallSid, onLine, ct), ct);
     }
 
     private async Task SettleAsync(PartyStop stop, CancellationToken ct)

@@ -41,7 +41,7 @@ public enum CallState
 /// leg's whisper ends first is bridged, and the other is hung up (its key press, if it had not been posted yet, is
 /// ignored; if its document was still playing, the rest of it is not heard).
 /// </remarks>
-public sealed class SimulatedCall : CallParty
+public sealed class SimulatedCall : DialingParty
 {
     /// <summary>
     /// How long each &lt;Say&gt; or &lt;Play&gt; of a waitUrl document takes on the clock (per loop): a fixed, short
@@ -72,13 +72,7 @@ public sealed class SimulatedCall : CallParty
     private string? _bridgedQueueSid;
     private long _bridgedQueueTime;
     private OutboundCall? _dequeuedBy;
-    private List<DialLeg> _legs = [];
     private volatile CallState _state = CallState.Playing;
-    private XElement? _dial;
-    private Uri? _dialDocumentUrl;
-    private long _dialStartedAt;
-    private DialLeg? _bridged;
-    private long _bridgedAt;
 
     private SimulatedCall(SimulatedTwilio account, SimulatedCallOptions options)
         : base(account.Webhooks, account.Clock, options with { AccountSid = account.AccountSid, Account = account }, TwilioSids.New("CA"))
@@ -101,9 +95,6 @@ public sealed class SimulatedCall : CallParty
     /// <summary>What the caller heard (see <see cref="CallParty.Heard"/>), plus <c>ringing: number</c> and <c>connected to leg N</c>.</summary>
     public IReadOnlyList<string> CallerHeard => Heard;
 
-    /// <summary>The numbers the current (latest) &lt;Dial&gt; rang, in document order.</summary>
-    public IReadOnlyList<DialLeg> Legs => Volatile.Read(ref _legs);
-
     /// <summary>Every request made to the app, in order (in a shared account: about every call of the account).</summary>
     public IReadOnlyList<WebhookRequest> Requests => Webhooks.Requests;
 
@@ -119,10 +110,13 @@ public sealed class SimulatedCall : CallParty
         set => Volatile.Write(ref _dequeuedBy, value);
     }
 
-    /// <summary>The document that held the current Dial: its Number url and statusCallback resolve against it.</summary>
-    internal Uri DialDocumentUrl => _dialDocumentUrl!;
+    internal override string LegSidePrefix => "leg ";
+
+    internal override bool MasksDialledNumbers => false;
 
     private protected override string Side => "caller";
+
+    private protected override bool RingingNumbers => _state == CallState.Dialing;
 
     private protected override bool Live => _state != CallState.Ended;
 
@@ -263,7 +257,7 @@ public sealed class SimulatedCall : CallParty
                 await FinishDialAsync("no-answer", callerOnLine: false, ct);
                 break;
             case CallState.Connected:
-                var leg = _bridged!;
+                var leg = BridgedLeg!;
                 await EndLegAsync(leg, "completed", "caller hung up", ct);
                 await FinishDialAsync("completed", callerOnLine: false, ct);
                 break;
@@ -283,13 +277,7 @@ public sealed class SimulatedCall : CallParty
     public Task DialTimesOutAsync(CancellationToken ct = default) => StepAsync(async () =>
     {
         Expect(CallState.Dialing);
-        Clock.AdvanceTo(_dialStartedAt + IntegerOf(_dial!, "timeout", 30));
-        foreach (var leg in Legs.Where(l => l.State == LegState.Ringing))
-        {
-            await EndLegAsync(leg, "no-answer", "no answer", ct);
-        }
-
-        await FinishDialIfNoLegLeftAsync(ct);
+        await NumbersTimeOutAsync(ct);
     });
 
     /// <summary>Time passes on the call's clock (e.g. the caller and the leg talk).</summary>
@@ -343,82 +331,6 @@ public sealed class SimulatedCall : CallParty
         _agent = null;
         Hear($"{agent.To} hung up");
         await SettleAsync(await QueueActionAsync("bridged", _bridgedQueueSid, _bridgedQueueTime, callerOnLine: true, ct), ct);
-    });
-
-    internal async Task<bool> LegAnswersAsync(DialLeg leg, CancellationToken ct)
-    {
-        await _gate.WaitAsync(ct);
-        try
-        {
-            if (_state != CallState.Dialing || leg.State != LegState.Ringing || !Legs.Contains(leg))
-            {
-                return false;
-            }
-
-            leg.State = LegState.Answered;
-            leg.AnsweredAt = Clock.Seconds;
-            leg.Hear("answered");
-            await LegStatusAsync(leg, "answered", "in-progress", ct);
-            return true;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>A leg's whisper stopped: bridge it when it ran to its end, end the leg when it hung up.</summary>
-    internal Task LegStoppedAsync(DialLeg leg, PartyStop stop, CancellationToken ct) => StepAsync(async () =>
-    {
-        if (leg.State != LegState.Answered)
-        {
-            return;
-        }
-
-        switch (stop)
-        {
-            case PartyStop.EndOfDocument when _state == CallState.Dialing:
-                await BridgeAsync(leg, ct);
-                break;
-            case PartyStop.EndOfDocument:
-                await EndLegAsync(leg, "completed", "hangup", ct);
-                break;
-            case PartyStop.HungUp or PartyStop.Rejected or PartyStop.PersonHungUp:
-                await EndLegAsync(leg, "completed", null, ct);
-                await FinishDialIfNoLegLeftAsync(ct);
-                break;
-        }
-    });
-
-    /// <summary>A ringing leg declines (busy) or cannot be reached (failed).</summary>
-    internal Task LegRefusesAsync(DialLeg leg, string outcome, CancellationToken ct) => StepAsync(async () =>
-    {
-        if (leg.State != LegState.Ringing)
-        {
-            throw new CallFlowException($"Leg {leg.Index} is {leg.State}, not ringing.");
-        }
-
-        await EndLegAsync(leg, outcome, outcome, ct);
-        await FinishDialIfNoLegLeftAsync(ct);
-    });
-
-    /// <summary>The person on a leg hangs up: while bridged, the caller goes on with the Dial action's answer.</summary>
-    internal Task LegHangsUpAsync(DialLeg leg, CancellationToken ct) => StepAsync(async () =>
-    {
-        switch (leg.State)
-        {
-            case LegState.Bridged:
-                Hear($"leg {leg.Index} hung up");
-                await EndLegAsync(leg, "completed", "hung up", ct);
-                await FinishDialAsync("completed", callerOnLine: true, ct);
-                break;
-            case LegState.Answered:
-                await EndLegAsync(leg, "completed", "hung up", ct);
-                await FinishDialIfNoLegLeftAsync(ct);
-                break;
-            default:
-                throw new CallFlowException($"Leg {leg.Index} is {leg.State}: only an answered leg can hang up (a ringing one can RejectAsync).");
-        }
     });
 
     internal async Task StepAsync(Func<Task> step)
@@ -493,34 +405,24 @@ public sealed class SimulatedCall : CallParty
         return await NextWaitVerbAsync(ct);
     }
 
-    /// <summary>Rings every &lt;Number&gt; at once (or the Dial's own text, a single number).</summary>
+    /// <summary>Rings every &lt;Number&gt; at once (or the Dial's own text, a single number); the caller ID is the caller's own number unless the Dial sets one.</summary>
     private protected override async Task<PartyStop> DialAsync(XElement dial, CancellationToken ct)
     {
-        var nouns = dial.Elements().ToList();
-        if (nouns.Any(n => n.Name.LocalName != "Number"))
-        {
-            throw new CallFlowException("The simulated call dials <Number> nouns (or a number as the Dial's text) only.");
-        }
-
-        _dial = dial;
-        _dialDocumentUrl = DocumentUrl;
-        _dialStartedAt = Clock.Seconds;
-        _bridged = null;
-        var callerId = Attribute(dial, "callerId") ?? Options.From;
-        var targets = nouns.Count > 0 ? nouns.Select(n => (Number: n.Value.Trim(), Noun: (XElement?)n)) : [(dial.Value.Trim(), null)];
-        var legs = targets.Select((t, i) => new DialLeg(this, Webhooks, Clock, Options, i + 1, t.Number, callerId, t.Noun)).ToList();
-        Volatile.Write(ref _legs, legs);
+        var stop = await RingNumbersAsync(dial, Options.From, ct);
         _state = CallState.Dialing;
-        foreach (var leg in legs)
-        {
-            Hear($"ringing: {leg.Number}");
-            leg.Hear($"ringing (caller id {callerId})");
-            await LegStatusAsync(leg, "initiated", "initiated", ct);
-            await LegStatusAsync(leg, "ringing", "ringing", ct);
-        }
-
-        return PartyStop.Dialing;
+        return stop;
     }
+
+    private protected override Task LockedAsync(Func<Task> step) => StepAsync(step);
+
+    private protected override void Connected(DialLeg leg)
+    {
+        Hear($"connected to leg {leg.Index}");
+        _state = CallState.Connected;
+    }
+
+    private protected override Task NumbersDialOverAsync(string dialCallStatus, bool onLine, CancellationToken ct) =>
+        FinishDialAsync(dialCallStatus, onLine, ct);
 
     private async Task SettleAsync(PartyStop stop, CancellationToken ct)
     {
@@ -735,114 +637,17 @@ public sealed class SimulatedCall : CallParty
         }
     }
 
-    /// <summary>The first leg whose whisper ends is connected; every other leg is cancelled or hung up.</summary>
-    private async Task BridgeAsync(DialLeg leg, CancellationToken ct)
-    {
-        _bridged = leg;
-        _bridgedAt = Clock.Seconds;
-        leg.State = LegState.Bridged;
-        leg.Hear("connected to caller");
-        Hear($"connected to leg {leg.Index}");
-        _state = CallState.Connected;
-        await HangUpLegsAsync(except: leg, ct);
-    }
-
-    private async Task HangUpLegsAsync(DialLeg? except, CancellationToken ct)
-    {
-        foreach (var other in Legs.Where(l => l != except))
-        {
-            switch (other.State)
-            {
-                case LegState.Ringing:
-                    await EndLegAsync(other, "canceled", "cancelled", ct);
-                    break;
-                case LegState.Answered or LegState.Bridged:
-                    await EndLegAsync(other, "completed", "hangup", ct);
-                    break;
-            }
-        }
-    }
-
-    private async Task EndLegAsync(DialLeg leg, string outcome, string? heard, CancellationToken ct)
-    {
-        leg.State = LegState.Ended;
-        leg.Outcome = outcome;
-        if (heard is not null)
-        {
-            leg.Hear(heard);
-        }
-
-        await LegStatusAsync(leg, "completed", outcome, ct);
-    }
-
-    private async Task FinishDialIfNoLegLeftAsync(CancellationToken ct)
-    {
-        var legs = Legs;
-        if (_state != CallState.Dialing || legs.Any(l => l.State is LegState.Ringing or LegState.Answered))
-        {
-            return;
-        }
-
-        var status = legs.All(l => l.Outcome == "busy") ? "busy" : legs.All(l => l.Outcome == "failed") ? "failed" : "no-answer";
-        await FinishDialAsync(status, callerOnLine: true, ct);
-    }
-
     /// <summary>
     /// The Dial is over: Twilio posts its action (if any) and the caller, if still on the line, goes on with the answer;
     /// without an action the caller goes on with the verb after the Dial.
     /// </summary>
     private async Task FinishDialAsync(string dialCallStatus, bool callerOnLine, CancellationToken ct)
     {
-        var dial = _dial!;
-        _dial = null;
         _state = CallState.Playing;
-        var bridged = _bridged;
-        List<KeyValuePair<string, string>> result = [new("DialCallStatus", dialCallStatus), new("DialBridged", bridged is null ? "false" : "true")];
-        if (bridged is not null)
-        {
-            result.Add(new("DialCallSid", bridged.CallSid));
-            result.Add(new("DialCallDuration", (Clock.Seconds - _bridgedAt).ToString(CultureInfo.InvariantCulture)));
-        }
+        var bridged = BridgedLeg;
 
-        if (Attribute(dial, "action") is not { } action)
-        {
-            await SettleAsync(callerOnLine ? await RunAsync(ct) : PartyStop.PersonHungUp, ct);
-            return;
-        }
-
-        var url = new Uri(_dialDocumentUrl!, action.Trim());
-        if (callerOnLine)
-        {
-            await SettleAsync(await FetchAndRunAsync(url, MethodOf(dial), "in-progress", result, ct), ct);
-            return;
-        }
-
-        // The caller hung up: Twilio still posts the action (its answer is checked, not played), then the status callback.
-        await Webhooks.FetchTwimlAsync(Side, url, MethodOf(dial), [.. CallParameters("completed"), .. result], ct);
-        await EndAsync("completed", ct);
-    }
-
-    /// <summary>A leg's statusCallback, for the events its &lt;Number statusCallbackEvent&gt; asks (default: completed).</summary>
-    private async Task LegStatusAsync(DialLeg leg, string callbackEvent, string callStatus, CancellationToken ct)
-    {
-        if (leg.Noun is not { } noun || Attribute(noun, "statusCallback") is not { } callback)
-        {
-            return;
-        }
-
-        var events = (Attribute(noun, "statusCallbackEvent") ?? "completed").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
-        if (!events.Contains(callbackEvent))
-        {
-            return;
-        }
-
-        List<KeyValuePair<string, string>> parameters = [.. leg.ParametersFor(callStatus), new("CallbackSource", "call-progress-events"), new("SequenceNumber", leg.NextSequenceNumber())];
-        if (callbackEvent == "completed")
-        {
-            parameters.Add(new("CallDuration", (leg.AnsweredAt is { } answeredAt ? Clock.Seconds - answeredAt : 0).ToString(CultureInfo.InvariantCulture)));
-        }
-
-        await Webhooks.NotifyAsync(leg.SideName, new Uri(DialDocumentUrl, callback.Trim()), MethodOf(noun, "statusCallbackMethod"), parameters, ct);
+        // The caller gone, the answer is not played: PersonHungUp ends the call (then the status callback).
+        await SettleAsync(await DialActionAsync(dialCallStatus, bridged?.CallSid, callerOnLine, ct), ct);
     }
 
     private void Expect(CallState state)

@@ -163,14 +163,20 @@ public sealed class SimulatedTwilio
         return answer;
     }
 
-    internal long? NextRingingDeadline() => Calls.Where(c => c.State == OutboundCallState.Ringing).Select(c => (long?)c.RingingDeadline).Min();
+    internal long? NextRingingDeadline() =>
+        Calls.Select(c => c.State == OutboundCallState.Ringing ? c.RingingDeadline : c.NumbersRingUntil).Where(d => d is not null).Min();
 
-    /// <summary>Created calls whose ring Timeout has passed end with no-answer.</summary>
+    /// <summary>Created calls whose ring Timeout has passed end with no-answer; so do the numbers their Dial rings past its timeout.</summary>
     internal async Task ExpireRingingAsync(CancellationToken ct)
     {
         foreach (var call in Calls.Where(c => c.State == OutboundCallState.Ringing && c.RingingDeadline <= Clock.Seconds))
         {
             await call.EndRingingAsync("no-answer", "no answer", ct);
+        }
+
+        foreach (var call in Calls.Where(c => c.NumbersRingUntil <= Clock.Seconds))
+        {
+            await call.NumbersRingOutAsync(ct);
         }
     }
 

@@ -72,7 +72,8 @@ async function step(path, body) {
   }
 }
 
-// A rung phone: a leg of the caller's <Dial> (legs/N/…) or a call the app created through the REST API (outbound/N/…).
+// A rung phone: a leg of the caller's <Dial> (legs/N/…), a call the app created through the REST API (outbound/N/…)
+// or a number that call's <Dial> rings (outbound/N/legs/M/…).
 function legCard(leg, kind) {
   const card = document.createElement('article');
   card.className = 'leg';
@@ -119,21 +120,53 @@ function showLegs(call) {
     container.replaceChildren(...call.legs.map((leg) => legCard(leg)));
   }
   $('dialled').hidden = call.legs.length === 0; // the hotline rings phones through the REST API, not a <Dial>
-  const live = call.state !== 'Ended';
   for (const leg of call.legs) {
-    const card = container.querySelector('[data-leg="' + leg.index + '"]');
-    card.querySelector('h4').textContent = 'Phone ' + leg.index + ': ' + leg.number;
-    card.querySelector('p').textContent = 'Shows the call as from ' + leg.callerId;
-    card.querySelector('.state').textContent = (LEG_STATES[leg.state] || leg.state) + (leg.outcome ? ' (' + leg.outcome + ')' : '');
-    // Only what this phone can do now is shown: answer or reject while ringing, keys in the whisper, hang up.
-    const ringing = live && leg.state === 'Ringing';
-    card.querySelector('.answer').hidden = !ringing;
-    card.querySelector('.reject').hidden = !ringing;
-    card.querySelector('.quiet').hidden = leg.state !== 'Answered';
-    card.querySelector('.hangup').hidden = !(leg.state === 'Answered' || leg.state === 'Bridged');
-    card.querySelector('.keypad').hidden = leg.state !== 'Answered';
-    card.querySelector('.controls').hidden = !(ringing || leg.state === 'Answered' || leg.state === 'Bridged');
-    lines(card.querySelector('ol'), leg.heard);
+    fillLeg(container.querySelector(':scope > [data-leg="' + leg.index + '"]'), leg, call.state !== 'Ended', 'Phone ' + leg.index);
+  }
+}
+
+// Numbers are shown masked (•••• 0123): a <Dial> may ring a caller back.
+function fillLeg(card, leg, live, title) {
+  card.querySelector('h4').textContent = title + ': ' + leg.number;
+  card.querySelector('p').textContent = 'Shows the call as from ' + leg.callerId;
+  card.querySelector('.state').textContent = (LEG_STATES[leg.state] || leg.state) + (leg.outcome ? ' (' + leg.outcome + ')' : '');
+  // Only what this phone can do now is shown: answer or reject while ringing, keys in the whisper, hang up.
+  const ringing = live && leg.state === 'Ringing';
+  card.querySelector('.answer').hidden = !ringing;
+  card.querySelector('.reject').hidden = !ringing;
+  card.querySelector('.quiet').hidden = leg.state !== 'Answered';
+  card.querySelector('.hangup').hidden = !(leg.state === 'Answered' || leg.state === 'Bridged');
+  card.querySelector('.keypad').hidden = leg.state !== 'Answered';
+  card.querySelector('.controls').hidden = !(ringing || leg.state === 'Answered' || leg.state === 'Bridged');
+  const ringOut = card.querySelector('.ring-out');
+  if (ringOut) ringOut.hidden = !ringing;
+  lines(card.querySelector('ol'), leg.heard);
+}
+
+// The numbers a created call's <Dial> rings (a caller called back), as phones inside that call's card.
+function showDialled(card, c) {
+  let box = card.querySelector(':scope > .dialled');
+  if (!box) {
+    box = document.createElement('section');
+    box.className = 'dialled';
+    const heading = document.createElement('h5');
+    heading.textContent = 'Phones its <Dial> rings';
+    box.append(heading, document.createElement('div'));
+    card.append(box);
+  }
+  box.hidden = c.legs.length === 0;
+  const list = box.querySelector(':scope > div');
+  const key = c.legs.map((l) => l.index + l.number).join();
+  if (list.dataset.key !== key) {
+    list.dataset.key = key;
+    list.replaceChildren(...c.legs.map((leg) => {
+      const legCardElement = legCard(leg, 'outbound/' + c.index + '/legs');
+      legCardElement.querySelector('.actions').append(button('Let it ring out', () => step('outbound/' + c.index + '/dial-timeout'), 'ring-out'));
+      return legCardElement;
+    }));
+  }
+  for (const leg of c.legs) {
+    fillLeg(list.querySelector(':scope > [data-leg="' + leg.index + '"]'), leg, c.state === 'Dialing', 'Phone ' + leg.index);
   }
 }
 
@@ -141,6 +174,7 @@ const OUTBOUND_STATES = {
   Ringing: 'Ringing',
   InProgress: 'Answered: the app\'s document plays',
   WaitingForQueue: 'Waiting for a caller in the queue',
+  Dialing: 'Its <Dial> rings a number',
   Bridged: 'Connected to the caller',
   Ended: 'Ended',
 };
@@ -155,13 +189,13 @@ function showOutbound(call) {
   }
   $('no-outbound').hidden = call.outbound.length > 0;
   for (const c of call.outbound) {
-    const card = container.querySelector('[data-leg="' + c.index + '"]');
+    const card = container.querySelector(':scope > [data-leg="' + c.index + '"]');
     card.querySelector('h4').textContent = 'Call ' + c.index + ' from the app: ' + c.to;
     card.querySelector('p').textContent = 'Shows the call as from ' + c.from;
     card.querySelector('.state').textContent = (OUTBOUND_STATES[c.state] || c.state) + ' (' + c.status + ')';
     const ringing = c.state === 'Ringing';
     const answered = c.state === 'InProgress';
-    const on = answered || c.state === 'WaitingForQueue' || c.state === 'Bridged';
+    const on = answered || c.state === 'WaitingForQueue' || c.state === 'Bridged' || c.state === 'Dialing';
     card.querySelector('.answer').hidden = !ringing;
     card.querySelector('.reject').hidden = !ringing;
     card.querySelector('.quiet').hidden = !answered;
@@ -170,6 +204,7 @@ function showOutbound(call) {
     card.querySelector('.dial-timeout').hidden = c.state !== 'WaitingForQueue';
     card.querySelector('.controls').hidden = !(ringing || on);
     lines(card.querySelector('ol'), c.heard);
+    showDialled(card, c);
   }
 }
 

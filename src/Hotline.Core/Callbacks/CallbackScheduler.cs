@@ -184,6 +184,13 @@ public sealed class CallbackScheduler(
         }
     }
 
+    /// <summary>
+    /// Forgets requests closed longer than <see cref="CallbackSettings.ClosedRetention"/> ago (their rows hold no
+    /// secrets, only windows and outcomes, kept that long for the board); returns how many.
+    /// </summary>
+    public Task<int> ForgetClosedAsync(DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        store.ForgetClosedBeforeAsync(now - settings.ClosedRetention, cancellationToken);
+
     /// <summary>Closes an open request as cancelled and destroys its secrets; false when it is missing or already closed.</summary>
     public async Task<bool> CancelAsync(string requestId, CancellationToken cancellationToken = default)
     {

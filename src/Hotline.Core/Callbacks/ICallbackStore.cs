@@ -32,6 +32,15 @@ public interface ICallbackStore
     /// <summary>The requests released to this counsellor: the calls they are to make now.</summary>
     Task<IReadOnlyList<CallbackRequest>> ListReleasedToAsync(string counsellorId, CancellationToken cancellationToken = default);
 
+    /// <summary>The requests closed at or after <paramref name="since"/> (their outcomes, for the board).</summary>
+    Task<IReadOnlyList<CallbackRequest>> ListClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the rows of requests closed before <paramref name="before"/> whose secrets are destroyed; returns how
+    /// many went. A request whose secrets are still to be destroyed keeps its row until they are.
+    /// </summary>
+    Task<int> ForgetClosedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
+
     /// <summary>Closed requests whose secrets are not yet known to be destroyed.</summary>
     Task<IReadOnlyList<string>> ListSecretsToDestroyAsync(CancellationToken cancellationToken = default);
 

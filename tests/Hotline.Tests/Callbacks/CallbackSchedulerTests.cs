@@ -289,6 +289,32 @@ public sealed class CallbackSchedulerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Closed_requests_are_listed_for_the_board_and_forgotten_after_the_retention_once_their_secrets_are_gone()
+    {
+        var scheduler = Scheduler();
+        var old = await CreateAsync(scheduler, "ro", Window(10, 0, 11, 0));
+        var undestroyed = await CreateAsync(scheduler, "ro", Window(10, 0, 11, 0));
+        var recent = await CreateAsync(scheduler, "uk", Window(10, 0, 11, 0));
+        await CreateAsync(scheduler, "uk", Window(10, 0, 11, 0)); // stays open
+
+        await scheduler.CancelAsync(old);
+        _secrets.FailNextDestroy = true;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => scheduler.CancelAsync(undestroyed));
+        _clock.Advance(TimeSpan.FromDays(20));
+        await scheduler.CancelAsync(recent);
+
+        Assert.Equal(new[] { old, recent, undestroyed }.Order(), (await _store.ListClosedSinceAsync(At(8, 0))).Select(r => r.Id).Order());
+        Assert.Equal([recent], (await _store.ListClosedSinceAsync(At(8, 0).AddDays(1))).Select(r => r.Id));
+
+        // 30 days (the default retention) after the first two closed: the one whose secrets are gone is forgotten.
+        Assert.Equal(1, await scheduler.ForgetClosedAsync(At(8, 1).AddDays(30)));
+        Assert.Null(await _store.FindAsync(old));
+        Assert.NotNull(await _store.FindAsync(undestroyed));
+        Assert.NotNull(await _store.FindAsync(recent));
+        Assert.Single(await _store.ListOpenAsync());
+    }
+
+    [Fact]
     public async Task The_table_holds_neither_the_number_nor_the_code_word_and_lists_open_requests_by_language()
     {
         var scheduler = Scheduler();
@@ -402,5 +428,11 @@ public sealed class CallbackSchedulerTests : IAsyncLifetime
 
         public Task SecretsDestroyedAsync(string requestId, CancellationToken cancellationToken = default) =>
             inner.SecretsDestroyedAsync(requestId, cancellationToken);
+
+        public Task<IReadOnlyList<CallbackRequest>> ListClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+            inner.ListClosedSinceAsync(since, cancellationToken);
+
+        public Task<int> ForgetClosedBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken = default) =>
+            inner.ForgetClosedBeforeAsync(before, cancellationToken);
     }
 }

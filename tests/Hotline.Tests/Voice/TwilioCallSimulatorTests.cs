@@ -4,8 +4,10 @@ using System.Text.Json;
 using Hotline.Calls;
 using Hotline.Conversations;
 using Hotline.Functions.Dev;
+using Hotline.Functions.Sms;
 using Hotline.Privacy;
 using Hotline.Roster;
+using Hotline.Tests.CallFlow;
 using Hotline.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -227,5 +229,77 @@ public sealed class TwilioCallSimulatorTests(Chromium chromium) : IAsyncLifetime
         await page.ClickAsync("#hangup");
         await Assertions.Expect(page.Locator("#call-state")).ToContainTextAsync("The call has ended");
         Assert.Empty(await page.EvaluateAsync<string[]>("() => window.__violations"));
+    }
+
+    [Fact]
+    public async Task On_the_call_page_the_caller_a_counsellors_call_dials_back_is_a_masked_phone_that_answers_and_hangs_up()
+    {
+        // The app's callback webhooks are stood in for by a fake app; the page is the app's own, showing the simulator's
+        // real views and sending its steps, which are played on that simulated account.
+        const string callBack = "+447700900123";
+        await using var fake = await FakeVoiceApp.StartAsync(a =>
+        {
+            a.MapPost("/api/twilio/voice", () => FakeVoiceApp.Twiml("<Response><Gather><Say>Hello</Say></Gather></Response>"));
+            a.MapPost("/api/twilio/callback", () => FakeVoiceApp.Twiml(
+                $"""<Response><Dial callerId="{RomanianLine}" action="/api/twilio/dialed"><Number>{callBack}</Number></Dial></Response>"""));
+            a.MapPost("/api/twilio/dialed", (HttpRequest r) => FakeVoiceApp.Twiml($"<Response><Say>Callback {r.Form["DialCallStatus"]}</Say></Response>"));
+            a.MapPost("/api/twilio/voice/status", () => Results.Ok());
+        });
+        var calls = new SimulatedCalls(new SimulatedCallsTests.Clients(), new SimulatedCallsTests.Secrets(),
+            new SmsSettings(FakeVoiceApp.PublicBase, new Dictionary<string, string>(), "112"), TimeProvider.System);
+        var account = await calls.AccountAsync(fake.Http.BaseAddress!);
+        var id = (await calls.StartAsync(Caller, RomanianLine, fake.Http.BaseAddress!)).Id;
+        await account.HandleApiAsync("POST", $"/2010-04-01/Accounts/{account.AccountSid}/Calls.json",
+            [new("To", IoanaPhone), new("From", RomanianLine), new("Url", "https://hotline.example.org/api/twilio/callback")],
+            "Basic " + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{account.AccountSid}:{FakeVoiceApp.AuthToken}")));
+        await calls.OutboundStepAsync(id, 1, (c, t) => c.AnswerAsync(t));
+
+        var page = await chromium.NewPageAsync();
+        var posted = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await page.RouteAsync("**/dev/twilio/calls**", async route =>
+        {
+            var path = new Uri(route.Request.Url).AbsolutePath;
+            SimulatedCallView? view = path switch
+            {
+                "/dev/twilio/calls" => null,
+                _ when path.EndsWith("/outbound/1/legs/1/answer", StringComparison.Ordinal) => await calls.OutboundStepAsync(id, 1, (c, t) => c.Legs[0].AnswerAsync(t)),
+                _ when path.EndsWith("/outbound/1/legs/1/hangup", StringComparison.Ordinal) => await calls.OutboundStepAsync(id, 1, (c, t) => c.Legs[0].HangUpAsync(t)),
+                _ => throw new InvalidOperationException("The page sent a step the test does not expect: " + path),
+            };
+            if (route.Request.Method == "POST")
+            {
+                posted.Enqueue(path);
+            }
+
+            await route.FulfillAsync(new()
+            {
+                ContentType = "application/json",
+                Body = view is null ? JsonSerializer.Serialize(calls.All(), JsonSerializerOptions.Web) : JsonSerializer.Serialize(view, JsonSerializerOptions.Web),
+            });
+        });
+        await page.GotoAsync(new Uri(_app.BaseAddress, "dev/twilio/call").ToString());
+        await page.Locator("#calls button").First.ClickAsync();
+
+        var counsellor = page.Locator("#outbound > .leg");
+        await Assertions.Expect(counsellor.Locator(":scope > .state")).ToHaveTextAsync("Its <Dial> rings a number (in-progress)");
+        var phone = counsellor.Locator(".dialled .leg");
+        await Assertions.Expect(phone.Locator("h4")).ToHaveTextAsync("Phone 1: •••• 0123");
+        await Assertions.Expect(phone.Locator("p").First).ToHaveTextAsync("Shows the call as from " + RomanianLine);
+        await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Let it ring out" })).ToBeVisibleAsync();
+        await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Reject (busy)" })).ToBeVisibleAsync();
+        await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Hang up" })).ToBeHiddenAsync();
+        await Assertions.Expect(counsellor.Locator(":scope > .controls .hangup")).ToBeVisibleAsync(); // the counsellor may hang up while it rings
+
+        await phone.GetByRole(AriaRole.Button, new() { Name = "Answer" }).ClickAsync();
+        await Assertions.Expect(phone.Locator(".state")).ToHaveTextAsync("Connected to the caller");
+        await Assertions.Expect(counsellor.Locator(":scope > .state")).ToHaveTextAsync("Connected to the caller (in-progress)");
+        await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Answer" })).ToBeHiddenAsync();
+        await Chromium.ScreenshotAsync(page, "call-simulator-callback");
+
+        await phone.GetByRole(AriaRole.Button, new() { Name = "Hang up" }).ClickAsync();
+        await Assertions.Expect(phone.Locator(".state")).ToHaveTextAsync("Ended (completed)");
+        await Assertions.Expect(counsellor.Locator("> ol.heard")).ToContainTextAsync("say[en-US/man]: Callback completed");
+        Assert.Equal([$"/dev/twilio/calls/{id}/outbound/1/legs/1/answer", $"/dev/twilio/calls/{id}/outbound/1/legs/1/hangup"], posted);
+        Assert.DoesNotContain(callBack, await page.ContentAsync(), StringComparison.Ordinal);
     }
 }

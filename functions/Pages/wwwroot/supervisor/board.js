@@ -87,6 +87,7 @@
         section('emergencies', 'Emergencies', true, el('div', { id: 'emergencies-body' }, hint('Loading…'))),
         section('waiting', 'Waiting now', false, el('div', { id: 'waiting-body' }, hint('Loading…'))),
         section('calls', 'Phone calls', false, el('div', { id: 'calls-body' }, hint('Loading…'))),
+        section('callbacks', 'Callbacks', false, el('div', { id: 'callbacks-body' }, hint('Loading…'))),
         section('coverage', 'Coverage', false, el('div', { id: 'coverage-body' }, hint('Loading…'))),
         section('counsellors', 'Counsellors', true, el('div', { id: 'counsellors-body' }, hint('Loading…'))),
         section('roster', 'Roster', true,
@@ -159,6 +160,23 @@
             el('td', { class: 'num', text: String(c.followUps) }));
         }))
       : hint('No phone calls in the last 24 hours.'));
+
+    // Callbacks: due now (inside the caller's safe window), overdue, later; and how the last 7 days' attempts went.
+    const callbacks = board.callbacks || [];
+    $('callbacks-body').replaceChildren(callbacks.length
+      ? table('Callbacks per language: due now, and the last 7 days\' outcomes',
+        ['Language', 'Due now', 'Overdue', 'Later', 'Reached', 'Not safe (cover story)', 'No answer', 'Wrong number', 'Ended unreached'],
+        callbacks.map((c) => el('tr', { class: c.overdue > 0 ? 'late' : '' },
+          el('td', { text: langLabel(c.language) }),
+          el('td', { class: 'num', text: String(c.due) }),
+          el('td', { class: 'num' }, c.overdue > 0 ? [el('span', { class: 'badge warn', text: String(c.overdue) }), el('span', { class: 'sr-only', text: ' (due 15 minutes or more)' })] : '0'),
+          el('td', { class: 'num', text: String(c.later) }),
+          el('td', { class: 'num', text: String(c.reached) }),
+          el('td', { class: 'num', text: String(c.reachedNotSafe) }),
+          el('td', { class: 'num', text: String(c.noAnswer) }),
+          el('td', { class: 'num', text: String(c.wrongNumber) }),
+          el('td', { class: 'num', text: String(c.endedUnreached) }))))
+      : hint('No callbacks open or made in the last 7 days.'));
 
     const coverage = new Map((board.coverage || []).map((c) => [c.language, c]));
     const all = [...new Set([...names.keys(), ...coverage.keys()])];
