@@ -228,6 +228,37 @@ public sealed class ConsoleCallbackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task End_to_end_the_counsellors_phone_rings_is_answered_the_callers_phone_rings_showing_the_hotline_number_is_answered_and_the_outcome_is_recorded()
+    {
+        var (ioana, id) = await ConversationAsync();
+        var (_, made) = await AskAsync(ioana, id, Ask("form-e2e", number: TypedNumber));
+        var requestId = made.GetProperty("id").GetString()!;
+        await ReleaseToAsync(requestId, "ioana");
+
+        var (status, _) = await SendAsync(ioana, HttpMethod.Post, $"/api/callbacks/{requestId}/call");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var phone = Assert.Single(_voice.Calls);
+        Assert.Equal((IoanaPhone, HotlineLine, OutboundCallState.Ringing), (phone.To, phone.From, phone.State));
+
+        await phone.AnswerAsync(); // Ioana picks up: the app's TwiML dials the caller
+        Assert.Equal(OutboundCallState.Dialing, phone.State);
+        Assert.Contains(phone.Heard, line => line.Contains("code word is shown in your console", StringComparison.Ordinal));
+        var caller = Assert.Single(phone.Legs);
+        Assert.Equal((TypedNumber, HotlineLine), (caller.Number, caller.CallerId)); // her phone shows the hotline's number
+
+        await caller.AnswerAsync();
+        Assert.Equal(OutboundCallState.Bridged, phone.State);
+        await caller.HangUpAsync();
+        await Eventually.TrueAsync(() => phone.State == OutboundCallState.Ended, "the counsellor's call to end after the dial");
+        Assert.Contains(phone.Heard, line => line.Contains("The call has ended", StringComparison.Ordinal));
+
+        var (recorded, closed) = await SendAsync(ioana, HttpMethod.Post, $"/api/callbacks/{requestId}/outcome", new { outcome = "reached" });
+        Assert.Equal(HttpStatusCode.OK, recorded);
+        Assert.Equal(("closed", "reached"), (closed.GetProperty("status").GetString(), closed.GetProperty("closedAs").GetString()));
+        Assert.Null(await _secrets.ReadAsync(requestId));
+    }
+
+    [Fact]
     public async Task The_answered_webhook_dials_nobody_for_a_callback_not_released_to_that_counsellor_or_a_forged_signature()
     {
         var (ioana, id) = await ConversationAsync();
