@@ -22,6 +22,7 @@ public static class CallbackServices
         services.AddSingleton(sp => new KeypadPresets(sp.GetRequiredService<SafeWindowParser>()));
         services.AddSingleton<CallbackIntake>();
         services.AddSingleton<SmsCallbackExchange>();
+        services.AddCallbackCalls(configuration);
         return services;
     }
 

@@ -33,6 +33,7 @@ public sealed class EndpointAuthorizationOrderTests : IAsyncLifetime
         "VoiceRecorded", "VoiceRecordingStatus", "VoiceStatus", "VoiceRecording", "Health", "SignInConfig", "DevToken", "ChatTexts", "ChatSessionStart", "ChatSend", "ChatPoll", "ChatLeave",
         "ChatCallback",
         "ChatPage", "ConsolePage", "SupervisorPage", "PartnerPage",
+        "CallbackCallAnswered", "CallbackCallDialed",
     ];
 
     private const string UnknownId = "r-00000000000000000000";

@@ -5,7 +5,7 @@
   const { el, api, since, conversationName, languageName } = Staff;
   const main = document.getElementById('main');
   const state = { me: null, list: [], openId: null, seen: {}, timer: null, detail: null, languages: [], detailRequest: 0, sending: false, generation: 0,
-    offers: new Set(), escalation: null, partnersAt: 0 };
+    offers: new Set(), escalation: null, partnersAt: 0, due: [], calling: {}, callbackOptions: null, callbackSignature: null };
   const TITLE = document.title;
 
   const INTAKE = {
@@ -32,7 +32,8 @@
   Staff.onSignedOut(() => {
     clearTimeout(state.timer);
     state.generation++;
-    Object.assign(state, { me: null, list: [], openId: null, seen: {}, detail: null, sending: false, offers: new Set(), escalation: null, partnersAt: 0 });
+    Object.assign(state, { me: null, list: [], openId: null, seen: {}, detail: null, sending: false, offers: new Set(), escalation: null, partnersAt: 0,
+      due: [], calling: {}, callbackOptions: null, callbackSignature: null });
     document.title = TITLE;
     delete viewEl.dataset.id;
     listEl.replaceChildren();
@@ -73,6 +74,7 @@
   const errorLine = el('p', { class: 'error', role: 'alert', id: 'error' });
   const listEl = el('ul', { id: 'conversations', 'aria-label': 'Your conversations' });
   const viewEl = el('section', { id: 'conversation', class: 'panel', 'aria-live': 'polite' }, el('p', { class: 'empty', text: 'Choose a conversation.' }));
+  const dueEl = el('section', { id: 'callbacks-due', class: 'panel', 'aria-label': 'Callbacks due', hidden: true });
   const showError = (err) => { errorLine.textContent = err ? err.message : ''; };
 
   async function start() {
@@ -84,7 +86,7 @@
     document.getElementById('on-call').checked = !!(counsellor && counsellor.onCall);
     document.getElementById('on-call').disabled = !counsellor;
     document.getElementById('my-languages').textContent = counsellor ? 'Languages: ' + counsellor.languages.map(languageName).join(', ') : 'Not on the roster';
-    main.replaceChildren(errorLine, ...(counsellor ? [phonePanel()] : []), el('div', { class: 'console' },
+    main.replaceChildren(errorLine, ...(counsellor ? [phonePanel()] : []), dueEl, el('div', { class: 'console' },
       el('nav', { class: 'panel', 'aria-label': 'Conversations' }, el('h2', { text: 'Conversations' }), listEl), viewEl));
     openFromHash();
     tick();
@@ -141,10 +143,12 @@
     state.ticking = true;
     const generation = state.generation;
     try {
-      const list = await api('GET', '/api/conversations');
+      const [list, due] = await Promise.all([api('GET', '/api/conversations'), api('GET', '/api/callbacks/mine')]);
       if (generation === state.generation) { // not if its counsellor signed out meanwhile
         state.list = list;
+        state.due = due;
         renderList();
+        renderDue();
         if (state.openId) await loadDetail(state.openId);
         if (state.openId) await loadPartners(false);
         showError(null);
@@ -153,6 +157,88 @@
     state.ticking = false;
     if (Staff.user) state.timer = setTimeout(tick, state.again ? 0 : 2000);
     state.again = false;
+  }
+
+  // A time someone must read right at 3 a.m.: 24-hour clock, and the day unless it is today ("21:00 today", "Tue 3 Dec, 09:00").
+  function clock(iso) {
+    const d = new Date(iso);
+    const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    return d.toDateString() === new Date().toDateString() ? time + ' today'
+      : d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' }) + ', ' + time;
+  }
+  function left(iso) {
+    const minutes = Math.max(0, Math.round((new Date(iso).getTime() - Date.now()) / 60000));
+    return minutes < 60 ? minutes + ' min left' : Math.floor(minutes / 60) + ' h ' + (minutes % 60) + ' min left';
+  }
+
+  const OUTCOMES = [['reached', 'Reached: code word confirmed', 'primary'], ['reachedNotSafe', 'Someone else answered: cover story used'],
+    ['noAnswer', 'No answer'], ['wrongNumber', 'Wrong number'], ['messageLeft', 'Message left']];
+  const OUTCOME_WORDS = { reached: 'reached', reachedNotSafe: 'someone else answered', noAnswer: 'no answer', wrongNumber: 'wrong number', messageLeft: 'message left' };
+
+  // Callbacks released to you: the calls to make now. "Call now" rings your phone through the hotline and is the one
+  // moment the code word and cover story are shown; they are kept on this page only until the outcome is recorded.
+  function renderDue() {
+    const ids = new Set(state.due.map((d) => d.id));
+    for (const id of Object.keys(state.calling)) if (!ids.has(id)) delete state.calling[id];
+    const signature = JSON.stringify([state.due, state.calling, state.dueNote || '']);
+    if (dueEl.dataset.signature === signature) return; // nothing changed: leave the buttons (and focus) alone
+    dueEl.dataset.signature = signature;
+    dueEl.hidden = !state.due.length && !state.dueNote;
+    const items = state.due.map((d) => {
+      const calling = state.calling[d.id];
+      const own = state.list.some((c) => c.id === d.conversationId);
+      const item = el('li', { class: 'due-callback' + (d.urgent ? ' urgent' : ''), dataset: { id: d.id } },
+        el('p', { class: 'line' },
+          d.urgent ? el('span', { class: 'badge gap', text: 'urgent' }) : null,
+          el('span', { class: 'badge', text: d.language, title: languageName(d.language) }),
+          el('strong', { text: 'Call back in ' + languageName(d.language) }),
+          el('span', { class: 'hint' }, 'conversation ', own ? el('a', { href: '#' + d.conversationId, class: 'pseudonym', text: conversationName(d.conversationId) })
+            : el('span', { class: 'pseudonym', text: conversationName(d.conversationId) }))),
+        el('p', { class: 'until' }, d.until ? el('strong', { text: 'Safe until ' + clock(d.until) }) : 'Safe now', d.until ? ' (' + left(d.until) + ')' : ''),
+        el('p', { class: 'hint', text: 'Safe times: ' + d.when }),
+        el('p', { class: 'hint', text: (d.attempts ? 'Attempts so far: ' + d.attempts : 'Not tried yet') + ' · '
+          + (d.mayLeaveMessage ? 'A message may be left' : 'Leave no message') }));
+      if (!calling) {
+        item.append(el('button', { type: 'button', class: 'primary', id: 'call-' + d.id, text: 'Call now', onclick: (e) => callNow(d, e.target) }));
+        return item;
+      }
+      item.append(el('div', { class: 'call-card', role: 'region', 'aria-label': 'The call' },
+        el('p', { text: 'Your phone (' + calling.phone + ') is ringing from the hotline\'s number. Answer it: the caller is dialled, and sees the hotline\'s number too.' }),
+        el('dl', { class: 'recorded' },
+          el('dt', { text: 'Code word' }), el('dd', { class: 'code-word', dir: 'auto', text: calling.codeWord || 'none given: do not ask for one' }),
+          el('dt', { text: 'If someone else answers' }), el('dd', { class: 'cover-story', text: calling.coverStory }),
+          el('dt', { text: 'Message' }), el('dd', { text: calling.mayLeaveMessage ? 'may be left' : 'do not leave one' })),
+        el('p', { class: 'hint', text: 'Then record what happened:' }),
+        el('div', { class: 'actions' }, OUTCOMES.filter(([o]) => o !== 'messageLeft' || calling.mayLeaveMessage).map(([outcome, label, cls]) =>
+          el('button', { type: 'button', class: cls || '', id: 'outcome-' + outcome + '-' + d.id, text: label, onclick: (e) => recordOutcome(d, outcome, e.target) })))));
+      return item;
+    });
+    dueEl.replaceChildren(el('h2', { text: 'Callbacks due' }), ...(state.dueNote ? [el('p', { role: 'status', class: 'hint', id: 'due-note', text: state.dueNote })] : []),
+      ...(items.length ? [el('ul', { class: 'due' }, items)] : []));
+  }
+
+  async function callNow(d, button) {
+    button.disabled = true; // one click, one call
+    try {
+      const started = await api('POST', '/api/callbacks/' + encodeURIComponent(d.id) + '/call');
+      state.calling[d.id] = { phone: started.phone, codeWord: started.codeWord, coverStory: started.coverStory, mayLeaveMessage: started.mayLeaveMessage };
+      state.dueNote = '';
+      showError(null);
+    } catch (err) { showError(err); button.disabled = false; }
+    renderDue();
+  }
+
+  async function recordOutcome(d, outcome, button) {
+    button.disabled = true;
+    try {
+      const after = await api('POST', '/api/callbacks/' + encodeURIComponent(d.id) + '/outcome', { outcome });
+      delete state.calling[d.id]; // the code word leaves the page with the call
+      state.due = state.due.filter((x) => x.id !== d.id);
+      state.dueNote = 'Recorded: ' + OUTCOME_WORDS[outcome] + '. ' + (after.status === 'closed' ? 'The callback is closed and its number destroyed.' : 'It comes back in a safe window for another attempt.');
+      showError(null);
+    } catch (err) { showError(err); button.disabled = false; }
+    renderDue();
+    tick();
   }
 
   function renderList() {
@@ -199,6 +285,7 @@
       state.detail = detail;
       state.seen[id] = detail.lastMessageAt;
       if (changed) renderDetail(detail);
+      await loadCallback(id);
       // The escalation is followed while its panel is open (to see a partner's receipt), and read once otherwise.
       const panel = document.querySelector('details.emergency');
       if (detail.escalationId && (!state.escalation || (panel && panel.open))) await loadEscalation(id, detail.escalationId);
@@ -217,7 +304,7 @@
     if (viewEl.dataset.id !== c.id) {
       viewEl.dataset.id = c.id;
       viewEl.replaceChildren(el('div', { id: 'detail-head' }), el('div', { class: 'actions', id: 'detail-actions' }),
-        el('section', { id: 'calls', 'aria-label': 'Phone calls' }),
+        el('section', { id: 'calls', 'aria-label': 'Phone calls' }), el('section', { id: 'callback', 'aria-label': 'Callback' }), callbackForm(c),
         el('ol', { id: 'transcript', 'aria-label': 'Transcript' }), replyForm(c), emergencyPanel(c), intakeForm(c));
       state.escalation = null;
       loadPartners(true).catch(() => {});
@@ -307,6 +394,71 @@
       if (!window.confirm('Delete the voicemail for good? It cannot be played again.')) return;
       try { await api('POST', '/api/conversations/' + c.id + '/voicemails/handled'); showError(null); await loadDetail(c.id); } catch (err) { showError(err); }
     } }) : null].filter(Boolean));
+  }
+
+  // The conversation's callback, as anyone holding it sees it: never the number, code word or cover story.
+  async function loadCallback(id) {
+    const callback = await api('GET', '/api/conversations/' + encodeURIComponent(id) + '/callback');
+    const section = document.getElementById('callback');
+    if (id !== state.openId || !section) return;
+    const signature = JSON.stringify(callback);
+    if (section.dataset.signature === signature) return;
+    section.dataset.signature = signature;
+    if (!callback) { section.replaceChildren(); return; }
+    const status = { waiting: 'waiting for a safe time', released: 'due now' + (callback.releasedTo ? ' (' + callback.releasedTo + ' is to call)' : ''),
+      closed: 'closed' + (callback.closedAs ? ': ' + words(callback.closedAs.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())) : ''), draft: 'being set up by the caller' };
+    const open = callback.status !== 'closed';
+    section.replaceChildren(el('h3', { text: 'Callback' }), el('dl', { class: 'recorded' },
+      el('dt', { text: 'Status' }), el('dd', { id: 'callback-status', text: status[callback.status] || callback.status }),
+      el('dt', { text: 'Safe times' }), el('dd', { text: callback.when || '—' }),
+      el('dt', { text: 'Message' }), el('dd', { text: callback.mayLeaveMessage ? 'may be left' : 'do not leave one' }),
+      el('dt', { text: 'Attempts' }), el('dd', { text: callback.attempts.length
+        ? callback.attempts.map((a) => clock(a.at) + ' ' + a.counsellorId + ': ' + (OUTCOME_WORDS[a.outcome] || a.outcome || '—')).join('; ') : 'none yet' })),
+      open ? el('button', { type: 'button', class: 'danger', id: 'callback-cancel', text: 'Cancel callback', onclick: async () => {
+        if (!window.confirm('Cancel this callback? Its number and code word are destroyed.')) return;
+        try { await api('POST', '/api/callbacks/' + encodeURIComponent(callback.id) + '/cancel'); showError(null); await loadCallback(id); tick(); } catch (err) { showError(err); }
+      } }) : null);
+  }
+
+  // Ask for a callback for the caller: the number (typed, or the one they text from, which the app reads and this
+  // page never sees), when it is safe in their words, whether a message may be left, a code word and a cover story.
+  function callbackForm(c) {
+    const status = el('p', { role: 'status', class: 'hint', id: 'callback-form-status' });
+    const newSource = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+    let source = newSource(); // the same while the form is resent; a new one once it is made
+    const their = c.channel === 'sms' ? el('input', { type: 'checkbox', id: 'callback-theirs', onchange: (e) => { number.disabled = e.target.checked; } }) : null;
+    const number = el('input', { id: 'callback-number', type: 'tel', autocomplete: 'off', spellcheck: 'false', placeholder: '+40 722 123 456' });
+    const story = el('select', { id: 'callback-story' });
+    const fill = (options) => story.replaceChildren(...options.coverStories.map((t) => el('option', { value: t, text: t })));
+    if (state.callbackOptions) fill(state.callbackOptions);
+    else api('GET', '/api/callbacks/options').then((o) => { state.callbackOptions = o; fill(o); }).catch(() => {});
+    const form = el('form', { id: 'callback-form', onsubmit: async (e) => {
+      e.preventDefault();
+      const button = document.getElementById('callback-ask');
+      if (button.disabled) return;
+      button.disabled = true;
+      try {
+        const made = await api('POST', '/api/conversations/' + c.id + '/callbacks', {
+          number: their && their.checked ? null : number.value.trim(), theirNumber: !!(their && their.checked),
+          when: document.getElementById('callback-when').value.trim(), mayLeaveMessage: document.getElementById('callback-message').checked,
+          codeWord: document.getElementById('callback-code').value.trim() || null, coverStory: story.value || null, source });
+        source = newSource();
+        number.value = '';
+        document.getElementById('callback-code').value = '';
+        status.textContent = 'Callback asked for: ' + made.when + '.';
+        await loadCallback(c.id);
+      } catch (err) { status.textContent = err.message; } finally { button.disabled = false; }
+    } },
+      their ? el('label', { class: 'switch', for: 'callback-theirs' }, their, el('span', { text: 'Call the number they text from (never shown here)' })) : null,
+      el('div', { class: 'intake-grid' },
+        el('label', { for: 'callback-number' }, 'Number to call', number),
+        el('label', { for: 'callback-when' }, 'When it is safe (their words)', el('input', { id: 'callback-when', maxlength: 200, dir: 'auto', placeholder: 'after 8 pm, 20-22, tomorrow morning' })),
+        el('label', { for: 'callback-code' }, 'Code word', el('input', { id: 'callback-code', maxlength: 40, autocomplete: 'off', dir: 'auto' })),
+        el('label', { for: 'callback-story' }, 'If someone else answers', story)),
+      el('label', { class: 'switch', for: 'callback-message' }, el('input', { type: 'checkbox', id: 'callback-message' }), el('span', { text: 'A message may be left' })),
+      el('p', { class: 'hint', text: 'Nothing typed under "When" means waking hours, every day.' }),
+      el('button', { type: 'submit', id: 'callback-ask', text: 'Ask for callback' }), status);
+    return el('details', { class: 'intake', id: 'callback-ask-panel' }, el('summary', { text: 'Ask for a callback' }), form);
   }
 
   function replyForm(c) {
