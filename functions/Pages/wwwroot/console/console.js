@@ -458,7 +458,7 @@
       el('label', { class: 'switch', for: 'callback-message' }, el('input', { type: 'checkbox', id: 'callback-message' }), el('span', { text: 'A message may be left' })),
       el('p', { class: 'hint', text: 'Nothing typed under "When" means waking hours, every day.' }),
       el('button', { type: 'submit', id: 'callback-ask', text: 'Ask for callback' }), status);
-    return el('details', { class: 'intake', id: 'callback-ask-panel' }, el('summary', { text: 'Ask for a callback' }), form);
+    return el('details', { class: 'callback-ask', id: 'callback-ask-panel' }, el('summary', { text: 'Ask for a callback' }), form);
   }
 
   function replyForm(c) {
