@@ -47,17 +47,26 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
             if (declared <= DrainedBodyBytes && http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } drained)
             {
                 drained.MaxRequestBodySize = declared;
-                await DrainAsync(http);
+                await DrainAsync(http.Request.Body, http.RequestAborted);
             }
 
             Answer(context, http, StatusCodes.Status413PayloadTooLarge, $"the request body is larger than {limit} bytes.");
             return;
         }
 
-        // A body without Content-Length that outgrows the limit stops being read there.
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        // A body without Content-Length (chunked) is counted as it is read and fails as too large past the limit;
+        // what is left of it (up to DrainedBodyBytes, where the server stops it) is then dropped before the 413, as
+        // above. A body with a Content-Length within the limit cannot outgrow it.
+        var feature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        var counted = http.Request.ContentLength is null && feature is { IsReadOnly: false } ? new CountedBody(http.Request.Body, limit) : null;
+        if (feature is { IsReadOnly: false })
         {
-            feature.MaxRequestBodySize = limit;
+            feature.MaxRequestBodySize = counted is null ? limit : Math.Max(limit, DrainedBodyBytes);
+        }
+
+        if (counted is not null)
+        {
+            http.Request.Body = counted;
         }
 
         try
@@ -69,6 +78,11 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
             // A body that turned out larger than the limit while it was read (no Content-Length), or that broke off.
             if (Unwrap<BadHttpRequestException>(e) is { } bad)
             {
+                if (bad.StatusCode == StatusCodes.Status413PayloadTooLarge && counted is not null)
+                {
+                    await DrainAsync(counted.Inner, http.RequestAborted);
+                }
+
                 Answer(context, http, bad.StatusCode,
                     bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? $"the request body is larger than {limit} bytes." : "the request could not be read.");
                 return;
@@ -94,11 +108,11 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
 
     /// <summary>Answers instead of the function: the worker writes the result once this middleware returns.</summary>
     /// <summary>Reads the rest of a refused body and drops it; a sender that breaks off or stalls is left to the server.</summary>
-    private static async Task DrainAsync(HttpContext http)
+    private static async Task DrainAsync(Stream body, CancellationToken aborted)
     {
         try
         {
-            await http.Request.Body.CopyToAsync(Stream.Null, http.RequestAborted);
+            await body.CopyToAsync(Stream.Null, aborted);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
         {
@@ -113,5 +127,52 @@ public sealed class HttpHardening(ILogger<HttpHardening> logger) : IFunctionsWor
         http.Response.Headers.CacheControl = cacheControl;
 
         context.GetInvocationResult().Value = Results.Problem(reason, statusCode: status);
+    }
+}
+
+/// <summary>
+/// A request body read through a count: past <paramref name="limit"/> bytes a read fails as 413, as the server's own
+/// limit would, while the body underneath (<see cref="Inner"/>) can still be read to its end and dropped.
+/// </summary>
+internal sealed class CountedBody(Stream inner, long limit) : Stream
+{
+    private long _read;
+
+    public Stream Inner => inner;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private int Counted(int read)
+    {
+        _read += read;
+        return _read > limit
+            ? throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge)
+            : read;
     }
 }

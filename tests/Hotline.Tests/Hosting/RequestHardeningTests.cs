@@ -60,6 +60,25 @@ public sealed class RequestHardeningTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chunked_megabyte_is_read_to_its_end_and_refused_with_413_and_its_reason_every_time_never_a_502()
+    {
+        // Answering while a large body still arrives can reset the connection under the host's proxy (a 502): the
+        // rest is read and dropped first. The race is timing-dependent, so it is tried several times.
+        var body = Encoding.UTF8.GetBytes("{\"name\":\"" + new string('n', 1_000_000) + "\"}");
+        using var supervisor = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            using var chunked = new StreamContent(new MemoryStream(body));
+            chunked.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Put, new Uri("/api/roster/ana", UriKind.Relative)) { Content = chunked };
+            request.Headers.TransferEncodingChunked = true;
+            var refused = await supervisor.SendAsync(request);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+            Assert.Contains("larger than 65536 bytes", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Every_api_answer_is_no_store_whatever_its_status()
     {
         using var supervisor = await StaffTokens.ClientForAsync(_app, "sam", "supervisor");
