@@ -34,13 +34,7 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
     /// <summary>The safety line, listening for 9 (in danger now) while it plays and a moment after.</summary>
     public string Safety(Uri publicBase, string conversationId, string language)
     {
-        var response = new VoiceResponse();
-        var action = Step(publicBase, "safety", conversationId);
-        var gather = KeyPress(action, timeoutSeconds: 3);
-        gather.Append(catalogue.Prompt(VoicePrompt.Safety, language, publicBase));
-        response.Append(gather);
-        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
-        return response.ToString();
+        return AskForKey(publicBase, Step(publicBase, "safety", conversationId), 3, language, VoicePrompt.Safety);
     }
 
     /// <summary>
@@ -121,41 +115,21 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
     /// <summary>Nobody answered: leave a voicemail (1), ask for a callback (2), or call again.</summary>
     public string Offer(Uri publicBase, string conversationId, string language, int attempt)
     {
-        var response = new VoiceResponse();
         var action = Step(publicBase, "offer", conversationId, ("attempt", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var gather = KeyPress(action, timeoutSeconds: 6);
-        gather.Append(catalogue.Prompt(VoicePrompt.NobodyAnswered, language, publicBase));
-        response.Append(gather);
-        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
-        return response.ToString();
+        return AskForKey(publicBase, action, 6, language, VoicePrompt.NobodyAnswered);
     }
 
     /// <summary>She asked for a callback: when is it safe? One key for each of the keypad's safe times, said in her language.</summary>
     public string CallbackTimes(Uri publicBase, string conversationId, string language, int attempt)
     {
-        var response = new VoiceResponse();
         var action = Step(publicBase, "callback-time", conversationId, ("attempt", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var gather = KeyPress(action, timeoutSeconds: 6);
-        foreach (var (_, prompt) in VoiceCatalogue.CallbackTimes)
-        {
-            gather.Append(catalogue.Prompt(prompt, language, publicBase));
-        }
-
-        response.Append(gather);
-        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
-        return response.ToString();
+        return AskForKey(publicBase, action, 6, language, [.. VoiceCatalogue.CallbackTimes.Select(t => t.Prompt)]);
     }
 
     /// <summary>May a message be left when she does not answer? Nothing pressed is no (the step is posted without a key).</summary>
     public string CallbackMessage(Uri publicBase, string conversationId, string language)
     {
-        var response = new VoiceResponse();
-        var action = Step(publicBase, "callback-message", conversationId);
-        var gather = KeyPress(action, timeoutSeconds: 6);
-        gather.Append(catalogue.Prompt(VoicePrompt.CallbackMessage, language, publicBase));
-        response.Append(gather);
-        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
-        return response.ToString();
+        return AskForKey(publicBase, Step(publicBase, "callback-message", conversationId), 6, language, VoicePrompt.CallbackMessage);
     }
 
     /// <summary>
@@ -164,13 +138,7 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
     /// </summary>
     public string CallbackWithoutNumber(Uri publicBase, string conversationId, string language)
     {
-        var response = new VoiceResponse();
-        var action = Step(publicBase, "offer", conversationId, ("attempt", "2"));
-        var gather = KeyPress(action, timeoutSeconds: 6);
-        gather.Append(catalogue.Prompt(VoicePrompt.CallbackNoNumber, language, publicBase));
-        response.Append(gather);
-        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
-        return response.ToString();
+        return AskForKey(publicBase, Step(publicBase, "offer", conversationId, ("attempt", "2")), 6, language, VoicePrompt.CallbackNoNumber);
     }
 
     public string Voicemail(Uri publicBase, string conversationId, string language)
@@ -222,6 +190,21 @@ public sealed class CallAnswers(VoiceCatalogue catalogue, CallSettings settings)
     }
 
     public static string Empty() => new VoiceResponse().ToString();
+
+    /// <summary>Listens for one key while the prompts play and a moment after; with none, the step is posted without a key.</summary>
+    private string AskForKey(Uri publicBase, Uri action, int timeoutSeconds, string language, params VoicePrompt[] prompts)
+    {
+        var response = new VoiceResponse();
+        var gather = KeyPress(action, timeoutSeconds);
+        foreach (var prompt in prompts)
+        {
+            gather.Append(catalogue.Prompt(prompt, language, publicBase));
+        }
+
+        response.Append(gather);
+        response.Redirect(action, global::Twilio.Http.HttpMethod.Post);
+        return response.ToString();
+    }
 
     private static Gather KeyPress(Uri action, int timeoutSeconds) => new(
         input: [Gather.InputEnum.Dtmf],
