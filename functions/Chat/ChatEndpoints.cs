@@ -215,7 +215,7 @@ public static partial class ChatEndpoints
         var number = CallbackNumber.Read(body.Number, chat.PhoneRegion, ownNumber: null);
         if (!number.IsValid)
         {
-            return Refused(400, NumberProblem(number.Problem), "number");
+            return Refused(400, NumberProblem(number.Issue), "number");
         }
 
         var when = intake.ReadWindows(body.When, language);
@@ -242,15 +242,13 @@ public static partial class ChatEndpoints
     }
 
     /// <summary>
-    /// What to tell her about a number <see cref="CallbackNumber"/> refused, in her language: its reasons are in
-    /// English and never repeat the number.
+    /// What to tell her about a number <see cref="CallbackNumber"/> refused, in her language, by the kind of problem.
     /// </summary>
-    internal static CallerText NumberProblem(string? problem) => problem switch
+    internal static CallerText NumberProblem(CallbackNumberIssue? issue) => issue switch
     {
-        null => CallerText.ChatCallbackNumberCheck,
-        _ when problem.Contains("no number", StringComparison.OrdinalIgnoreCase) => CallerText.ChatCallbackNumberMissing,
-        _ when problem.Contains("country code", StringComparison.OrdinalIgnoreCase) => CallerText.ChatCallbackNumberCountryCode,
-        _ when problem.Contains("mobile or home", StringComparison.OrdinalIgnoreCase) => CallerText.ChatCallbackNumberNotPersonal,
+        CallbackNumberIssue.Missing => CallerText.ChatCallbackNumberMissing,
+        CallbackNumberIssue.UnknownCountryCode => CallerText.ChatCallbackNumberCountryCode,
+        CallbackNumberIssue.NotPersonal => CallerText.ChatCallbackNumberNotPersonal,
         _ => CallerText.ChatCallbackNumberCheck, // too short, too long, letters, digits not in use in its country
     };
 

@@ -2,8 +2,29 @@ using PhoneNumbers;
 
 namespace Hotline.Callbacks;
 
-/// <summary>The number a caller gives to be called back on, in E.164, or why it cannot be used.</summary>
-public sealed record CallbackNumberReading(string? E164, string? Problem)
+/// <summary>Why a number cannot be called back on, for saying so in the caller's own language.</summary>
+public enum CallbackNumberIssue
+{
+    /// <summary>No number was given, and there is none she is writing from.</summary>
+    Missing,
+
+    /// <summary>Letters, or not readable as a phone number at all.</summary>
+    NotANumber,
+
+    /// <summary>Too short or too long, or the wrong number of digits for its country.</summary>
+    WrongLength,
+
+    UnknownCountryCode,
+
+    /// <summary>Well formed, but not a number in use in its country.</summary>
+    NotInUse,
+
+    /// <summary>Premium, toll-free, shared-cost, pager and the like: not a person's phone.</summary>
+    NotPersonal,
+}
+
+/// <summary>The number a caller gives to be called back on, in E.164, or why it cannot be used (in English, and as an issue).</summary>
+public sealed record CallbackNumberReading(string? E164, string? Problem, CallbackNumberIssue? Issue = null)
 {
     public bool IsValid => E164 is not null;
 }
@@ -42,23 +63,23 @@ public static class CallbackNumber
         {
             return ownNumber is { Length: > 0 }
                 ? Read(ownNumber, defaultRegion, null)
-                : new CallbackNumberReading(null, "There is no number to call you back on: please write your phone number.");
+                : Refused(CallbackNumberIssue.Missing, "There is no number to call you back on: please write your phone number.");
         }
 
         if (text.Any(c => char.IsLetter(c)))
         {
-            return new CallbackNumberReading(null, "This is not a phone number: please write only its digits.");
+            return Refused(CallbackNumberIssue.NotANumber, "This is not a phone number: please write only its digits.");
         }
 
         var digits = text.Count(char.IsAsciiDigit);
         if (digits < 5)
         {
-            return new CallbackNumberReading(null, "This number is too short.");
+            return Refused(CallbackNumberIssue.WrongLength, "This number is too short.");
         }
 
         if (digits > 17)
         {
-            return new CallbackNumberReading(null, "This number is too long.");
+            return Refused(CallbackNumberIssue.WrongLength, "This number is too long.");
         }
 
         PhoneNumber number;
@@ -68,26 +89,26 @@ public static class CallbackNumber
         }
         catch (NumberParseException e)
         {
-            return new CallbackNumberReading(null, e.ErrorType switch
+            return e.ErrorType switch
             {
-                ErrorType.INVALID_COUNTRY_CODE => "The country code of this number is unknown: write it with + and the country code.",
-                ErrorType.TOO_SHORT_NSN or ErrorType.TOO_SHORT_AFTER_IDD => "This number is too short.",
-                ErrorType.TOO_LONG => "This number is too long.",
-                _ => "This is not a phone number.",
-            });
+                ErrorType.INVALID_COUNTRY_CODE => Refused(CallbackNumberIssue.UnknownCountryCode, "The country code of this number is unknown: write it with + and the country code."),
+                ErrorType.TOO_SHORT_NSN or ErrorType.TOO_SHORT_AFTER_IDD => Refused(CallbackNumberIssue.WrongLength, "This number is too short."),
+                ErrorType.TOO_LONG => Refused(CallbackNumberIssue.WrongLength, "This number is too long."),
+                _ => Refused(CallbackNumberIssue.NotANumber, "This is not a phone number."),
+            };
         }
 
-        var problem = Util.IsPossibleNumberWithReason(number) switch
+        var impossible = Util.IsPossibleNumberWithReason(number) switch
         {
             PhoneNumberUtil.ValidationResult.IS_POSSIBLE => null,
-            PhoneNumberUtil.ValidationResult.TOO_SHORT => "This number is too short for its country.",
-            PhoneNumberUtil.ValidationResult.TOO_LONG => "This number is too long for its country.",
-            PhoneNumberUtil.ValidationResult.INVALID_COUNTRY_CODE => "The country code of this number is unknown.",
-            _ => "This number has the wrong number of digits for its country.",
+            PhoneNumberUtil.ValidationResult.TOO_SHORT => Refused(CallbackNumberIssue.WrongLength, "This number is too short for its country."),
+            PhoneNumberUtil.ValidationResult.TOO_LONG => Refused(CallbackNumberIssue.WrongLength, "This number is too long for its country."),
+            PhoneNumberUtil.ValidationResult.INVALID_COUNTRY_CODE => Refused(CallbackNumberIssue.UnknownCountryCode, "The country code of this number is unknown."),
+            _ => Refused(CallbackNumberIssue.WrongLength, "This number has the wrong number of digits for its country."),
         };
-        if (problem is not null)
+        if (impossible is not null)
         {
-            return new CallbackNumberReading(null, problem);
+            return impossible;
         }
 
         if (!Util.IsValidNumber(number))
@@ -99,16 +120,18 @@ public static class CallbackNumber
                 .OfType<PhoneNumber>()
                 .Select(example => Util.GetNationalSignificantNumber(example).Length)
                 .ToList();
-            return new CallbackNumberReading(null, phoneLengths.Count > 0 && Util.GetNationalSignificantNumber(number).Length < phoneLengths.Min()
-                ? "This number is too short."
-                : "This is not a phone number in use in its country: please check it.");
+            return phoneLengths.Count > 0 && Util.GetNationalSignificantNumber(number).Length < phoneLengths.Min()
+                ? Refused(CallbackNumberIssue.WrongLength, "This number is too short.")
+                : Refused(CallbackNumberIssue.NotInUse, "This is not a phone number in use in its country: please check it.");
         }
 
         if (!Reachable.Contains(Util.GetNumberType(number)))
         {
-            return new CallbackNumberReading(null, "This is not a mobile or home phone number: please give one we can call.");
+            return Refused(CallbackNumberIssue.NotPersonal, "This is not a mobile or home phone number: please give one we can call.");
         }
 
         return new CallbackNumberReading(Util.Format(number, PhoneNumberFormat.E164), null);
     }
+
+    private static CallbackNumberReading Refused(CallbackNumberIssue issue, string problem) => new(null, problem, issue);
 }

@@ -268,14 +268,12 @@ public sealed class SmsCallbackExchange(CallbackIntake intake, CallerTexts texts
         }
     }
 
-    /// <summary>Her language's plain words for why the number cannot be used (<see cref="CallbackNumber"/> says it in English).</summary>
+    /// <summary>Her language's plain words for why the number cannot be used.</summary>
     private static CallerText ReasonFor(CallbackNumberReading reading) =>
-        reading.Problem switch
+        reading.Issue switch
         {
-            { } p when p.Contains("too short", StringComparison.Ordinal) || p.Contains("too long", StringComparison.Ordinal)
-                || p.Contains("number of digits", StringComparison.Ordinal) => CallerText.CallbackNumberWrongLength,
-            { } p when p.StartsWith("This is not a phone number", StringComparison.Ordinal)
-                && !p.Contains("in use", StringComparison.Ordinal) => CallerText.CallbackNumberNotANumber,
+            CallbackNumberIssue.WrongLength => CallerText.CallbackNumberWrongLength,
+            CallbackNumberIssue.NotANumber => CallerText.CallbackNumberNotANumber,
             _ => CallerText.CallbackNumberNotCallable,
         };
 }
